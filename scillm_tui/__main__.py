@@ -1,0 +1,3 @@
+from scillm_tui.cli import main
+
+raise SystemExit(main())

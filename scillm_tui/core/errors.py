@@ -1,0 +1,30 @@
+"""Exceptions of the service layer. Messages are meant for users: one clear line, never a key."""
+
+from __future__ import annotations
+
+
+class ScillmError(Exception):
+    """Base class for every error scillm-tui raises on purpose."""
+
+
+class ConfigError(ScillmError):
+    """A setting or flag is invalid; the message names the variable or flag."""
+
+
+class EndpointError(ScillmError):
+    """A request to an endpoint failed in a way the caller must handle (non-streaming calls)."""
+
+    def __init__(self, message: str, *, category: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.category = category
+        self.status_code = status_code
+
+
+class JudgeError(ScillmError):
+    """The judge could not produce a valid verdict. `raw` keeps what it said."""
+
+    def __init__(self, message: str, raw: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.raw = raw or []
