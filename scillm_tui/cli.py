@@ -1,0 +1,121 @@
+"""The `scillm-tui` entry point: the dashboard by default, headless subcommands for scripts.
+
+Textual is imported only when the dashboard starts, so `health` and `run` stay fast.
+Exit codes: 0 success, 1 nothing usable, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from scillm_tui import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors in one line with exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"scillm-tui: error: {message}\n")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--env-file", metavar="PATH", help="read settings from this .env file")
+    parser.add_argument("--gateway", metavar="URL", help="gateway base URL (CHUTES_API_BASE)")
+    parser.add_argument("--sidecar", metavar="URL", help="sidecar base URL (CODEX_AGENT_API_BASE)")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="use the built-in demo backend (no network, no keys) for both endpoints",
+    )
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="scillm-tui",
+        description="Terminal cockpit for best-of-N + judge runs against OpenAI-compatible "
+        "endpoints. Without a command it opens the dashboard.",
+    )
+    parser.add_argument("--version", action="version", version=f"scillm-tui {__version__}")
+    _common(parser)
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    health = sub.add_parser("health", help="probe the sidecar and the gateway")
+    _common(health)
+    health.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    run = sub.add_parser("run", help="run best-of-N (+ judge) headless and print JSON")
+    _common(run)
+    source = run.add_mutually_exclusive_group()
+    source.add_argument("--prompt", metavar="TEXT")
+    source.add_argument("--prompt-file", metavar="PATH")
+    run.add_argument("--system", metavar="TEXT", help="system prompt")
+    run.add_argument("--target", choices=["gateway", "sidecar"], help="default: gateway if set")
+    run.add_argument("--model", action="append", metavar="M", help="repeat to compare models")
+    run.add_argument("-n", type=_positive_int, metavar="N", help="number of variants")
+    run.add_argument("--temperature", type=float, metavar="T", default=0.7)
+    run.add_argument("--max-tokens", type=_positive_int, metavar="K")
+    run.add_argument("--concurrency", type=_positive_int, metavar="C", help="cap on open streams")
+    run.add_argument("--judge-model", metavar="M")
+    run.add_argument("--judge-target", choices=["gateway", "sidecar"])
+    run.add_argument("--judge-rounds", type=_positive_int, default=1, metavar="K")
+    run.add_argument("--judge-seed", type=int, metavar="S", help="seed for shuffling rounds")
+    run.add_argument("--no-judge", action="store_true")
+    run.add_argument("--export", action="store_true", help="write the artifacts folder")
+    run.add_argument("--artifacts-dir", metavar="DIR")
+
+    serve = sub.add_parser("serve-demo", help="run the built-in demo backend in the foreground")
+    serve.add_argument("--port", type=int, default=8089, help="port on 127.0.0.1 (0 = any free)")
+    serve.add_argument("--speed", type=float, default=1.0, help="pace multiplier (2 = faster)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve-demo":
+        from scillm_tui.demo.server import serve_demo_forever
+
+        serve_demo_forever(args.port, _demo_config(args.speed))
+        return EXIT_OK
+
+    from scillm_tui.core.errors import ConfigError
+    from scillm_tui.session import open_session
+
+    try:
+        if args.command in ("health", "run"):
+            from scillm_tui import headless
+
+            with open_session(args) as session:
+                if args.command == "health":
+                    return headless.health_command(session, as_json=args.json)
+                return headless.run_command(session, args)
+        with open_session(args) as session:
+            from scillm_tui.tui.app import run_dashboard
+
+            return run_dashboard(session)
+    except ConfigError as exc:
+        print(f"scillm-tui: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _demo_config(speed: float) -> object:
+    from scillm_tui.demo.app import DemoConfig
+
+    return DemoConfig(speed=speed) if "speed" in DemoConfig.model_fields else DemoConfig()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,68 @@
+"""The pair of endpoints a session talks to, built once from settings."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from scillm_tui.core.client import EndpointClient
+from scillm_tui.core.endpoints import EndpointName, gateway_config, route_model, sidecar_config
+from scillm_tui.core.errors import ConfigError
+from scillm_tui.core.health import HealthReport, probe, unconfigured
+from scillm_tui.core.redact import register_secret
+from scillm_tui.core.retry import RetryPolicy
+from scillm_tui.core.settings import Settings
+
+
+class Backends:
+    """Clients for the sidecar and (if configured) the gateway.
+
+    `transport` is injected in tests; `demo=True` labels both as the built-in demo backend.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        demo: bool = False,
+    ) -> None:
+        self.settings = settings
+        for secret in settings.secret_values():
+            register_secret(secret)
+        sidecar = sidecar_config(settings).model_copy(update={"demo": demo})
+        gateway = gateway_config(settings)
+        if gateway is not None:
+            gateway = gateway.model_copy(update={"demo": demo})
+        common = dict(transport=transport, idle_timeout_s=settings.idle_timeout_s, retry=retry)
+        self.sidecar = EndpointClient(sidecar, **common)
+        self.gateway = EndpointClient(gateway, **common) if gateway is not None else None
+
+    def client(self, name: EndpointName) -> EndpointClient:
+        """The client for `name`; a clear `ConfigError` if the gateway is not configured."""
+        if name == "sidecar":
+            return self.sidecar
+        if self.gateway is None:
+            raise ConfigError("the gateway is not configured — set CHUTES_API_BASE")
+        return self.gateway
+
+    def resolve(self, model: str, target: EndpointName) -> tuple[EndpointClient, str]:
+        """Route a model as written (`codex-agent/<id>` → sidecar) to a client and wire id."""
+        name, wire_model = route_model(model, target)
+        return self.client(name), wire_model
+
+    async def health(self) -> dict[EndpointName, HealthReport]:
+        """Probe both endpoints concurrently."""
+        gateway_probe = probe(self.gateway) if self.gateway is not None else None
+        if gateway_probe is None:
+            sidecar = await probe(self.sidecar)
+            return {"sidecar": sidecar, "gateway": unconfigured("gateway")}
+        sidecar, gateway = await asyncio.gather(probe(self.sidecar), gateway_probe)
+        return {"sidecar": sidecar, "gateway": gateway}
+
+    async def aclose(self) -> None:
+        await self.sidecar.aclose()
+        if self.gateway is not None:
+            await self.gateway.aclose()

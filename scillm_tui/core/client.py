@@ -1,0 +1,455 @@
+"""An OpenAI-compatible client that survives what real endpoints send.
+
+`stream_chat` never raises for network or server trouble: it yields typed events and
+always ends with `Finished` or `StreamFailed`, so callers keep every character received.
+Cancelling the consumer closes the HTTP connection at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from httpx_sse._decoders import SSEDecoder, SSELineDecoder
+from pydantic import BaseModel, ConfigDict, Field
+
+from scillm_tui.core.endpoints import EndpointConfig
+from scillm_tui.core.errors import EndpointError
+from scillm_tui.core.events import (
+    Finished,
+    Notice,
+    Retrying,
+    StreamEvent,
+    StreamFailed,
+    TextDelta,
+    Usage,
+    UsageReport,
+)
+from scillm_tui.core.failures import Failure, classify_exception, classify_status, server_message
+from scillm_tui.core.redact import redact
+from scillm_tui.core.retry import RetryPolicy
+
+log = logging.getLogger("scillm_tui.http")
+
+_MAX_ERROR_BODY = 64 * 1024
+
+
+class ChatRequest(BaseModel):
+    """One chat-completions request, as the OpenAI API spells it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model: str
+    messages: list[dict[str, str]]
+    temperature: float | None = None
+    max_tokens: int | None = None
+    response_format: dict[str, Any] | None = None
+
+    def body(self, *, stream: bool) -> dict[str, Any]:
+        data: dict[str, Any] = {"model": self.model, "messages": self.messages}
+        if self.temperature is not None:
+            data["temperature"] = self.temperature
+        if self.max_tokens is not None:
+            data["max_tokens"] = self.max_tokens
+        if self.response_format is not None:
+            data["response_format"] = self.response_format
+        if stream:
+            data["stream"] = True
+            data["stream_options"] = {"include_usage": True}
+        return data
+
+
+class ChatResult(BaseModel):
+    """A non-streaming answer."""
+
+    text: str
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    latency_ms: float = 0.0
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+
+def _usage(data: Any) -> Usage | None:
+    if not isinstance(data, dict):
+        return None
+    fields = {
+        k: data.get(k) if isinstance(data.get(k), int) else None
+        for k in ("prompt_tokens", "completion_tokens", "total_tokens")
+    }
+    if all(v is None for v in fields.values()):
+        return None
+    return Usage(**fields)
+
+
+def _message_text(message: Any) -> str:
+    if not isinstance(message, dict):
+        return ""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # content parts
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return ""
+
+
+class EndpointClient:
+    """Talks to one endpoint. Inject `transport` in tests; never follows redirects."""
+
+    def __init__(
+        self,
+        config: EndpointConfig,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        idle_timeout_s: float = 60.0,
+        connect_timeout_s: float = 10.0,
+        request_timeout_s: float = 600.0,
+        health_timeout_s: float = 5.0,
+        retry: RetryPolicy | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.idle_timeout_s = idle_timeout_s
+        self.connect_timeout_s = connect_timeout_s
+        self.request_timeout_s = request_timeout_s
+        self.health_timeout_s = health_timeout_s
+        self.retry = retry or RetryPolicy()
+        self._rng = rng
+        self._http = httpx.AsyncClient(
+            base_url=config.base_url,
+            transport=transport,
+            follow_redirects=False,
+            headers={"user-agent": "scillm-tui"},
+            timeout=httpx.Timeout(request_timeout_s, connect=connect_timeout_s),
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=32),
+            trust_env=False,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> EndpointClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # ---- plain requests ---------------------------------------------------------------------
+
+    async def get(self, path: str, *, timeout_s: float | None = None) -> httpx.Response:
+        """GET with auth; raises httpx errors for the caller to classify."""
+        t = timeout_s or self.health_timeout_s
+        started = time.perf_counter()
+        response = await self._http.get(
+            path, headers=self.config.auth_headers(), timeout=httpx.Timeout(t, connect=t)
+        )
+        log.debug(
+            "GET %s%s -> %s in %.0f ms",
+            self.config.base_url,
+            path,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
+        return response
+
+    async def models(self) -> list[str]:
+        """The model ids from `/v1/models`. Raises `EndpointError` when there is no list."""
+        try:
+            response = await self.get("/v1/models")
+        except httpx.HTTPError as exc:
+            failure = classify_exception(exc, self.config, streaming=False)
+            raise EndpointError(failure.message, category=failure.category) from None
+        if response.status_code != 200:
+            failure = classify_status(response.status_code, response.content, self.config)
+            raise EndpointError(
+                failure.message, category=failure.category, status_code=response.status_code
+            )
+        return parse_model_ids(response)
+
+    # ---- streaming chat ---------------------------------------------------------------------
+
+    async def stream_chat(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        """Stream one chat completion as typed events (see module docstring)."""
+        body = request.body(stream=True)
+        timeout = httpx.Timeout(
+            self.idle_timeout_s, connect=self.connect_timeout_s, pool=self.connect_timeout_s
+        )
+        headers = {**self.config.auth_headers(), "accept": "text/event-stream"}
+        attempt = 1
+        while True:
+            got_text = False
+            streaming = False
+            failure: Failure | None = None
+            retry_headers: httpx.Headers | None = None
+            started = time.perf_counter()
+            try:
+                async with self._http.stream(
+                    "POST", "/v1/chat/completions", json=body, headers=headers, timeout=timeout
+                ) as response:
+                    log.debug(
+                        "POST %s/v1/chat/completions model=%s -> %s in %.0f ms (attempt %d)",
+                        self.config.base_url,
+                        request.model,
+                        response.status_code,
+                        (time.perf_counter() - started) * 1000,
+                        attempt,
+                    )
+                    if response.status_code >= 400:
+                        failure = classify_status(
+                            response.status_code,
+                            await _read_limited(response),
+                            self.config,
+                            request.model,
+                        )
+                        retry_headers = response.headers
+                    else:
+                        streaming = True
+                        async for event in self._parse(response):
+                            if event.kind == "delta":
+                                got_text = True
+                            yield event
+                        return
+            except httpx.HTTPError as exc:
+                failure = classify_exception(exc, self.config, streaming=streaming)
+                log.debug("stream to %s failed: %s", self.config.base_url, failure.message)
+            assert failure is not None
+            if failure.retryable and not got_text and attempt < self.retry.max_attempts:
+                wait = self.retry.wait_for(attempt, retry_headers, self._rng)
+                attempt += 1
+                yield Retrying(
+                    attempt=attempt,
+                    max_attempts=self.retry.max_attempts,
+                    wait_s=round(wait, 3),
+                    cause=failure.message,
+                )
+                await asyncio.sleep(wait)
+                continue
+            message = failure.message
+            if failure.category == "idle_timeout":
+                message = f"the stream went silent for {self.idle_timeout_s:g} s (idle timeout)"
+            if attempt > 1 and failure.retryable:
+                message = f"{message} — gave up after {attempt} attempts"
+            yield StreamFailed(
+                category=failure.category, message=message, status_code=failure.status_code
+            )
+            return
+
+    async def _parse(self, response: httpx.Response) -> AsyncIterator[StreamEvent]:
+        """Parse an SSE chat stream (or a plain JSON answer from a server that ignored
+        `stream: true`). Ends with `Finished` or `StreamFailed`."""
+        content_type = response.headers.get("content-type", "")
+        if "json" in content_type and "event-stream" not in content_type:
+            raw = await _read_limited(response, limit=None)
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                yield StreamFailed(category="protocol", message="the answer was not valid JSON")
+                return
+            if isinstance(data, dict) and data.get("error") is not None:
+                yield StreamFailed(
+                    category="stream_error",
+                    message=f"the {self.config.label} reported an error: {server_message(raw)}",
+                )
+                return
+            choice = (data.get("choices") or [{}])[0] if isinstance(data, dict) else {}
+            text = _message_text(choice.get("message"))
+            if text:
+                yield TextDelta(text=text)
+            usage = _usage(data.get("usage")) if isinstance(data, dict) else None
+            if usage:
+                yield UsageReport(usage=usage)
+            yield Finished(reason=choice.get("finish_reason"))
+            return
+
+        lines = SSELineDecoder()
+        decoder = SSEDecoder()
+        finish_reason: str | None = None
+        done = False
+        async for chunk in response.aiter_text():
+            for line in lines.decode(chunk):
+                sse = decoder.decode(line)
+                if sse is None:
+                    continue
+                result = self._on_data(sse.data)
+                if result is None:
+                    continue
+                if result is _DONE:
+                    done = True
+                    break
+                for event in result:
+                    if event.kind == "finish_reason":
+                        finish_reason = event.reason
+                        continue
+                    yield event
+                    if event.kind == "error":
+                        return
+            if done:
+                break
+        if not done:
+            for line in [*lines.flush(), ""]:
+                sse = decoder.decode(line)
+                if sse is None:
+                    continue
+                result = self._on_data(sse.data)
+                if result is None or result is _DONE:
+                    continue
+                for event in result:
+                    if event.kind == "finish_reason":
+                        finish_reason = event.reason
+                        continue
+                    yield event
+                    if event.kind == "error":
+                        return
+        yield Finished(reason=finish_reason)
+
+    def _on_data(self, data: str) -> list[Any] | object | None:
+        """Events for one SSE `data:` payload; `_DONE` for `[DONE]`; None to skip."""
+        payload = data.strip()
+        if not payload:
+            return None
+        if payload == "[DONE]":
+            return _DONE
+        try:
+            obj = json.loads(payload)
+        except ValueError:
+            shown = redact(payload[:80])
+            return [Notice(message=f"skipped a malformed data line: {shown!r}")]
+        if not isinstance(obj, dict):
+            return [Notice(message="skipped a data line that is not a JSON object")]
+        error = obj.get("error")
+        if error is not None:
+            return [
+                StreamFailed(
+                    category="stream_error",
+                    message=f"the {self.config.label} reported an error mid-stream: "
+                    f"{server_message(json.dumps({'error': error}))}",
+                )
+            ]
+        events: list[Any] = []
+        choices = obj.get("choices")
+        if isinstance(choices, list) and choices:
+            choice = choices[0] if isinstance(choices[0], dict) else {}
+            delta = choice.get("delta") or choice.get("message") or {}
+            content = delta.get("content") if isinstance(delta, dict) else None
+            if isinstance(content, str) and content:
+                events.append(TextDelta(text=content))
+            elif isinstance(choice.get("text"), str) and choice["text"]:
+                events.append(TextDelta(text=choice["text"]))
+            reason = choice.get("finish_reason")
+            if isinstance(reason, str) and reason:
+                events.append(_FinishReason(reason))
+        usage = _usage(obj.get("usage"))
+        if usage is not None:
+            events.append(UsageReport(usage=usage))
+        return events
+
+    # ---- non-streaming chat -----------------------------------------------------------------
+
+    async def chat(self, request: ChatRequest) -> ChatResult:
+        """One non-streaming completion, with the same retry policy. Raises `EndpointError`."""
+        body = request.body(stream=False)
+        headers = self.config.auth_headers()
+        timeout = httpx.Timeout(self.request_timeout_s, connect=self.connect_timeout_s)
+        attempt = 1
+        while True:
+            started = time.perf_counter()
+            retry_headers: httpx.Headers | None = None
+            try:
+                response = await self._http.post(
+                    "/v1/chat/completions", json=body, headers=headers, timeout=timeout
+                )
+                latency = (time.perf_counter() - started) * 1000
+                log.debug(
+                    "POST %s/v1/chat/completions model=%s (non-streaming) -> %s in %.0f ms",
+                    self.config.base_url,
+                    request.model,
+                    response.status_code,
+                    latency,
+                )
+                if response.status_code < 400:
+                    return _parse_chat_result(response, latency, self.config.label)
+                failure = classify_status(
+                    response.status_code, response.content, self.config, request.model
+                )
+                retry_headers = response.headers
+            except httpx.HTTPError as exc:
+                failure = classify_exception(exc, self.config, streaming=False)
+            if failure.retryable and attempt < self.retry.max_attempts:
+                await asyncio.sleep(self.retry.wait_for(attempt, retry_headers, self._rng))
+                attempt += 1
+                continue
+            message = failure.message
+            if attempt > 1 and failure.retryable:
+                message = f"{message} — gave up after {attempt} attempts"
+            raise EndpointError(message, category=failure.category, status_code=failure.status_code)
+
+
+class _FinishReason:
+    """Internal marker: the finish reason is reported once, in `Finished`, at the end."""
+
+    kind = "finish_reason"
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+_DONE = object()
+
+
+async def _read_limited(response: httpx.Response, limit: int | None = _MAX_ERROR_BODY) -> bytes:
+    """Read a body, at most `limit` bytes (error bodies can be huge HTML pages)."""
+    parts: list[bytes] = []
+    size = 0
+    async for piece in response.aiter_bytes():
+        parts.append(piece)
+        size += len(piece)
+        if limit is not None and size >= limit:
+            break
+    return b"".join(parts)
+
+
+def _parse_chat_result(response: httpx.Response, latency_ms: float, label: str) -> ChatResult:
+    try:
+        data = response.json()
+    except ValueError:
+        raise EndpointError(
+            f"the {label} answered with something that is not JSON", category="protocol"
+        ) from None
+    if not isinstance(data, dict):
+        raise EndpointError(f"the {label} answered with unexpected JSON", category="protocol")
+    if data.get("error") is not None:
+        raise EndpointError(
+            f"the {label} reported an error: {server_message(response.content)}",
+            category="stream_error",
+        )
+    choices = data.get("choices") or []
+    choice = choices[0] if choices and isinstance(choices[0], dict) else {}
+    return ChatResult(
+        text=_message_text(choice.get("message")) or str(choice.get("text") or ""),
+        finish_reason=choice.get("finish_reason"),
+        usage=_usage(data.get("usage")),
+        latency_ms=latency_ms,
+        raw=data,
+    )
+
+
+def parse_model_ids(response: httpx.Response) -> list[str]:
+    """Model ids from an OpenAI `{"data": [{"id": ...}]}` list (or a bare list)."""
+    try:
+        data = response.json()
+    except ValueError:
+        raise EndpointError("the model list is not JSON", category="protocol") from None
+    items = data.get("data", data.get("models", [])) if isinstance(data, dict) else data
+    ids: list[str] = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("id"), str):
+            ids.append(item["id"])
+        elif isinstance(item, str):
+            ids.append(item)
+    return ids

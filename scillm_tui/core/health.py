@@ -1,0 +1,129 @@
+"""Health probes: is each endpoint up, and if not, what should the user do about it."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+
+from scillm_tui.core.client import EndpointClient, parse_model_ids
+from scillm_tui.core.endpoints import EndpointName
+from scillm_tui.core.errors import EndpointError
+from scillm_tui.core.failures import classify_exception, classify_status
+
+HealthStatus = Literal["up", "degraded", "auth", "down", "unconfigured"]
+
+
+class HealthReport(BaseModel):
+    """One probe of one endpoint."""
+
+    model_config = ConfigDict(frozen=True)
+
+    endpoint: EndpointName
+    base_url: str | None
+    status: HealthStatus
+    message: str
+    latency_ms: float | None = None
+    healthz: dict[str, Any] | None = None
+    models: list[str] | None = None  # None: the endpoint has no model list
+    demo: bool = False
+    checked_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def model_count_text(self) -> str:
+        if self.models is None:
+            return "no model list"
+        return f"{len(self.models)} model" + ("" if len(self.models) == 1 else "s")
+
+
+def unconfigured(endpoint: EndpointName) -> HealthReport:
+    hint = "set CHUTES_API_BASE" if endpoint == "gateway" else "set CODEX_AGENT_API_BASE"
+    return HealthReport(
+        endpoint=endpoint, base_url=None, status="unconfigured", message=f"not configured — {hint}"
+    )
+
+
+def _status_of(category: str) -> HealthStatus:
+    return "auth" if category == "auth" else "down"
+
+
+async def probe(client: EndpointClient) -> HealthReport:
+    """Probe an endpoint. Never raises for endpoint trouble; bounded by the health timeout."""
+    config = client.config
+    base = dict(endpoint=config.name, base_url=config.base_url, demo=config.demo)
+    started = time.perf_counter()
+    healthz: dict[str, Any] | None = None
+    degraded: list[str] = []
+
+    if config.name == "sidecar":
+        try:
+            response = await client.get("/healthz")
+        except httpx.HTTPError as exc:
+            failure = classify_exception(exc, config, streaming=False)
+            return HealthReport(**base, status="down", message=failure.message)
+        if response.status_code == 200:
+            try:
+                parsed = response.json()
+            except ValueError:
+                parsed = None
+            healthz = parsed if isinstance(parsed, dict) else {"body": str(parsed)[:80]}
+            if isinstance(parsed, dict) and parsed.get("ok") is False:
+                degraded.append("/healthz says ok: false")
+            if isinstance(parsed, dict) and parsed.get("demo"):
+                base["demo"] = True
+        elif response.status_code in (401, 403):
+            failure = classify_status(response.status_code, response.content, config)
+            return HealthReport(**base, status="auth", message=failure.message)
+        elif response.status_code != 404:
+            degraded.append(f"/healthz answered HTTP {response.status_code}")
+
+    latency_ms = (time.perf_counter() - started) * 1000
+    models: list[str] | None = None
+    try:
+        response = await client.get("/v1/models")
+        if config.name == "gateway":
+            latency_ms = (time.perf_counter() - started) * 1000
+    except httpx.HTTPError as exc:
+        failure = classify_exception(exc, config, streaming=False)
+        if healthz is None:
+            return HealthReport(**base, status="down", message=failure.message)
+        degraded.append(f"/v1/models failed: {failure.message}")
+    else:
+        if response.status_code == 200:
+            try:
+                models = parse_model_ids(response)
+            except EndpointError as exc:
+                degraded.append(exc.message)
+        elif response.status_code == 404 and config.name == "sidecar":
+            models = None  # a sidecar without /v1/models is normal
+        else:
+            failure = classify_status(response.status_code, response.content, config)
+            if failure.category == "auth":
+                return HealthReport(
+                    **base, status="auth", message=failure.message, latency_ms=latency_ms
+                )
+            if healthz is None and config.name == "gateway":
+                status: HealthStatus = "down" if response.status_code >= 500 else "degraded"
+                return HealthReport(
+                    **base, status=status, message=failure.message, latency_ms=latency_ms
+                )
+            degraded.append(f"/v1/models: {failure.message}")
+
+    if config.name == "sidecar" and healthz is None and not degraded and models is None:
+        degraded.append("no /healthz and no /v1/models")
+    if degraded:
+        return HealthReport(
+            **base,
+            status="degraded",
+            message="; ".join(degraded),
+            latency_ms=latency_ms,
+            healthz=healthz,
+            models=models,
+        )
+    message = "ok" if models is not None else "ok — no model list"
+    return HealthReport(
+        **base, status="up", message=message, latency_ms=latency_ms, healthz=healthz, models=models
+    )

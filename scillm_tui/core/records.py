@@ -1,0 +1,65 @@
+"""Plain-JSON views of runs and verdicts, shared by the CLI output and the export.
+
+Base URLs appear here; keys never do (they are not part of any model dumped below).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scillm_tui.core.judge import Verdict
+from scillm_tui.core.runs import Run, VariantState
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def variant_record(state: VariantState) -> dict[str, Any]:
+    """One variant with its text, outcome and stats."""
+    tps = state.tokens_per_s
+    return {
+        "id": state.id,
+        "model": state.model,
+        "endpoint": state.endpoint,
+        "text": state.text,
+        "status": state.status,
+        "finish_reason": state.finish_reason,
+        "error": state.error,
+        "error_category": state.error_category,
+        "usage": state.usage.model_dump() if state.usage else None,
+        "completion_tokens": state.completion_tokens,
+        "tokens_estimated": state.tokens_estimated,
+        "ttft_ms": _ms(state.ttft_ms),
+        "duration_ms": _ms(state.duration_ms),
+        "tokens_per_s": None if tps is None else round(tps, 1),
+        "chunks": state.chunks,
+        "chars": state.chars,
+        "retries": state.retries,
+        "notices": list(state.notices),
+    }
+
+
+def endpoint_bases(run: Run) -> dict[str, str | None]:
+    gateway = run.backends.gateway
+    return {
+        "sidecar": run.backends.sidecar.config.base_url,
+        "gateway": gateway.config.base_url if gateway is not None else None,
+    }
+
+
+def run_output(
+    run: Run, verdict: Verdict | None, artifacts: dict[str, str] | None, judge_model: str | None
+) -> dict[str, Any]:
+    """The CLI's JSON: a superset of what SciLLM's scripts print."""
+    bases = endpoint_bases(run)
+    return {
+        "run_id": run.run_id,
+        "base": bases.get(run.spec.target),
+        "bases": bases,
+        "gen_model": run.spec.models[0] if len(run.spec.models) == 1 else run.spec.models,
+        "judge_model": judge_model,
+        "variants": [variant_record(v) for v in run.variants.values()],
+        "judge": verdict.summary() if verdict is not None else None,
+        "artifacts": artifacts,
+    }

@@ -1,0 +1,305 @@
+"""Best-of-N runs: N variants streamed concurrently, one merged stream of events.
+
+A failing variant never stops the others; cancelling keeps every character received.
+The engine mutates `VariantState` before it emits the matching event, so a consumer
+that reacts to an event always sees up-to-date state and stats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from itertools import cycle, islice
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+
+from scillm_tui.core.backends import Backends
+from scillm_tui.core.client import ChatRequest
+from scillm_tui.core.endpoints import EndpointName, route_model
+from scillm_tui.core.events import (
+    TERMINAL_STATUSES,
+    ErrorCategory,
+    RunEvent,
+    Usage,
+    VariantCancelled,
+    VariantConnecting,
+    VariantDelta,
+    VariantDone,
+    VariantError,
+    VariantNotice,
+    VariantQueued,
+    VariantRetrying,
+    VariantStatus,
+    VariantUsage,
+)
+
+CHARS_PER_TOKEN_ESTIMATE = 4.0
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """Sortable UTC timestamp plus a short random suffix, e.g. `20261125T212233Z-3f9a1c`."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{secrets.token_hex(3)}"
+
+
+class RunSpec(BaseModel):
+    """What to run. `models` cycle over the variants: a, b, a, b for two models and n=4."""
+
+    model_config = ConfigDict(frozen=True)
+
+    prompt: str
+    system: str | None = None
+    target: EndpointName = "gateway"
+    models: list[str] = Field(min_length=1)
+    n: int = Field(default=3, ge=1, le=64)
+    temperature: float | None = Field(default=0.7, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1)
+    concurrency: int | None = Field(default=None, ge=1)
+
+    @field_validator("models")
+    @classmethod
+    def _clean_models(cls, value: list[str]) -> list[str]:
+        cleaned = [m.strip() for m in value if m and m.strip()]
+        if not cleaned:
+            raise ValueError("at least one model is needed")
+        return cleaned
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt_present(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the prompt is empty")
+        return value
+
+    def variant_models(self) -> list[str]:
+        return list(islice(cycle(self.models), self.n))
+
+    def messages(self) -> list[dict[str, str]]:
+        messages = []
+        if self.system:
+            messages.append({"role": "system", "content": self.system})
+        messages.append({"role": "user", "content": self.prompt})
+        return messages
+
+
+class VariantState(BaseModel):
+    """Live state and statistics of one variant."""
+
+    id: str
+    model: str  # as the user wrote it
+    endpoint: EndpointName
+    wire_model: str
+    status: VariantStatus = "queued"
+    error: str | None = None
+    error_category: ErrorCategory | None = None
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    chunks: int = 0
+    chars: int = 0
+    retries: int = 0
+    retry_wait_s: float | None = None
+    notices: list[str] = Field(default_factory=list)
+    started_at: float | None = None  # perf_counter seconds
+    first_token_at: float | None = None
+    ended_at: float | None = None
+    _parts: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        if len(self._parts) > 1:
+            self._parts[:] = ["".join(self._parts)]
+        return self._parts[0] if self._parts else ""
+
+    def add_text(self, text: str, now: float) -> None:
+        if self.first_token_at is None:
+            self.first_token_at = now
+        self._parts.append(text)
+        self.chunks += 1
+        self.chars += len(text)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def ttft_ms(self) -> float | None:
+        if self.started_at is None or self.first_token_at is None:
+            return None
+        return (self.first_token_at - self.started_at) * 1000
+
+    @property
+    def duration_ms(self) -> float | None:
+        if self.started_at is None:
+            return None
+        end = self.ended_at if self.ended_at is not None else time.perf_counter()
+        return (end - self.started_at) * 1000
+
+    @property
+    def tokens_estimated(self) -> bool:
+        return self.usage is None or self.usage.completion_tokens is None
+
+    @property
+    def completion_tokens(self) -> int:
+        """From the server's usage when given, else estimated from characters."""
+        if self.usage is not None and self.usage.completion_tokens is not None:
+            return self.usage.completion_tokens
+        return round(self.chars / CHARS_PER_TOKEN_ESTIMATE)
+
+    @property
+    def tokens_per_s(self) -> float | None:
+        if self.first_token_at is None:
+            return None
+        end = self.ended_at if self.ended_at is not None else time.perf_counter()
+        span = end - self.first_token_at
+        if span <= 0.001:
+            return None
+        return self.completion_tokens / span
+
+
+class Run:
+    """One best-of-N run. Iterate `events()` once to drive it; `cancel()` from anywhere."""
+
+    def __init__(self, spec: RunSpec, backends: Backends, *, run_id: str | None = None) -> None:
+        self.spec = spec
+        self.backends = backends
+        self.run_id = run_id or new_run_id()
+        self.created_at = datetime.now(UTC)
+        self.variants: dict[str, VariantState] = {}
+        for index, model in enumerate(spec.variant_models(), start=1):
+            endpoint, wire = route_model(model, spec.target)
+            vid = f"v{index}"
+            self.variants[vid] = VariantState(
+                id=vid, model=model, endpoint=endpoint, wire_model=wire
+            )
+        # Fail before streaming if a variant needs an unconfigured endpoint.
+        for state in self.variants.values():
+            backends.client(state.endpoint)
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._queue: asyncio.Queue[RunEvent | None] = asyncio.Queue()
+        self._started = False
+
+    @property
+    def finished(self) -> bool:
+        return all(v.finished for v in self.variants.values())
+
+    @property
+    def gen_models(self) -> list[str]:
+        return list(dict.fromkeys(v.model for v in self.variants.values()))
+
+    def cancel(self, variant_id: str | None = None) -> None:
+        """Stop one variant or all of them; text received so far is kept."""
+        for vid, task in self._tasks.items():
+            if variant_id is None or vid == variant_id:
+                task.cancel()
+        if not self._started:
+            for state in self.variants.values():
+                if variant_id is None or state.id == variant_id:
+                    state.status = "cancelled"
+
+    async def events(self) -> AsyncIterator[RunEvent]:
+        """Start every variant and yield their events as they happen, until all have ended."""
+        if self._started:
+            raise RuntimeError("a run can only be driven once")
+        self._started = True
+        limit = asyncio.Semaphore(self.spec.concurrency or len(self.variants))
+        pending = [v for v in self.variants.values() if not v.finished]
+        for state in pending:
+            self._emit(VariantQueued(variant_id=state.id))
+        for state in pending:
+            self._tasks[state.id] = asyncio.create_task(
+                self._drive(state, limit), name=f"scillm-variant-{state.id}"
+            )
+        remaining = len(pending)
+        try:
+            while remaining:
+                event = await self._queue.get()
+                if event is None:
+                    remaining -= 1
+                    continue
+                yield event
+        finally:
+            for task in self._tasks.values():
+                task.cancel()
+            if self._tasks:
+                await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+    def _emit(self, event: RunEvent) -> None:
+        self._queue.put_nowait(event)
+
+    async def _drive(self, state: VariantState, limit: asyncio.Semaphore) -> None:
+        try:
+            async with limit:
+                await self._stream(state)
+        except asyncio.CancelledError:
+            state.status = "cancelled"
+            state.ended_at = time.perf_counter()
+            self._emit(VariantCancelled(variant_id=state.id))
+        except Exception as exc:  # a bug must not take the other variants down
+            state.status = "error"
+            state.error = f"internal error: {type(exc).__name__}: {exc}"
+            state.error_category = "protocol"
+            state.ended_at = time.perf_counter()
+            self._emit(VariantError(variant_id=state.id, category="protocol", message=state.error))
+        finally:
+            self._queue.put_nowait(None)
+
+    async def _stream(self, state: VariantState) -> None:
+        vid = state.id
+        client = self.backends.client(state.endpoint)
+        request = ChatRequest(
+            model=state.wire_model,
+            messages=self.spec.messages(),
+            temperature=self.spec.temperature,
+            max_tokens=self.spec.max_tokens,
+        )
+        state.status = "connecting"
+        state.started_at = time.perf_counter()
+        self._emit(VariantConnecting(variant_id=vid))
+        stream = client.stream_chat(request)
+        try:
+            async for event in stream:
+                now = time.perf_counter()
+                kind = event.kind
+                if kind == "delta":
+                    state.add_text(event.text, now)
+                    state.status = "streaming"
+                    self._emit(VariantDelta(variant_id=vid, text=event.text))
+                elif kind == "usage":
+                    state.usage = event.usage
+                    self._emit(VariantUsage(variant_id=vid, usage=event.usage))
+                elif kind == "retrying":
+                    state.status = "retrying"
+                    state.retries += 1
+                    state.retry_wait_s = event.wait_s
+                    self._emit(
+                        VariantRetrying(
+                            variant_id=vid,
+                            attempt=event.attempt,
+                            max_attempts=event.max_attempts,
+                            wait_s=event.wait_s,
+                            cause=event.cause,
+                        )
+                    )
+                elif kind == "notice":
+                    state.notices.append(event.message)
+                    self._emit(VariantNotice(variant_id=vid, message=event.message))
+                elif kind == "finish":
+                    state.finish_reason = event.reason
+                    state.status = "done"
+                    state.ended_at = now
+                    self._emit(VariantDone(variant_id=vid, finish_reason=event.reason))
+                elif kind == "error":
+                    state.status = "error"
+                    state.error = event.message
+                    state.error_category = event.category
+                    state.ended_at = now
+                    self._emit(
+                        VariantError(variant_id=vid, category=event.category, message=event.message)
+                    )
+        finally:
+            with contextlib.suppress(Exception):
+                await stream.aclose()

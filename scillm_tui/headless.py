@@ -1,0 +1,208 @@
+"""Headless `health` and `run`: the core engine driven from a script, JSON on stdout."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from scillm_tui.core.artifacts import export_run
+from scillm_tui.core.errors import ConfigError
+from scillm_tui.core.health import HealthReport
+from scillm_tui.core.judge import JudgeSpec, Verdict, judge_run
+from scillm_tui.core.records import run_output
+from scillm_tui.core.runs import Run, RunSpec
+from scillm_tui.session import Session
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+# ---- health -----------------------------------------------------------------------------------
+
+
+def health_command(session: Session, *, as_json: bool, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    reports = asyncio.run(_health(session))
+    if as_json:
+        data = {name: r.model_dump(mode="json") for name, r in reports.items()}
+        out.write(json.dumps(data, indent=2) + "\n")
+    else:
+        out.write(health_table(reports))
+    configured = [r for r in reports.values() if r.status != "unconfigured"]
+    return EXIT_OK if configured and all(r.status == "up" for r in configured) else EXIT_FAILED
+
+
+async def _health(session: Session) -> dict[str, HealthReport]:
+    backends = session.make_backends()
+    try:
+        return await backends.health()
+    finally:
+        await backends.aclose()
+
+
+def health_table(reports: dict[str, HealthReport]) -> str:
+    rows = [("endpoint", "status", "latency", "models", "url", "details")]
+    for name, r in reports.items():
+        latency = f"{r.latency_ms:.0f} ms" if r.latency_ms is not None else "-"
+        models = r.model_count_text if r.status in ("up", "degraded") else "-"
+        details = r.message
+        if r.healthz:
+            details += "  " + " ".join(f"{k}={v}" for k, v in r.healthz.items())
+        label = name + (" (demo)" if r.demo else "")
+        rows.append((label, r.status, latency, models, r.base_url or "-", details))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row[:5], widths, strict=True)) + "  " + row[5]
+        for row in rows
+    ]
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+# ---- run --------------------------------------------------------------------------------------
+
+
+def read_prompt(args: argparse.Namespace, stdin: TextIO | None = None) -> str:
+    stdin = stdin or sys.stdin
+    if args.prompt is not None:
+        prompt = args.prompt
+    elif args.prompt_file is not None:
+        try:
+            prompt = Path(args.prompt_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(
+                f"--prompt-file: cannot read {args.prompt_file}: {exc.strerror}"
+            ) from None
+    elif stdin is not None and not stdin.isatty():
+        prompt = stdin.read()
+    else:
+        raise ConfigError("no prompt: use --prompt TEXT, --prompt-file PATH or pipe it on stdin")
+    if not prompt.strip():
+        raise ConfigError("the prompt is empty")
+    return prompt
+
+
+def build_spec(session: Session, args: argparse.Namespace, prompt: str) -> RunSpec:
+    settings = session.settings
+    target = args.target or session.default_target
+    if target == "gateway" and not settings.gateway_configured:
+        raise ConfigError("--target gateway: the gateway is not configured — set CHUTES_API_BASE")
+    try:
+        return RunSpec(
+            prompt=prompt,
+            system=args.system,
+            target=target,
+            models=args.model or [settings.model],
+            n=args.n or settings.best_of_n,
+            temperature=args.temperature,
+            max_tokens=args.max_tokens,
+            concurrency=args.concurrency,
+        )
+    except ValueError as exc:
+        first = str(exc).splitlines()
+        raise ConfigError(first[-1].strip() if first else "invalid run settings") from None
+
+
+def run_command(session: Session, args: argparse.Namespace) -> int:
+    prompt = read_prompt(args)
+    spec = build_spec(session, args, prompt)
+    judge_target = args.judge_target or spec.target
+    judge_model = args.judge_model or session.settings.effective_judge_model
+    if judge_target == "gateway" and not session.settings.gateway_configured and not args.no_judge:
+        raise ConfigError("--judge-target gateway: the gateway is not configured")
+    judge = (
+        None
+        if args.no_judge
+        else JudgeSpec(
+            model=judge_model, target=judge_target, rounds=args.judge_rounds, seed=args.judge_seed
+        )
+    )
+    progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
+    output, code = asyncio.run(_run(session, spec, judge, export=args.export, progress=progress))
+    sys.stdout.write(json.dumps(output, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.flush()
+    return code
+
+
+async def _run(
+    session: Session,
+    spec: RunSpec,
+    judge: JudgeSpec | None,
+    *,
+    export: bool,
+    progress: _Progress | None,
+) -> tuple[dict, int]:
+    backends = session.make_backends()
+    try:
+        run = Run(spec, backends)
+        interrupted = False
+        try:
+            async for _event in run.events():
+                if progress is not None:
+                    progress.update(run)
+        except asyncio.CancelledError:  # Ctrl-C: keep what arrived, still report it
+            interrupted = True
+        if progress is not None:
+            progress.finish(run)
+        verdict: Verdict | None = None
+        if judge is not None and not interrupted:
+            if progress is not None:
+                progress.say(f"judging with {judge.model} ({judge.rounds} round(s))…")
+            verdict = await judge_run(run, backends, judge)
+        artifacts = None
+        if export:
+            result = export_run(run, verdict, session.settings.artifacts_dir)
+            artifacts = result.as_dict()
+            print(f"scillm-tui: exported to {result.dir}", file=sys.stderr)
+        output = run_output(run, verdict, artifacts, judge.model if judge else None)
+        return output, _exit_code(run, verdict, judged=judge is not None)
+    finally:
+        await backends.aclose()
+
+
+def _exit_code(run: Run, verdict: Verdict | None, *, judged: bool) -> int:
+    any_done = any(v.status == "done" for v in run.variants.values())
+    if not judged:
+        return EXIT_OK if any_done else EXIT_FAILED
+    if verdict is not None and verdict.status in ("verdict", "default"):
+        return EXIT_OK
+    return EXIT_FAILED
+
+
+class _Progress:
+    """A live line per variant on a terminal's stderr."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.lines = 0
+        self.last = 0.0
+
+    def _render(self, run: Run) -> list[str]:
+        rows = []
+        for v in run.variants.values():
+            detail = v.error if v.status == "error" else f"{v.chars} chars"
+            rows.append(f"  {v.id:<4} {v.model[:28]:<28} {v.status:<10} {detail}"[:200])
+        return rows
+
+    def update(self, run: Run, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last < 0.1:
+            return
+        self.last = now
+        rows = self._render(run)
+        if self.lines:
+            self.stream.write(f"\x1b[{self.lines}F")
+        self.stream.write("".join(f"\x1b[2K{row}\n" for row in rows))
+        self.stream.flush()
+        self.lines = len(rows)
+
+    def finish(self, run: Run) -> None:
+        self.update(run, force=True)
+        self.lines = 0
+
+    def say(self, message: str) -> None:
+        self.stream.write(message + "\n")
+        self.stream.flush()

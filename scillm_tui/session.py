@@ -1,0 +1,113 @@
+"""What one invocation works with: settings, flags applied, and the demo backend if asked.
+
+Shared by the headless commands and the dashboard so both see the same configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from scillm_tui.core.backends import Backends
+from scillm_tui.core.logs import configure_logging
+from scillm_tui.core.settings import Settings, load_settings, normalise_base_url
+
+DEMO_MODEL = "demo-fast"
+DEMO_JUDGE_MODEL = "demo-judge"
+
+
+@dataclass
+class Session:
+    settings: Settings
+    demo: bool = False
+    demo_url: str | None = None
+    transport: httpx.AsyncBaseTransport | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def default_target(self) -> str:
+        return "gateway" if self.settings.gateway_configured else "sidecar"
+
+    def make_backends(self) -> Backends:
+        """Build clients inside the event loop that will use them."""
+        return Backends(self.settings, transport=self.transport, demo=self.demo)
+
+
+def _flag_url(value: str | None, flag: str) -> str | None:
+    from scillm_tui.core.errors import ConfigError
+
+    if value is None:
+        return None
+    try:
+        return normalise_base_url(value, flag)
+    except ValueError as exc:
+        raise ConfigError(f"{flag}: {exc}") from None
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Settings from env/.env, then command-line flags on top."""
+    env_file: str | Path | None = args.env_file or ".env"
+    overrides: dict[str, Any] = {}
+    gateway = _flag_url(getattr(args, "gateway", None), "--gateway")
+    sidecar = _flag_url(getattr(args, "sidecar", None), "--sidecar")
+    if gateway:
+        overrides["CHUTES_API_BASE"] = gateway
+    if sidecar:
+        overrides["CODEX_AGENT_API_BASE"] = sidecar
+    artifacts = getattr(args, "artifacts_dir", None)
+    if artifacts:
+        overrides["SCILLM_ARTIFACTS_DIR"] = artifacts
+    return load_settings(env_file, **overrides)
+
+
+def demo_settings(settings: Settings, base_url: str) -> Settings:
+    """Point both endpoints at the demo backend. Keys are dropped: they must never be sent
+    to a host they were not configured for."""
+    return settings.model_copy(
+        update={
+            "sidecar_base": base_url,
+            "gateway_base": base_url,
+            "sidecar_key": None,
+            "gateway_key": None,
+            "model": DEMO_MODEL,
+            "judge_model": DEMO_JUDGE_MODEL,
+        }
+    )
+
+
+@contextmanager
+def open_session(args: argparse.Namespace, *, log_file: Path | None = None) -> Iterator[Session]:
+    settings = settings_from_args(args)
+    if not getattr(args, "demo", False):
+        _configure_logs(settings, args)
+        yield Session(settings=settings)
+        return
+    from scillm_tui.demo.server import start_demo_server
+
+    server = start_demo_server()
+    try:
+        settings = demo_settings(settings, server.base_url)
+        _configure_logs(settings, args)
+        yield Session(settings=settings, demo=True, demo_url=server.base_url)
+    finally:
+        server.stop()
+
+
+def _configure_logs(settings: Settings, args: argparse.Namespace) -> None:
+    headless = getattr(args, "command", None) in ("health", "run")
+    log_file = None if headless else data_dir() / "scillm-tui.log"
+    configure_logging(settings.debug, log_file)
+
+
+def data_dir() -> Path:
+    """Where the history and the debug log live (XDG data dir)."""
+    import os
+
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "scillm-tui"
