@@ -30,20 +30,55 @@ def test_every_core_module_is_checked() -> None:
     assert len(names) >= 20
 
 
-def test_importing_the_headless_layer_leaves_textual_and_rich_out() -> None:
+def _run(code: str) -> str:
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_importing_the_headless_layer_leaves_textual_out() -> None:
     code = (
         "import importlib, sys\n"
         f"for name in {_modules()!r}:\n"
         "    importlib.import_module(name)\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
-        "print(','.join(bad))\n"
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] == 'textual')))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "", f"headless modules imported: {result.stdout.strip()}"
+    assert _run(code) == "", "headless modules imported textual"
+
+
+def test_the_headless_layer_imports_without_textual_or_rich_installed() -> None:
+    """Block both packages outright: every headless module must still import.
+
+    (httpx imports rich for its optional command-line client when rich happens to be
+    installed, and falls back quietly without it; so we prove independence by blocking.)
+    """
+    code = (
+        "import importlib, importlib.abc, sys\n"
+        "class Block(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('textual', 'rich'):\n"
+        "            raise ImportError(f'blocked: {name}')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        f"for name in {_modules()!r}:\n"
+        "    importlib.import_module(name)\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')]\n"
+        "print(','.join(sorted(bad)))\n"
+    )
+    assert _run(code) == ""
+
+
+def test_rich_is_only_pulled_in_by_httpx_itself() -> None:
+    code = (
+        "import importlib, sys\n"
+        "import httpx\n"
+        "before = {m for m in sys.modules if m.split('.')[0] == 'rich'}\n"
+        f"for name in {_modules()!r}:\n"
+        "    importlib.import_module(name)\n"
+        "after = {m for m in sys.modules if m.split('.')[0] == 'rich'}\n"
+        "print(','.join(sorted(after - before)))\n"
+    )
+    assert _run(code) == "", "a headless module imports rich"
 
 
 def test_the_check_itself_detects_a_textual_import() -> None:
-    code = "import sys, scillm_tui.tui.app\nprint('textual' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.stdout.strip() == "True", result.stderr
+    assert _run("import sys, scillm_tui.tui.app\nprint('textual' in sys.modules)") == "True"
