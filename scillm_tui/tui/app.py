@@ -1,0 +1,280 @@
+"""The dashboard app: lays out the widgets and wires keys and commands to them.
+
+All network work happens in the core engine, driven by workers in the widgets.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterable
+from pathlib import Path
+
+from textual import on
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from scillm_tui.core.artifacts import export_run
+from scillm_tui.core.backends import Backends
+from scillm_tui.core.errors import ScillmError
+from scillm_tui.core.history import PromptHistory
+from scillm_tui.core.judge import JudgeSpec
+from scillm_tui.core.runs import Run, RunSpec
+from scillm_tui.session import Session, data_dir
+from scillm_tui.tui.confirm import ConfirmScreen
+from scillm_tui.tui.health_strip import HealthStrip
+from scillm_tui.tui.judge_panel import JudgePanel
+from scillm_tui.tui.model_picker import ModelPicker
+from scillm_tui.tui.prompt_editor import PromptEditor
+from scillm_tui.tui.run_form import RunForm
+from scillm_tui.tui.variant_grid import VariantGrid
+
+REPAINT_HZ = 25
+
+
+class ScillmApp(App[int]):
+    """The scillm-tui cockpit."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "scillm-tui"
+
+    BINDINGS = [
+        Binding("ctrl+r", "run", "Run", id="run", priority=True),
+        Binding("ctrl+j", "judge", "Judge", id="judge", priority=True),
+        Binding("ctrl+e", "export", "Export", id="export", priority=True),
+        Binding("escape", "cancel", "Cancel run", id="cancel"),
+        Binding("f2", "pick_models", "Models", id="pick-models"),
+        Binding("f5", "refresh_health", "Health", id="refresh-health"),
+        Binding("f6", "zoom", "Zoom", id="zoom"),
+        Binding("f7", "copy_variant", "Copy", id="copy-variant"),
+        Binding("f9", "change_theme", "Theme", id="theme"),
+    ]
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        history_path: Path | None = None,
+        health_interval_s: float = 10.0,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.history = PromptHistory(history_path)
+        self.health_interval_s = health_interval_s
+        self.backends: Backends | None = None
+        self._judge_spec: JudgeSpec | None = None
+        self._auto_judge = True
+        if session.demo:
+            self.sub_title = "demo backend"
+
+    def compose(self) -> ComposeResult:
+        yield HealthStrip(interval_s=self.health_interval_s, id="health")
+        with Horizontal(id="top"):
+            yield PromptEditor(self.history, id="editor")
+            yield RunForm(self.session.settings, self.session.default_target, id="form")
+        with Horizontal(id="main"):
+            yield VariantGrid(id="grid")
+            yield JudgePanel(id="judge")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.backends = self.session.make_backends()
+        self.query_one(HealthStrip).start(self.backends)
+        self.query_one(PromptEditor).focus_prompt()
+        self.set_interval(1 / REPAINT_HZ, self.query_one(VariantGrid).flush, name="repaint")
+        # Long-lived start-up objects never need collecting; freezing them shortens GC pauses.
+        self.call_after_refresh(gc.freeze)
+
+    async def on_unmount(self) -> None:
+        if self.backends is not None:
+            await self.backends.aclose()
+
+    def on_resize(self) -> None:
+        self.screen.set_class(self.size.width < 120, "-narrow")
+
+    # ---- commands -----------------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for binding in self.BINDINGS:
+            assert isinstance(binding, Binding)
+            action = getattr(self, f"action_{binding.action}", None)
+            if action is not None and binding.action != "change_theme":
+                yield SystemCommand(binding.description, f"{binding.key}", action)
+        yield SystemCommand("Previous prompt", "Recall an older prompt (alt+up)", self._older)
+
+    def _older(self) -> None:
+        self.query_one(PromptEditor).action_history(-1)
+
+    # ---- actions ------------------------------------------------------------------------------
+
+    async def action_run(self) -> None:
+        grid = self.query_one(VariantGrid)
+        if grid.streaming:
+            question = (
+                "A run is still streaming.\n\nCancel it and start a new run? Its columns "
+                "will be replaced (press ctrl+e first to keep them)."
+            )
+            self.push_screen(
+                ConfirmScreen(question, yes="Cancel it and run", no="Keep streaming"),
+                self._confirmed_run,
+            )
+            return
+        await self._start_run()
+
+    async def _confirmed_run(self, yes: bool | None) -> None:
+        if yes:
+            self.query_one(VariantGrid).cancel()
+            await self._start_run()
+
+    def _spec(self) -> tuple[RunSpec, JudgeSpec, bool] | None:
+        editor = self.query_one(PromptEditor)
+        try:
+            values = self.query_one(RunForm).values()
+            spec = RunSpec(
+                prompt=editor.prompt,
+                system=editor.system,
+                target=values.target,
+                models=values.models,
+                n=values.n,
+                temperature=values.temperature,
+                max_tokens=values.max_tokens,
+            )
+        except ValueError as exc:
+            message = str(exc).splitlines()[-1].strip()
+            self.notify(message, title="Cannot run", severity="error")
+            return None
+        judge = JudgeSpec(
+            model=values.judge_model, target=values.judge_target, rounds=values.judge_rounds
+        )
+        return spec, judge, values.auto_judge
+
+    async def _start_run(self) -> None:
+        parsed = self._spec()
+        if parsed is None or self.backends is None:
+            return
+        spec, self._judge_spec, self._auto_judge = parsed
+        try:
+            run = Run(spec, self.backends)
+        except ScillmError as exc:
+            self.notify(str(exc), title="Cannot run", severity="error")
+            return
+        self.query_one(PromptEditor).remember(spec.prompt)
+        self.query_one(JudgePanel).reset()
+        await self.query_one(VariantGrid).show_run(run)
+
+    @on(VariantGrid.RunFinished)
+    def _run_finished(self, message: VariantGrid.RunFinished) -> None:
+        run = message.run
+        panel = self.query_one(JudgePanel)
+        panel.show_run(run)
+        counts: dict[str, int] = {}
+        for state in run.variants.values():
+            counts[state.status] = counts.get(state.status, 0) + 1
+        summary = ", ".join(f"{n} {status}" for status, n in counts.items())
+        self.notify(f"Run finished: {summary}", timeout=4)
+        if self._auto_judge and not any(v.status == "cancelled" for v in run.variants.values()):
+            self._judge(run)
+        elif not self._auto_judge:
+            panel.reset("run finished — press ctrl+j to judge")
+            panel.show_run(run)
+
+    def _judge(self, run: Run) -> None:
+        if self.backends is not None and self._judge_spec is not None:
+            self.query_one(JudgePanel).judge(run, self.backends, self._judge_spec)
+
+    @on(JudgePanel.Judged)
+    def _judged(self, message: JudgePanel.Judged) -> None:
+        verdict = message.verdict
+        self.query_one(VariantGrid).show_verdict(verdict.best_id, verdict.scores)
+        if verdict.status == "error":
+            self.notify(verdict.error or "judge failed", title="Judge", severity="error")
+
+    def action_judge(self) -> None:
+        grid = self.query_one(VariantGrid)
+        if grid.run is None:
+            self.notify("Nothing to judge yet: run first (ctrl+r).", severity="warning")
+        elif grid.streaming:
+            self.notify("The run is still streaming: wait, or cancel it (escape).")
+        else:
+            self._judge(grid.run)
+
+    def action_export(self) -> None:
+        grid = self.query_one(VariantGrid)
+        if grid.run is None:
+            self.notify("Nothing to export yet: run first (ctrl+r).", severity="warning")
+            return
+        grid.flush(force=True)
+        verdict = self.query_one(JudgePanel).verdict
+        try:
+            result = export_run(grid.run, verdict, self.session.settings.artifacts_dir)
+        except OSError as exc:
+            self.notify(f"Export failed: {exc.strerror or exc}", severity="error")
+            return
+        note = "" if verdict is not None else " (not judged)"
+        if grid.streaming:
+            note = " (while streaming: partial text)"
+        self.notify(f"Exported{note} to {result.dir}", title="Export", timeout=10)
+
+    def action_cancel(self) -> None:
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+        elif not self.query_one(VariantGrid).cancel():
+            self.notify("No run is streaming.", timeout=2)
+
+    def action_refresh_health(self) -> None:
+        self.query_one(HealthStrip).refresh_now()
+        self.notify("Checking health…", timeout=2)
+
+    def action_zoom(self) -> None:
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+            return
+        column = self.query_one(VariantGrid).focused_column()
+        if column is None:
+            self.notify("No variant column to zoom yet.", severity="warning")
+        else:
+            self.screen.maximize(column, container=False)
+            column.view.focus()
+
+    def action_copy_variant(self) -> None:
+        column = self.query_one(VariantGrid).focused_column()
+        if column is None:
+            self.notify("No variant to copy yet.", severity="warning")
+            return
+        text = column.view.text
+        self.copy_to_clipboard(text)
+        self.notify(f"Copied {column.state.id} ({len(text)} characters) to the clipboard.")
+
+    def action_pick_models(self) -> None:
+        form = self.query_one(RunForm)
+        models = form.suggester.models
+        if not models:
+            self.notify("No model list from the endpoints: type model names instead.")
+            return
+        current = [m.strip() for m in form.query_one("#models").value.split(",")]
+        self.push_screen(ModelPicker(models, current), self._picked)
+
+    def _picked(self, models: list[str] | None) -> None:
+        if models:
+            self.query_one(RunForm).set_model_text(models)
+
+    @on(HealthStrip.Changed)
+    def _health_changed(self, message: HealthStrip.Changed) -> None:
+        report, previous = message.report, message.previous
+        if report.models:
+            self.query_one(RunForm).set_models(report.models)
+        if previous is not None and previous.status != report.status:
+            severity = "information" if report.status == "up" else "warning"
+            self.notify(
+                f"{report.endpoint} is {report.status}: {report.message}", severity=severity
+            )
+
+
+def run_dashboard(session: Session) -> int:
+    """Run the app in this terminal; returns the exit code."""
+    app = ScillmApp(session, history_path=data_dir() / "history.json")
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,70 @@
+"""A pane showing one endpoint's health: badge, URL, latency, /healthz fields, reason."""
+
+from __future__ import annotations
+
+import json
+
+from textual.content import Content
+from textual.widgets import Static
+
+from scillm_tui.core.health import HealthReport
+
+BADGE_STYLE = {
+    "up": "bold $success",
+    "degraded": "bold $warning",
+    "auth": "bold $error",
+    "down": "bold $error",
+    "unconfigured": "bold $text-muted",
+    "checking": "bold $text-muted",
+}
+BADGE_TEXT = {"unconfigured": "not configured"}
+TITLES = {"sidecar": "codex-agent sidecar", "gateway": "gateway"}
+
+
+class HealthPane(Static):
+    """One endpoint's latest `HealthReport`, in words and colour."""
+
+    def __init__(self, endpoint: str, *, id: str | None = None) -> None:
+        super().__init__(id=id, classes="health-pane -checking", markup=False)
+        self.endpoint = endpoint
+        self.report: HealthReport | None = None
+        self.border_title = TITLES.get(endpoint, endpoint)
+
+    def on_mount(self) -> None:
+        self.update(Content.assemble(("checking…", BADGE_STYLE["checking"])))
+
+    def show(self, report: HealthReport) -> None:
+        self.report = report
+        status = report.status
+        self.set_classes(f"health-pane -{status}")
+        self.border_title = TITLES.get(report.endpoint, report.endpoint) + (
+            " · demo backend" if report.demo else ""
+        )
+        parts: list[tuple[str, str] | str] = [
+            (f"● {BADGE_TEXT.get(status, status)}", BADGE_STYLE.get(status, "bold")),
+        ]
+        if report.base_url:
+            parts += [" · ", (report.base_url, "$text-muted")]
+        if report.latency_ms is not None:
+            parts.append(f" · {report.latency_ms:.0f} ms")
+        line2: list[str] = []
+        if status in ("up", "degraded"):
+            line2.append(report.model_count_text)
+        if report.healthz:
+            line2 += [" ".join(f"{k}={_short(v)}" for k, v in report.healthz.items())]
+        line2.append(f"checked {report.checked_at.astimezone():%H:%M:%S}")
+        line2 = [" · ".join(line2)]
+        lines = [Content.assemble(*parts), Content.assemble(*line2)]
+        if status not in ("up",):
+            lines.append(Content.assemble((report.message, _message_style(status))))
+        self.update(Content("\n").join(lines))
+
+
+def _short(value: object) -> str:
+    text = value if isinstance(value, str) else json.dumps(value)
+    text = text.replace("\n", " ")
+    return text if len(text) <= 24 else text[:23] + "…"
+
+
+def _message_style(status: str) -> str:
+    return "$warning" if status == "degraded" else "$error" if status in ("auth", "down") else ""

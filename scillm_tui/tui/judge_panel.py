@@ -1,0 +1,111 @@
+"""The judge panel: state, winner, reason, agreement, and the ranked leaderboard."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from scillm_tui.core.artifacts import ranked
+from scillm_tui.core.backends import Backends
+from scillm_tui.core.judge import JudgeSpec, Verdict, judge_run
+from scillm_tui.core.runs import Run
+from scillm_tui.tui.formatting import ms, score_text
+
+COLUMNS = ("#", "id", "model", "score", "tok", "ttft", "time")
+MODEL_WIDTH = 14
+
+
+class JudgePanel(VerticalScroll):
+    """Shows the judge's state and verdict; runs the judge in a worker."""
+
+    class Judged(Message):
+        """The judge finished (with a verdict, a default win, nothing, or an error)."""
+
+        def __init__(self, run: Run, verdict: Verdict) -> None:
+            super().__init__()
+            self.run = run
+            self.verdict = verdict
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.border_title = "Judge"
+        self.verdict: Verdict | None = None
+        self.judging = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("waiting for a run", markup=False, id="judge-state")
+        yield Static("", markup=False, id="judge-reason")
+        table: DataTable[Text] = DataTable(id="leaderboard", cursor_type="row", zebra_stripes=True)
+        table.add_columns(*COLUMNS)
+        yield table
+        yield Static("", markup=False, id="judge-raw")
+
+    def _state(self, text: str, css_class: str) -> None:
+        state = self.query_one("#judge-state", Static)
+        state.update(text)
+        self.set_classes(css_class)
+
+    def reset(self, text: str = "waiting for the run to finish") -> None:
+        self.verdict = None
+        self._state(text, "-waiting")
+        self.query_one("#judge-reason", Static).update("")
+        self.query_one("#judge-raw", Static).update("")
+        self.query_one(DataTable).clear()
+
+    def show_run(self, run: Run) -> None:
+        """Fill the leaderboard with the run as it stands (no scores yet)."""
+        self._fill(run, None)
+
+    @work(exclusive=True, group="judge", exit_on_error=False)
+    async def judge(self, run: Run, backends: Backends, spec: JudgeSpec) -> Verdict:
+        self.judging = True
+        rounds = f"{spec.rounds} rounds" if spec.rounds > 1 else "1 round"
+        self._state(f"judging with {spec.model} ({rounds})…", "-judging")
+        try:
+            verdict = await judge_run(run, backends, spec)
+        finally:
+            self.judging = False
+        self.show_verdict(run, verdict)
+        self.post_message(self.Judged(run, verdict))
+        return verdict
+
+    def show_verdict(self, run: Run, verdict: Verdict) -> None:
+        self.verdict = verdict
+        reason = self.query_one("#judge-reason", Static)
+        raw = self.query_one("#judge-raw", Static)
+        raw.update("")
+        if verdict.status == "verdict":
+            model = run.variants[verdict.best_id].model if verdict.best_id else ""
+            agreement = f" · agreement {verdict.agreement}" if verdict.agreement else ""
+            self._state(f"★ winner {verdict.best_id} ({model}){agreement}", "-verdict")
+            reason.update(verdict.reason)
+        elif verdict.status == "default":
+            self._state(f"★ {verdict.best_id} wins by default", "-verdict")
+            reason.update(verdict.reason)
+        elif verdict.status == "none":
+            self._state("no verdict", "-error")
+            reason.update(verdict.reason)
+        else:
+            self._state("judge error", "-error")
+            reason.update(verdict.error or "the judge failed")
+            answers = verdict.raw_responses
+            if answers:
+                raw.update("raw judge output:\n" + "\n---\n".join(answers))
+        self._fill(run, verdict)
+
+    def _fill(self, run: Run, verdict: Verdict | None) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        for rank, (state, score, _note) in enumerate(ranked(run, verdict), start=1):
+            mark = "★" if verdict is not None and state.id == verdict.best_id else str(rank)
+            tokens = f"{'~' if state.tokens_estimated else ''}{state.completion_tokens}"
+            model = state.model
+            if len(model) > MODEL_WIDTH:
+                model = model[: MODEL_WIDTH - 1] + "…"
+            cells = (mark, state.id, model, score_text(score), tokens)
+            cells += (ms(state.ttft_ms), ms(state.duration_ms))
+            table.add_row(*(Text(c) for c in cells), key=state.id)

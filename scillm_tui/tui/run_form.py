@@ -1,0 +1,151 @@
+"""Run settings: target, models, N, temperature, max tokens, judge model/target/rounds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.suggester import Suggester
+from textual.widgets import Checkbox, Input, Label, Select
+
+from scillm_tui.core.settings import Settings
+
+TARGETS = [("gateway", "gateway"), ("sidecar", "sidecar")]
+
+
+class ModelSuggester(Suggester):
+    """Completes the last comma-separated model name from the endpoints' /v1/models."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+        self.models: list[str] = []
+
+    async def get_suggestion(self, value: str) -> str | None:
+        _, _, last = value.rpartition(",")
+        stem = last.lstrip()
+        if not stem:
+            return None
+        lowered = stem.lower()
+        for model in self.models:
+            if model.lower().startswith(lowered) and model != stem:
+                prefix = value[: len(value) - len(stem)]
+                return prefix + model
+        return None
+
+
+@dataclass(frozen=True)
+class FormValues:
+    target: str
+    models: list[str]
+    n: int
+    temperature: float | None
+    max_tokens: int | None
+    judge_model: str
+    judge_target: str
+    judge_rounds: int
+    auto_judge: bool
+
+
+class RunForm(Vertical):
+    """The knobs of the next run, with defaults from settings."""
+
+    def __init__(self, settings: Settings, default_target: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.settings = settings
+        self.default_target = default_target
+        self.suggester = ModelSuggester()
+        self.border_title = "Run settings"
+
+    def _row(self, label: str, *widgets: Input | Select | Checkbox) -> Horizontal:
+        return Horizontal(Label(label, classes="form-label"), *widgets, classes="form-row")
+
+    def _target_select(self, widget_id: str) -> Select[str]:
+        return Select(
+            TARGETS, value=self.default_target, allow_blank=False, compact=True, id=widget_id
+        )
+
+    def compose(self) -> ComposeResult:
+        s = self.settings
+        yield self._row(
+            "target",
+            self._target_select("target"),
+            Label("N", classes="form-label-short"),
+            Input(str(s.best_of_n), type="integer", compact=True, id="n", max_length=2),
+        )
+        yield self._row(
+            "models",
+            Input(s.model, compact=True, id="models", suggester=self.suggester),
+        )
+        yield self._row(
+            "temp",
+            Input("0.7", type="number", compact=True, id="temperature"),
+            Label("max tok", classes="form-label-short"),
+            Input("", type="integer", compact=True, id="max-tokens", placeholder="–"),
+        )
+        yield self._row(
+            "judge",
+            Input(
+                s.effective_judge_model, compact=True, id="judge-model", suggester=self.suggester
+            ),
+        )
+        yield self._row(
+            "j.target",
+            self._target_select("judge-target"),
+            Label("rounds", classes="form-label-short"),
+            Input("1", type="integer", compact=True, id="judge-rounds", max_length=1),
+        )
+        yield Checkbox("auto-judge when the run ends", True, compact=True, id="auto-judge")
+
+    def set_models(self, models: list[str]) -> None:
+        """Offer these model ids as completions (from the health probes)."""
+        merged = list(dict.fromkeys([*self.suggester.models, *models]))
+        self.suggester.models = merged
+
+    def set_model_text(self, models: list[str]) -> None:
+        self.query_one("#models", Input).value = ", ".join(models)
+
+    def values(self) -> FormValues:
+        """The form's values; `ValueError` names the field when one is unusable."""
+
+        def text(widget_id: str) -> str:
+            return self.query_one(f"#{widget_id}", Input).value.strip()
+
+        models = [m.strip() for m in text("models").split(",") if m.strip()]
+        if not models:
+            raise ValueError("models: enter at least one model name")
+        try:
+            n = int(text("n"))
+            if not 1 <= n <= 64:
+                raise ValueError
+        except ValueError:
+            raise ValueError("N: a whole number from 1 to 64") from None
+        try:
+            temperature = float(text("temperature")) if text("temperature") else None
+            if temperature is not None and not 0 <= temperature <= 2:
+                raise ValueError
+        except ValueError:
+            raise ValueError("temperature: a number from 0 to 2") from None
+        try:
+            max_tokens = int(text("max-tokens")) if text("max-tokens") else None
+            if max_tokens is not None and max_tokens < 1:
+                raise ValueError
+        except ValueError:
+            raise ValueError("max tokens: a whole number of at least 1, or empty") from None
+        try:
+            rounds = int(text("judge-rounds") or "1")
+            if not 1 <= rounds <= 9:
+                raise ValueError
+        except ValueError:
+            raise ValueError("judge rounds: a whole number from 1 to 9") from None
+        return FormValues(
+            target=str(self.query_one("#target", Select).value),
+            models=models,
+            n=n,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            judge_model=text("judge-model") or models[0],
+            judge_target=str(self.query_one("#judge-target", Select).value),
+            judge_rounds=rounds,
+            auto_judge=self.query_one("#auto-judge", Checkbox).value,
+        )

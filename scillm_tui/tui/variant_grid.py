@@ -1,0 +1,135 @@
+"""The side-by-side variant columns, and the worker that drives a run into them.
+
+The worker only appends to per-column buffers; the app's repaint timer calls `flush()`
+at a bounded rate, so many fast streams cost a few frames per second, not one per chunk.
+"""
+
+from __future__ import annotations
+
+import time
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import HorizontalScroll
+from textual.message import Message
+from textual.widgets import Static
+
+from scillm_tui.core.runs import Run
+from scillm_tui.tui.variant_column import VariantColumn
+
+STATS_INTERVAL_S = 0.25
+MIN_COLUMN_WIDTH = 32  # live stats (elapsed, tokens/s) are repainted at most this often
+
+EMPTY_HINT = (
+    "No run yet.\n\n"
+    "Type a prompt above and press ctrl+r to stream N variants side by side.\n"
+    "ctrl+j judges them, ctrl+e exports the leaderboard and artifacts."
+)
+
+
+class VariantGrid(HorizontalScroll):
+    """Columns for the variants of the current run."""
+
+    class RunFinished(Message):
+        """Every variant of `run` has ended (done, error or cancelled)."""
+
+        def __init__(self, run: Run) -> None:
+            super().__init__()
+            self.run = run
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.run: Run | None = None
+        self._dirty: set[str] = set()
+        self._last_stats = 0.0
+
+    def compose(self) -> ComposeResult:
+        yield Static(EMPTY_HINT, markup=False, id="empty-hint")
+
+    @property
+    def columns(self) -> list[VariantColumn]:
+        return list(self.query(VariantColumn))
+
+    def column(self, variant_id: str) -> VariantColumn:
+        return self.query_one(f"#col-{variant_id}", VariantColumn)
+
+    @property
+    def streaming(self) -> bool:
+        return self.run is not None and not self.run.finished
+
+    async def show_run(self, run: Run) -> None:
+        """Replace the columns with fresh ones for `run` and start streaming it."""
+        self.run = run
+        self._dirty.clear()
+        await self.remove_children()
+        await self.mount_all(
+            VariantColumn(state, id=f"col-{vid}") for vid, state in run.variants.items()
+        )
+        self._size_columns()
+        self.scroll_home(animate=False)
+        self._drive(run)
+
+    def on_resize(self) -> None:
+        self._size_columns()
+
+    def _size_columns(self) -> None:
+        """Share the width equally, but never below a readable minimum (then scroll)."""
+        columns = self.columns
+        if not columns:
+            return
+        width = max(MIN_COLUMN_WIDTH, self.scrollable_content_region.width // len(columns))
+        for column in columns:
+            column.styles.width = width
+
+    @work(exclusive=True, group="run", exit_on_error=False)
+    async def _drive(self, run: Run) -> None:
+        columns = {c.state.id: c for c in self.columns}
+        async for event in run.events():
+            if event.kind == "delta":
+                columns[event.variant_id].append(event.text)
+            self._dirty.add(event.variant_id)
+        self.flush(force=True)
+        self.post_message(self.RunFinished(run))
+
+    def cancel(self, variant_id: str | None = None) -> bool:
+        """Cancel the run (or one variant). Returns False if nothing was streaming."""
+        if not self.streaming or self.run is None:
+            return False
+        self.run.cancel(variant_id)
+        return True
+
+    def flush(self, *, force: bool = False) -> None:
+        """Apply buffered text and repaint changed headers; live stats at a lower rate."""
+        if self.run is None:
+            return
+        now = time.monotonic()
+        stats_due = force or now - self._last_stats >= STATS_INTERVAL_S
+        if stats_due:
+            self._last_stats = now
+        dirty, self._dirty = self._dirty, set()
+        for column in self.columns:
+            column.flush()
+            vid = column.state.id
+            live = not column.state.finished
+            # Status changes repaint at once; streaming stats wait for the next stats tick.
+            if (stats_due and (vid in dirty or live)) or (
+                vid in dirty and column.state.status != "streaming"
+            ):
+                column.refresh_chrome()
+            elif vid in dirty:
+                self._dirty.add(vid)
+
+    def show_verdict(self, best_id: str | None, scores: dict[str, float]) -> None:
+        for column in self.columns:
+            column.set_verdict(scores.get(column.state.id), column.state.id == best_id)
+        if best_id is not None:
+            self.column(best_id).scroll_visible(animate=False)
+
+    def focused_column(self) -> VariantColumn | None:
+        """The column holding focus, else the first one."""
+        focused = self.app.focused
+        for column in self.columns:
+            if focused is not None and (focused is column or column in focused.ancestors):
+                return column
+        columns = self.columns
+        return columns[0] if columns else None
