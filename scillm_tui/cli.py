@@ -9,8 +9,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from scillm_tui import __version__
+
+if TYPE_CHECKING:
+    from scillm_tui.demo.app import DemoConfig
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -40,6 +44,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0: {text!r}")
     return value
 
 
@@ -79,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve-demo", help="run the built-in demo backend in the foreground")
     serve.add_argument("--port", type=int, default=8089, help="port on 127.0.0.1 (0 = any free)")
-    serve.add_argument("--speed", type=float, default=1.0, help="pace multiplier (2 = faster)")
+    serve.add_argument("--speed", type=_positive_float, default=1.0, help="pace multiplier")
     return parser
 
 
@@ -111,10 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
 
 
-def _demo_config(speed: float) -> object:
+def _demo_config(speed: float) -> DemoConfig:
     from scillm_tui.demo.app import DemoConfig
 
-    return DemoConfig(speed=speed) if "speed" in DemoConfig.model_fields else DemoConfig()
+    return DemoConfig(speed=speed)
 
 
 if __name__ == "__main__":
