@@ -26,14 +26,24 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"scillm-tui: error: {message}\n")
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--env-file", metavar="PATH", help="read settings from this .env file")
-    parser.add_argument("--gateway", metavar="URL", help="gateway base URL (CHUTES_API_BASE)")
-    parser.add_argument("--sidecar", metavar="URL", help="sidecar base URL (CODEX_AGENT_API_BASE)")
+def _common(parser: argparse.ArgumentParser, *, sub: bool = False) -> None:
+    """Flags accepted before or after the subcommand. In subcommands their defaults are
+    suppressed, so `scillm-tui --demo health` keeps the flag given before the subcommand."""
+    default = {"default": argparse.SUPPRESS} if sub else {}
+    parser.add_argument(
+        "--env-file", metavar="PATH", help="read settings from this .env file", **default
+    )
+    parser.add_argument(
+        "--gateway", metavar="URL", help="gateway base URL (CHUTES_API_BASE)", **default
+    )
+    parser.add_argument(
+        "--sidecar", metavar="URL", help="sidecar base URL (CODEX_AGENT_API_BASE)", **default
+    )
     parser.add_argument(
         "--demo",
         action="store_true",
         help="use the built-in demo backend (no network, no keys) for both endpoints",
+        **default,
     )
 
 
@@ -68,11 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     health = sub.add_parser("health", help="probe the sidecar and the gateway")
-    _common(health)
+    _common(health, sub=True)
     health.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     run = sub.add_parser("run", help="run best-of-N (+ judge) headless and print JSON")
-    _common(run)
+    _common(run, sub=True)
     source = run.add_mutually_exclusive_group()
     source.add_argument("--prompt", metavar="TEXT")
     source.add_argument("--prompt-file", metavar="PATH")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from scillm_tui.core.artifacts import export_run
-from scillm_tui.core.errors import ConfigError
+from scillm_tui.core.errors import ConfigError, first_problem
 from scillm_tui.core.health import HealthReport
 from scillm_tui.core.judge import JudgeSpec, Verdict, judge_run
 from scillm_tui.core.records import run_output
@@ -51,7 +51,7 @@ def health_table(reports: dict[str, HealthReport]) -> str:
         models = r.model_count_text if r.status in ("up", "degraded") else "-"
         details = r.message
         if r.healthz:
-            details += "  " + " ".join(f"{k}={v}" for k, v in r.healthz.items())
+            details += "  " + " ".join(f"{k}={json.dumps(v)}" for k, v in r.healthz.items())
         label = name + (" (demo)" if r.demo else "")
         rows.append((label, r.status, latency, models, r.base_url or "-", details))
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
@@ -102,8 +102,7 @@ def build_spec(session: Session, args: argparse.Namespace, prompt: str) -> RunSp
             concurrency=args.concurrency,
         )
     except ValueError as exc:
-        first = str(exc).splitlines()
-        raise ConfigError(first[-1].strip() if first else "invalid run settings") from None
+        raise ConfigError(first_problem(exc)) from None
 
 
 def run_command(session: Session, args: argparse.Namespace) -> int:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.servers.fixtures"]
+
 SETTINGS_VARIABLES = (
     "CODEX_AGENT_API_BASE",
     "CODEX_AGENT_API_KEY",

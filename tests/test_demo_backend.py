@@ -32,8 +32,6 @@ from scillm_tui.demo.answers import (
 from scillm_tui.demo.app import DemoConfig, create_demo_app
 from scillm_tui.demo.server import BackgroundServer, ServerStartError, start_demo_server
 
-pytest_plugins = ["tests.servers.fixtures"]
-
 PROMPT = "How does connection pooling reduce latency in PostgreSQL under heavy load?"
 CHAT = "/v1/chat/completions"
 

@@ -29,8 +29,6 @@ from tests.servers.fault_app import (
     judge_ok_text,
 )
 
-pytest_plugins = ["tests.servers.fixtures"]
-
 CHAT = "/v1/chat/completions"
 SHORT = httpx.Timeout(5.0, read=0.3)  # for "nothing arrives" checks
 

@@ -28,3 +28,18 @@ class JudgeError(ScillmError):
         super().__init__(message)
         self.message = message
         self.raw = raw or []
+
+
+def first_problem(exc: Exception) -> str:
+    """One line for the first problem of a pydantic `ValidationError` (or any error)."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        try:
+            first = errors()[0]
+        except (IndexError, TypeError):
+            first = None
+        if isinstance(first, dict):
+            field = ".".join(str(p) for p in first.get("loc", ()) if p != "__root__")
+            message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+            return f"{field}: {message}" if field else message
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -18,7 +18,7 @@ from textual.widgets import Footer
 
 from scillm_tui.core.artifacts import export_run
 from scillm_tui.core.backends import Backends
-from scillm_tui.core.errors import ScillmError
+from scillm_tui.core.errors import ScillmError, first_problem
 from scillm_tui.core.history import PromptHistory
 from scillm_tui.core.judge import JudgeSpec
 from scillm_tui.core.runs import Run, RunSpec
@@ -58,11 +58,13 @@ class ScillmApp(App[int]):
         *,
         history_path: Path | None = None,
         health_interval_s: float = 10.0,
+        poll_health: bool = True,
     ) -> None:
         super().__init__()
         self.session = session
         self.history = PromptHistory(history_path)
         self.health_interval_s = health_interval_s
+        self.poll_health = poll_health
         self.backends: Backends | None = None
         self._judge_spec: JudgeSpec | None = None
         self._auto_judge = True
@@ -81,7 +83,8 @@ class ScillmApp(App[int]):
 
     def on_mount(self) -> None:
         self.backends = self.session.make_backends()
-        self.query_one(HealthStrip).start(self.backends)
+        if self.poll_health:
+            self.query_one(HealthStrip).start(self.backends)
         self.query_one(PromptEditor).focus_prompt()
         self.set_interval(1 / REPAINT_HZ, self.query_one(VariantGrid).flush, name="repaint")
         # Long-lived start-up objects never need collecting; freezing them shortens GC pauses.
@@ -143,8 +146,7 @@ class ScillmApp(App[int]):
                 max_tokens=values.max_tokens,
             )
         except ValueError as exc:
-            message = str(exc).splitlines()[-1].strip()
-            self.notify(message, title="Cannot run", severity="error")
+            self.notify(first_problem(exc), title="Cannot run", severity="error")
             return None
         judge = JudgeSpec(
             model=values.judge_model, target=values.judge_target, rounds=values.judge_rounds

@@ -29,20 +29,17 @@ class VariantColumn(Vertical):
         self.score: float | None = None
         self.winner = False
         self._shown: tuple[str, str, str] | None = None
+        self.view = StreamView(placeholder="waiting for the first token…", classes="column-text")
 
     def compose(self) -> ComposeResult:
         yield Static("", markup=False, classes="column-header")
-        yield StreamView(classes="column-text")
+        yield self.view
         yield Static("", markup=False, classes="column-error")
         yield Static("", markup=False, classes="column-stats")
 
     def on_mount(self) -> None:
         self.border_title = f"{self.state.id} · {self.state.model}"
         self.refresh_chrome()
-
-    @property
-    def view(self) -> StreamView:
-        return self.query_one(StreamView)
 
     def append(self, text: str) -> None:
         """Buffer text; it appears on the next `flush` (called by the app's repaint timer)."""

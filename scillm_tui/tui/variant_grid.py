@@ -42,16 +42,18 @@ class VariantGrid(HorizontalScroll):
         self.run: Run | None = None
         self._dirty: set[str] = set()
         self._last_stats = 0.0
+        self._columns: list[VariantColumn] = []
 
     def compose(self) -> ComposeResult:
         yield Static(EMPTY_HINT, markup=False, id="empty-hint")
 
     @property
     def columns(self) -> list[VariantColumn]:
-        return list(self.query(VariantColumn))
+        """The current run's columns, in variant order."""
+        return list(self._columns)
 
     def column(self, variant_id: str) -> VariantColumn:
-        return self.query_one(f"#col-{variant_id}", VariantColumn)
+        return next(c for c in self._columns if c.state.id == variant_id)
 
     @property
     def streaming(self) -> bool:
@@ -61,10 +63,11 @@ class VariantGrid(HorizontalScroll):
         """Replace the columns with fresh ones for `run` and start streaming it."""
         self.run = run
         self._dirty.clear()
+        self._columns = []
         await self.remove_children()
-        await self.mount_all(
-            VariantColumn(state, id=f"col-{vid}") for vid, state in run.variants.items()
-        )
+        columns = [VariantColumn(state, id=f"col-{vid}") for vid, state in run.variants.items()]
+        await self.mount_all(columns)
+        self._columns = columns
         self._size_columns()
         self.scroll_home(animate=False)
         self._drive(run)
@@ -83,7 +86,7 @@ class VariantGrid(HorizontalScroll):
 
     @work(exclusive=True, group="run", exit_on_error=False)
     async def _drive(self, run: Run) -> None:
-        columns = {c.state.id: c for c in self.columns}
+        columns = {c.state.id: c for c in self._columns}
         async for event in run.events():
             if event.kind == "delta":
                 columns[event.variant_id].append(event.text)

@@ -1,0 +1,271 @@
+"""Pilot tests of the dashboard's main flows, against a scripted backend."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+from pathlib import Path
+
+from textual.widgets import Footer
+
+from scillm_tui.tui.confirm import ConfirmScreen
+from scillm_tui.tui.health_strip import HealthStrip
+from scillm_tui.tui.judge_panel import JudgePanel
+from scillm_tui.tui.prompt_editor import PromptEditor
+from scillm_tui.tui.variant_column import VariantColumn
+from scillm_tui.tui.variant_grid import VariantGrid
+from tests.tui_support import (
+    HOSTILE_TEXT,
+    STUCK_TEXT,
+    TEXTS,
+    Script,
+    make_app,
+    run_to_end,
+    screen_text,
+    set_form,
+    type_prompt,
+    wait_for_run,
+)
+
+
+async def test_prompt_is_focused_at_start_so_typing_goes_there(tmp_path: Path) -> None:
+    app = make_app(Script(), tmp_path, poll_health=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press(*"hello")
+        assert app.query_one(PromptEditor).prompt == "hello"
+
+
+async def test_run_streams_judges_and_exports_with_one_key(tmp_path: Path) -> None:
+    script = Script()
+    app = make_app(script, tmp_path, poll_health=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await run_to_end(pilot, models="alpha, beta", n="3")
+        grid = app.query_one(VariantGrid)
+        assert [c.state.model for c in grid.columns] == ["alpha", "beta", "alpha"]
+        for column in grid.columns:
+            assert column.state.status == "done"
+            assert column.view.text == TEXTS[column.state.model]
+        # Auto-judge ran: the judge saw three candidates and picked A (= v1, no shuffle).
+        assert script.requests[-1]["model"] == "judge"
+        panel = app.query_one(JudgePanel)
+        assert panel.verdict is not None and panel.verdict.best_id == "v1"
+        assert grid.column("v1").winner and grid.column("v1").has_class("-winner")
+        assert grid.column("v2").score == 6
+        assert "winner v1" in screen_text(app)
+
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        runs = list((tmp_path / "artifacts" / "runs").iterdir())
+        assert len(runs) == 1
+        with (runs[0] / "leaderboard.csv").open() as f:
+            rows = list(csv.DictReader(f))
+        assert rows[0]["variant_id"] == "v1"
+        assert rows[0]["note"] == "winner" and rows[0]["score"] == "9"
+        record = json.loads((runs[0] / "run.json").read_text())
+        assert record["variants"][1]["text"] == TEXTS["beta"]
+        assert any(str(runs[0]) in n.message for n in app._notifications)
+
+        await pilot.press("ctrl+e")  # a second export never overwrites the first
+        await pilot.pause()
+        assert len(list((tmp_path / "artifacts" / "runs").iterdir())) == 2
+
+
+async def test_cancel_mid_run_keeps_partial_text_and_closes_the_stream(tmp_path: Path) -> None:
+    script = Script()
+    app = make_app(script, tmp_path, poll_health=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await type_prompt(pilot, "Explain CRDTs")
+        await set_form(pilot, models="alpha, stuck", n="2")
+        await pilot.press("ctrl+r")
+        await script.stuck_started.wait()
+        await pilot.pause()
+        await pilot.press("escape")
+        await wait_for_run(pilot)
+        assert script.stuck_closed.is_set()
+        grid = app.query_one(VariantGrid)
+        stuck = grid.column("v2")
+        assert stuck.state.status == "cancelled"
+        assert stuck.view.text == STUCK_TEXT
+        assert grid.column("v1").state.status == "done"
+        assert "cancelled" in screen_text(app)
+        # Cancelled runs are not auto-judged, but can be exported with their status.
+        assert app.query_one(JudgePanel).verdict is None
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        (export,) = (tmp_path / "artifacts" / "runs").iterdir()
+        record = json.loads((export / "run.json").read_text())
+        assert record["variants"][1]["status"] == "cancelled"
+        assert record["variants"][1]["text"] == STUCK_TEXT
+
+
+async def test_a_failing_variant_sits_next_to_good_ones(tmp_path: Path) -> None:
+    app = make_app(Script(), tmp_path, poll_health=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await run_to_end(pilot, models="alpha, broken, beta", n="3")
+        grid = app.query_one(VariantGrid)
+        broken = grid.column("v2")
+        assert broken.state.status == "error"
+        assert "key rejected" in (broken.state.error or "")
+        assert grid.column("v1").state.status == "done"
+        assert grid.column("v3").state.status == "done"
+        text = screen_text(app)
+        assert "key rejected" in text and "CHUTES_API_KEY" in text
+        # The judge compared the two good ones only.
+        verdict = app.query_one(JudgePanel).verdict
+        assert verdict is not None and set(verdict.candidates) == {"v1", "v3"}
+
+
+async def test_new_run_while_streaming_asks_first(tmp_path: Path) -> None:
+    script = Script()
+    app = make_app(script, tmp_path, poll_health=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await type_prompt(pilot, "Explain CRDTs")
+        await set_form(pilot, models="stuck", n="1")
+        await pilot.press("ctrl+r")
+        await script.stuck_started.wait()
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")  # keep streaming
+        await pilot.pause()
+        grid = app.query_one(VariantGrid)
+        first_run = grid.run
+        assert grid.streaming and not script.stuck_closed.is_set()
+
+        await set_form(pilot, models="alpha")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        await pilot.press("y")  # cancel it and run
+        await wait_for_run(pilot)
+        assert script.stuck_closed.is_set()
+        assert first_run is not None and first_run.variants["v1"].status == "cancelled"
+        assert grid.run is not first_run
+        assert grid.column("v1").view.text == TEXTS["alpha"]
+
+
+async def test_hostile_model_output_is_shown_literally_and_triggers_nothing(
+    tmp_path: Path,
+) -> None:
+    app = make_app(Script(), tmp_path, poll_health=False)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await run_to_end(pilot, models="hostile", n="1")
+        column = app.query_one(VariantColumn)
+        assert column.view.text == HOSTILE_TEXT  # kept byte for byte
+        text = screen_text(app)
+        assert "[bold red]not bold[/]" in text
+        assert "[link=https://evil.test]no link[/link]" in text
+        assert "[@click=app.quit]no quit[/]" in text
+        assert "\x1b" not in text and "␛[31m" in text
+        await pilot.click(VariantColumn, offset=(4, 2))
+        await pilot.pause()
+        assert app.is_running
+
+
+async def test_zoom_copy_and_judge_keys(tmp_path: Path) -> None:
+    app = make_app(Script(), tmp_path, poll_health=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await run_to_end(pilot, models="alpha, beta", n="2")
+        grid = app.query_one(VariantGrid)
+        grid.column("v2").view.focus()
+        await pilot.press("f6")
+        assert app.screen.maximized is grid.column("v2")
+        await pilot.press("f7")
+        assert app.clipboard == TEXTS["beta"]
+        await pilot.press("escape")
+        assert app.screen.maximized is None
+        await pilot.press("ctrl+j")  # judge again on demand
+        await wait_for_run(pilot)
+        assert app.query_one(JudgePanel).verdict is not None
+
+
+async def test_judge_error_shows_the_raw_output(tmp_path: Path) -> None:
+    app = make_app(Script(), tmp_path, poll_health=False, JUDGE_MODEL="judge-bad")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await run_to_end(pilot, models="alpha, beta", n="2")
+        verdict = app.query_one(JudgePanel).verdict
+        assert verdict is not None and verdict.status == "error"
+        text = screen_text(app)
+        assert "judge error" in text
+        assert "I like them all equally." in text
+
+
+async def test_bad_form_values_are_reported_not_run(tmp_path: Path) -> None:
+    script = Script()
+    app = make_app(script, tmp_path, poll_health=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await type_prompt(pilot, "x")
+        await set_form(pilot, n="0")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert app.query_one(VariantGrid).run is None
+        assert any("N: a whole number" in n.message for n in app._notifications)
+        await set_form(pilot, n="2")
+        await type_prompt(pilot, "   ")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert any("prompt is empty" in n.message for n in app._notifications)
+        assert script.requests == []
+
+
+async def test_prompt_history_is_recalled_across_sessions(tmp_path: Path) -> None:
+    app = make_app(Script(), tmp_path, poll_health=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await run_to_end(pilot, "first prompt", models="delta", n="1")
+        await run_to_end(pilot, "second prompt", models="delta", n="1")
+    again = make_app(Script(), tmp_path, poll_health=False)
+    async with again.run_test(size=(160, 45)) as pilot:
+        editor = again.query_one(PromptEditor)
+        await pilot.press("alt+up")
+        assert editor.prompt == "second prompt"
+        await pilot.press("alt+up")
+        assert editor.prompt == "first prompt"
+        await pilot.press("alt+down", "alt+down")
+        assert editor.prompt == ""
+
+
+async def test_health_panes_show_state_changes(tmp_path: Path) -> None:
+    script = Script()
+    app = make_app(script, tmp_path)
+    app.health_interval_s = 0.05
+    seen: list[tuple[str, str]] = []
+    waiters: list[tuple[str, str, asyncio.Future[None]]] = []
+
+    def hook(message: object) -> None:
+        if isinstance(message, HealthStrip.Changed):
+            seen.append((message.report.endpoint, message.report.status))
+            for waiter in list(waiters):
+                if waiter[:2] == seen[-1] and not waiter[2].done():
+                    waiter[2].set_result(None)
+
+    async def until(endpoint: str, status: str) -> None:
+        future = asyncio.get_running_loop().create_future()
+        waiters.append((endpoint, status, future))
+        await asyncio.wait_for(future, timeout=10)
+        await pilot.pause()
+
+    async with app.run_test(size=(160, 45), message_hook=hook) as pilot:
+        strip = app.query_one(HealthStrip)
+        await until("sidecar", "up")
+        assert "forward_mode=false" in screen_text(app)
+        script.sidecar_down = True
+        await until("sidecar", "down")
+        assert strip.pane("sidecar").has_class("-down")
+        assert "is the sidecar running on sidecar.test?" in screen_text(app)
+        assert strip.pane("gateway").report.status == "up"  # type: ignore[union-attr]
+        script.sidecar_down = False
+        await until("sidecar", "up")
+        assert "is the sidecar running" not in screen_text(app)
+        sidecar = [status for endpoint, status in seen if endpoint == "sidecar"]
+        assert sidecar.index("down") < len(sidecar) - 1 - sidecar[::-1].index("up")
+
+
+async def test_every_action_is_in_the_footer_and_the_palette(tmp_path: Path) -> None:
+    app = make_app(Script(), tmp_path, poll_health=False)
+    async with app.run_test(size=(200, 40)):
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        for title in ("Run", "Judge", "Export", "Cancel run", "Zoom", "Copy", "Health"):
+            assert title in titles
+        footer_keys = {b.key for (_, b, enabled, _) in app.screen.active_bindings.values()}
+        assert {"ctrl+r", "ctrl+j", "ctrl+e", "escape", "f6", "f7"} <= footer_keys
+        assert app.query_one(Footer).display

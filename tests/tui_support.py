@@ -1,0 +1,234 @@
+"""A scripted, deterministic backend for dashboard tests, and helpers to drive the app.
+
+The transport answers by model name, so each column's fate is chosen by its model:
+`alpha`, `beta`, `gamma`, ... stream fixed text; `stuck` streams a little and then waits
+until the client goes away; `broken` answers 401; `hostile` streams markup and escapes;
+`judge` returns a verdict for candidate A with scores; `judge-bad` returns prose only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from textual.pilot import Pilot
+from textual.widgets import Input, TextArea
+
+from scillm_tui.core.health import HealthReport
+from scillm_tui.core.settings import load_settings
+from scillm_tui.session import Session
+from scillm_tui.tui.app import ScillmApp
+from scillm_tui.tui.health_strip import HealthStrip
+from scillm_tui.tui.variant_grid import VariantGrid
+
+SIDECAR = "http://sidecar.test"
+GATEWAY = "http://gateway.test"
+
+TEXTS = {
+    "alpha": "Alpha answer: CRDTs merge concurrent edits without coordination.\n\n"
+    "1. State-based CRDTs ship whole states.\n2. Op-based CRDTs ship operations.",
+    "beta": "Beta answer: think of a CRDT as a data type whose merge is commutative, "
+    "associative and idempotent, so replicas converge.",
+    "gamma": "Gamma answer: 中文 and emoji 👩‍💻 are fine; columns stay aligned.\tTabbed.",
+    "delta": "Delta answer: short.",
+}
+HOSTILE_TEXT = (
+    "[bold red]not bold[/] [link=https://evil.test]no link[/link] [@click=app.quit]no quit[/]"
+    " \x1b[31mno red\x1b[0m \x1b]8;;https://evil.test\x1b\\no osc\x1b]8;;\x1b\\ done"
+)
+STUCK_TEXT = "This variant got halfway and then"
+
+
+@dataclass
+class Script:
+    """Records what the dashboard asked, and lets tests wait for the stuck stream."""
+
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    stuck_started: asyncio.Event = field(default_factory=asyncio.Event)
+    stuck_closed: asyncio.Event = field(default_factory=asyncio.Event)
+    models: list[str] = field(default_factory=lambda: ["alpha", "beta", "gamma", "judge"])
+    sidecar_down: bool = False
+
+
+def _sse(chunks: list[dict[str, Any]], done: bool = True) -> bytes:
+    body = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks)
+    return (body + ("data: [DONE]\n\n" if done else "")).encode()
+
+
+def _words(text: str) -> list[str]:
+    pieces, current = [], ""
+    for ch in text:
+        current += ch
+        if ch in " \n":
+            pieces.append(current)
+            current = ""
+    return [*pieces, current] if current else pieces
+
+
+def _stream_of(text: str, finish: str = "stop") -> bytes:
+    chunks: list[dict[str, Any]] = [{"choices": [{"delta": {"role": "assistant"}}]}]
+    chunks += [{"choices": [{"delta": {"content": w}}]} for w in _words(text)]
+    chunks.append({"choices": [{"delta": {}, "finish_reason": finish}]})
+    chunks.append({"choices": [], "usage": {"completion_tokens": len(_words(text))}})
+    return _sse(chunks)
+
+
+def make_transport(script: Script) -> httpx.MockTransport:
+    async def stuck_body() -> AsyncIterator[bytes]:
+        try:
+            yield _sse([{"choices": [{"delta": {"content": STUCK_TEXT}}]}], done=False)
+            script.stuck_started.set()
+            await asyncio.Event().wait()  # until the client goes away
+        finally:
+            script.stuck_closed.set()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/healthz":
+            if script.sidecar_down:
+                raise httpx.ConnectError("[Errno 111] Connection refused")
+            return httpx.Response(200, json={"ok": True, "forward_mode": False})
+        if path == "/v1/models":
+            if script.sidecar_down and request.url.host == "sidecar.test":
+                raise httpx.ConnectError("[Errno 111] Connection refused")
+            return httpx.Response(200, json={"data": [{"id": m} for m in script.models]})
+        body = json.loads(request.content)
+        script.requests.append(body)
+        model = body["model"]
+        sse = {"content-type": "text/event-stream"}
+        if model in TEXTS:
+            return httpx.Response(200, headers=sse, content=_stream_of(TEXTS[model]))
+        if model == "hostile":
+            return httpx.Response(200, headers=sse, content=_stream_of(HOSTILE_TEXT))
+        if model == "stuck":
+            return httpx.Response(200, headers=sse, content=stuck_body())
+        if model == "broken":
+            return httpx.Response(401, json={"error": {"message": "invalid api key"}})
+        if model == "judge":
+            verdict = {
+                "best_id": "A",
+                "reason": "A is the most complete and correct answer.",
+                "scores": {"A": 9, "B": 6, "C": 5, "D": 4},
+            }
+            return httpx.Response(200, json=_completion(json.dumps(verdict)))
+        if model == "judge-bad":
+            return httpx.Response(200, json=_completion("I like them all equally."))
+        return httpx.Response(404, json={"error": {"message": f"model {model} not found"}})
+
+    return httpx.MockTransport(handler)
+
+
+def _completion(text: str) -> dict[str, Any]:
+    return {"choices": [{"message": {"content": text}, "finish_reason": "stop"}]}
+
+
+def make_session(script: Script, tmp_path: Path, **env: str) -> Session:
+    values = {
+        "CODEX_AGENT_API_BASE": SIDECAR,
+        "CHUTES_API_BASE": GATEWAY,
+        "CHUTES_MODEL": "alpha",
+        "JUDGE_MODEL": "judge",
+        "SCILLM_ARTIFACTS_DIR": str(tmp_path / "artifacts"),
+        **env,
+    }
+    settings = load_settings(None, **values)
+    return Session(settings=settings, transport=make_transport(script))
+
+
+def make_app(script: Script, tmp_path: Path, *, poll_health: bool = True, **env: str) -> ScillmApp:
+    return ScillmApp(
+        make_session(script, tmp_path, **env),
+        history_path=tmp_path / "history.json",
+        poll_health=poll_health,
+    )
+
+
+FIXED_TIME = datetime(2026, 11, 25, 9, 30, 0, tzinfo=UTC)
+
+
+def fixed_report(endpoint: str, status: str, message: str = "ok", **kw: Any) -> HealthReport:
+    base = SIDECAR if endpoint == "sidecar" else GATEWAY
+    defaults: dict[str, Any] = dict(latency_ms=12.0, models=["alpha", "beta", "judge"])
+    if endpoint == "sidecar":
+        defaults["healthz"] = {"ok": True, "forward_mode": False}
+    defaults.update(kw)
+    return HealthReport(
+        endpoint=endpoint,  # type: ignore[arg-type]
+        base_url=base,
+        status=status,  # type: ignore[arg-type]
+        message=message,
+        checked_at=FIXED_TIME,
+        **defaults,
+    )
+
+
+def show_health(app: ScillmApp, sidecar: HealthReport, gateway: HealthReport) -> None:
+    strip = app.query_one(HealthStrip)
+    strip.pane("sidecar").show(sidecar)
+    strip.pane("gateway").show(gateway)
+
+
+def freeze_animations(app: ScillmApp) -> None:
+    """Stop cursor blinking so screenshots are repeatable."""
+    for area in app.query(TextArea):
+        area.cursor_blink = False
+    for field_ in app.query(Input):
+        field_.cursor_blink = False
+
+
+async def set_form(pilot: Pilot, **values: str) -> None:
+    """Fill run-form inputs by id, e.g. models="alpha, beta", n="2"."""
+    for widget_id, value in values.items():
+        pilot.app.query_one(f"#{widget_id.replace('_', '-')}", Input).value = value
+    await pilot.pause()
+
+
+async def type_prompt(pilot: Pilot, text: str) -> None:
+    area = pilot.app.query_one("#prompt", TextArea)
+    area.load_text(text)
+    await pilot.pause()
+
+
+async def wait_for_run(pilot: Pilot) -> None:
+    """Wait until the run's worker (and the judge's, if any) have finished."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    pilot.app.query_one(VariantGrid).flush(force=True)
+    await pilot.pause()
+
+
+async def run_to_end(pilot: Pilot, prompt: str = "Explain CRDTs", **form: str) -> None:
+    await type_prompt(pilot, prompt)
+    if form:
+        await set_form(pilot, **form)
+    await pilot.press("ctrl+r")
+    await wait_for_run(pilot)
+
+
+class FrozenClock:
+    """Stands in for `time` in the run engine: every stat reads the same instant."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def screen_text(app: ScillmApp) -> str:
+    """Everything on screen as plain text (what a user reads)."""
+    strips = app.screen._compositor.render_strips()  # type: ignore[attr-defined]
+    return "\n".join(strip.text for strip in strips)
+
+
+Hook = Callable[[Pilot], Any]
