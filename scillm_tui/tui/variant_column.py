@@ -75,6 +75,9 @@ class VariantColumn(Vertical):
         error_line.update(error)
         error_line.display = bool(error)
         self.query_one(".column-stats", Static).update(stats)
+        if state.finished and not state.chars:
+            self.view.placeholder = "(no text received)"
+            self.view.refresh()
         status_class = f"-{state.status}"
         self.remove_class(*(c for c in _STATUS_CLASSES if c != status_class))
         self.add_class(status_class)
