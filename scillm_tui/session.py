@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ import httpx
 
 from scillm_tui.core.backends import Backends
 from scillm_tui.core.logs import configure_logging
+from scillm_tui.core.retry import RetryPolicy
 from scillm_tui.core.settings import Settings, load_settings, normalise_base_url
 
 DEMO_MODEL = "demo-fast"
@@ -28,7 +29,7 @@ class Session:
     demo: bool = False
     demo_url: str | None = None
     transport: httpx.AsyncBaseTransport | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    retry: RetryPolicy | None = None
 
     @property
     def default_target(self) -> str:
@@ -36,7 +37,7 @@ class Session:
 
     def make_backends(self) -> Backends:
         """Build clients inside the event loop that will use them."""
-        return Backends(self.settings, transport=self.transport, demo=self.demo)
+        return Backends(self.settings, transport=self.transport, retry=self.retry, demo=self.demo)
 
 
 def _flag_url(value: str | None, flag: str) -> str | None:
