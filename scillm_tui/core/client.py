@@ -199,7 +199,7 @@ class EndpointClient:
                         (time.perf_counter() - started) * 1000,
                         attempt,
                     )
-                    if response.status_code >= 400:
+                    if response.status_code >= 300:  # redirects are never followed
                         failure = classify_status(
                             response.status_code,
                             await _read_limited(response),
@@ -371,7 +371,7 @@ class EndpointClient:
                     response.status_code,
                     latency,
                 )
-                if response.status_code < 400:
+                if response.status_code < 300:
                     return _parse_chat_result(response, latency, self.config.label)
                 failure = classify_status(
                     response.status_code, response.content, self.config, request.model

@@ -72,6 +72,13 @@ def classify_status(
         return Failure(
             "auth", f"key rejected by the {where} (HTTP {status}{said}) — {hint}", status
         )
+    if 300 <= status < 400:
+        return Failure(
+            "protocol",
+            f"the {where} answered with a redirect (HTTP {status}) — redirects are not "
+            "followed, so the key is never sent to another host; check the base URL",
+            status,
+        )
     if status == 404:
         what = f"model {model!r} not found" if model else "not found"
         return Failure(
@@ -93,6 +100,16 @@ def classify_status(
     return Failure("bad_request", f"the {where} answered HTTP {status}{said}", status)
 
 
+def _exception_chain(exc: BaseException, limit: int = 8) -> list[BaseException]:
+    """`exc` and its causes (`__cause__`, else `__context__`), at most `limit`, no cycles."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(chain) < limit and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
 def classify_exception(exc: BaseException, endpoint: EndpointConfig, *, streaming: bool) -> Failure:
     """Classify a transport exception. `streaming` means response headers had arrived."""
     where = endpoint.label
@@ -107,7 +124,11 @@ def classify_exception(exc: BaseException, endpoint: EndpointConfig, *, streamin
             return Failure("idle_timeout", "the stream went silent (idle timeout)", None, True)
         return Failure("timeout", f"no answer from {host} in time (read timeout)", None, True)
     if isinstance(exc, httpx.ConnectError):
-        lowered = text.lower()
+        # anyio reports "All connection attempts failed"; the cause is in the chain.
+        chain = _exception_chain(exc)
+        lowered = " ".join(redact(str(e)) for e in chain).lower()
+        if any(isinstance(e, ConnectionRefusedError) for e in chain):
+            lowered += " refused"
         if (
             "name or service not known" in lowered
             or "nodename nor servname" in lowered
