@@ -33,6 +33,8 @@ def stats_text(state: VariantState) -> str:
     ]
     if state.finish_reason:
         parts.append(state.finish_reason)
+    if state.retries:
+        parts.append(f"{state.retries} retr{'y' if state.retries == 1 else 'ies'}")
     return " · ".join(parts)
 
 
