@@ -7,12 +7,14 @@ import csv
 import json
 from pathlib import Path
 
-from textual.widgets import Footer
+from textual.widgets import Footer, SelectionList
 
 from scillm_tui.tui.confirm import ConfirmScreen
 from scillm_tui.tui.health_strip import HealthStrip
 from scillm_tui.tui.judge_panel import JudgePanel
+from scillm_tui.tui.model_picker import ModelPicker
 from scillm_tui.tui.prompt_editor import PromptEditor
+from scillm_tui.tui.run_form import RunForm
 from scillm_tui.tui.variant_column import VariantColumn
 from scillm_tui.tui.variant_grid import VariantGrid
 from tests.tui_support import (
@@ -269,3 +271,27 @@ async def test_every_action_is_in_the_footer_and_the_palette(tmp_path: Path) -> 
         footer_keys = {b.key for (_, b, enabled, _) in app.screen.active_bindings.values()}
         assert {"ctrl+r", "ctrl+j", "ctrl+e", "escape", "f6", "f7"} <= footer_keys
         assert app.query_one(Footer).display
+
+
+async def test_models_are_picked_from_the_endpoints_lists(tmp_path: Path) -> None:
+    app = make_app(Script(), tmp_path)
+    async with app.run_test(size=(160, 45)) as pilot:
+        form = app.query_one(RunForm)
+
+        async def models_listed() -> None:
+            while not form.suggester.models:
+                await pilot.pause()
+
+        await asyncio.wait_for(models_listed(), timeout=10)
+        assert form.suggester.models == ["alpha", "beta", "gamma", "judge"]
+        assert await form.suggester.get_suggestion("alpha, ga") == "alpha, gamma"
+        await pilot.press("f2")
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, ModelPicker)
+        selection = picker.query_one(SelectionList)
+        assert list(selection.selected) == ["alpha"]  # the current models are ticked
+        selection.select("beta")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert form.values().models == ["alpha", "beta"]
