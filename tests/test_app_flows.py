@@ -7,11 +7,12 @@ import csv
 import json
 from pathlib import Path
 
-from textual.widgets import Footer, SelectionList
+from textual.widgets import Footer, Markdown, SelectionList
 
 from scillm_tui.tui.confirm import ConfirmScreen
 from scillm_tui.tui.health_strip import HealthStrip
 from scillm_tui.tui.judge_panel import JudgePanel
+from scillm_tui.tui.markdown_screen import MarkdownScreen
 from scillm_tui.tui.model_picker import ModelPicker
 from scillm_tui.tui.prompt_editor import PromptEditor
 from scillm_tui.tui.run_form import RunForm
@@ -295,3 +296,18 @@ async def test_models_are_picked_from_the_endpoints_lists(tmp_path: Path) -> Non
         await pilot.press("enter")
         await pilot.pause()
         assert form.values().models == ["alpha", "beta"]
+
+
+async def test_a_finished_variant_can_be_read_as_markdown(tmp_path: Path) -> None:
+    app = make_app(Script(), tmp_path, poll_health=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await run_to_end(pilot, models="alpha", n="1")
+        app.query_one(VariantGrid).column("v1").view.focus()
+        await pilot.press("f8")
+        await pilot.pause()
+        assert isinstance(app.screen, MarkdownScreen)
+        markdown = app.screen.query_one(Markdown)
+        assert markdown.source == TEXTS["alpha"]
+        assert "State-based CRDTs ship whole states." in screen_text(app)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, MarkdownScreen)

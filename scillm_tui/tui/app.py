@@ -26,6 +26,7 @@ from scillm_tui.session import Session, data_dir
 from scillm_tui.tui.confirm import ConfirmScreen
 from scillm_tui.tui.health_strip import HealthStrip
 from scillm_tui.tui.judge_panel import JudgePanel
+from scillm_tui.tui.markdown_screen import MarkdownScreen
 from scillm_tui.tui.model_picker import ModelPicker
 from scillm_tui.tui.prompt_editor import PromptEditor
 from scillm_tui.tui.run_form import RunForm
@@ -49,6 +50,7 @@ class ScillmApp(App[int]):
         Binding("f5", "refresh_health", "Health", id="refresh-health"),
         Binding("f6", "zoom", "Zoom", id="zoom"),
         Binding("f7", "copy_variant", "Copy", id="copy-variant"),
+        Binding("f8", "markdown", "Markdown", id="markdown"),
         Binding("f9", "change_theme", "Theme", id="theme"),
     ]
 
@@ -249,6 +251,14 @@ class ScillmApp(App[int]):
         text = column.view.text
         self.copy_to_clipboard(text)
         self.notify(f"Copied {column.state.id} ({len(text)} characters) to the clipboard.")
+
+    def action_markdown(self) -> None:
+        column = self.query_one(VariantGrid).focused_column()
+        if column is None or not column.state.finished:
+            self.notify("Markdown view is for a finished variant.", severity="warning")
+            return
+        title = f"{column.state.id} · {column.state.model} (rendered as Markdown)"
+        self.push_screen(MarkdownScreen(title, column.view.text))
 
     def action_pick_models(self) -> None:
         form = self.query_one(RunForm)
