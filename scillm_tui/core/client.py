@@ -32,7 +32,7 @@ from scillm_tui.core.events import (
     UsageReport,
 )
 from scillm_tui.core.failures import Failure, classify_exception, classify_status, server_message
-from scillm_tui.core.redact import redact
+from scillm_tui.core.redact import redact, register_secret
 from scillm_tui.core.retry import RetryPolicy
 
 log = logging.getLogger("scillm_tui.http")
@@ -114,6 +114,8 @@ class EndpointClient:
         rng: random.Random | None = None,
     ) -> None:
         self.config = config
+        if config.api_key is not None:  # so a server echoing it back never shows it
+            register_secret(config.api_key.get_secret_value())
         self.idle_timeout_s = idle_timeout_s
         self.connect_timeout_s = connect_timeout_s
         self.request_timeout_s = request_timeout_s
@@ -317,7 +319,7 @@ class EndpointClient:
         try:
             obj = json.loads(payload)
         except ValueError:
-            shown = redact(payload[:80])
+            shown = redact(payload)[:80]  # mask first: a cut could split a key
             return [Notice(message=f"skipped a malformed data line: {shown!r}")]
         if not isinstance(obj, dict):
             return [Notice(message="skipped a data line that is not a JSON object")]

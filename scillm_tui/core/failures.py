@@ -49,10 +49,10 @@ def server_message(body: bytes | str, limit: int = 200) -> str:
             message = error
         elif "detail" in data:
             message = str(data["detail"])
-    message = " ".join(_CONTROL.sub("", message).split())
+    message = redact(" ".join(_CONTROL.sub("", message).split()))  # mask before any cut
     if len(message) > limit:
         message = message[: limit - 1] + "…"
-    return redact(message)
+    return message
 
 
 def classify_status(
