@@ -94,8 +94,23 @@ def _message_text(message: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):  # content parts
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+        return "".join(
+            p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)
+        )
     return ""
+
+
+def _first_choice(data: Any) -> dict[str, Any]:
+    """The first choice of a completion; {} when it is missing or not an object."""
+    choices = data.get("choices") if isinstance(data, dict) else None
+    if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+        return choices[0]
+    return {}
+
+
+def _finish_reason(choice: dict[str, Any]) -> str | None:
+    reason = choice.get("finish_reason")
+    return reason if isinstance(reason, str) and reason else None
 
 
 class EndpointClient:
@@ -258,14 +273,14 @@ class EndpointClient:
                     message=f"the {self.config.label} reported an error: {server_message(raw)}",
                 )
                 return
-            choice = (data.get("choices") or [{}])[0] if isinstance(data, dict) else {}
+            choice = _first_choice(data)
             text = _message_text(choice.get("message"))
             if text:
                 yield TextDelta(text=text)
             usage = _usage(data.get("usage")) if isinstance(data, dict) else None
             if usage:
                 yield UsageReport(usage=usage)
-            yield Finished(reason=choice.get("finish_reason"))
+            yield Finished(reason=_finish_reason(choice))
             return
 
         lines = SSELineDecoder()
@@ -430,11 +445,11 @@ def _parse_chat_result(response: httpx.Response, latency_ms: float, label: str) 
             f"the {label} reported an error: {server_message(response.content)}",
             category="stream_error",
         )
-    choices = data.get("choices") or []
-    choice = choices[0] if choices and isinstance(choices[0], dict) else {}
+    choice = _first_choice(data)
+    text = choice.get("text")
     return ChatResult(
-        text=_message_text(choice.get("message")) or str(choice.get("text") or ""),
-        finish_reason=choice.get("finish_reason"),
+        text=_message_text(choice.get("message")) or (text if isinstance(text, str) else ""),
+        finish_reason=_finish_reason(choice),
         usage=_usage(data.get("usage")),
         latency_ms=latency_ms,
         raw=data,

@@ -1,0 +1,240 @@
+"""Property tests for the client's stream parsing, fed through `httpx.MockTransport`.
+
+1. A valid stream cut into reads at arbitrary byte offsets (inside `data:`, inside the
+   JSON, inside multi-byte UTF-8 characters, between CR and LF) gives exactly the same
+   text and outcome as the uncut stream.
+2. Whatever bytes a server sends — random bytes, or JSON of the right shape with the
+   wrong types — `stream_chat` never raises: it ends in `Finished` or `StreamFailed`.
+   The same for `chat()`, which may only raise `EndpointError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scillm_tui.core.client import ChatRequest, EndpointClient
+from scillm_tui.core.endpoints import EndpointConfig
+from scillm_tui.core.errors import EndpointError
+from scillm_tui.core.events import Finished, StreamFailed, TextDelta
+from scillm_tui.core.retry import RetryPolicy
+
+PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+NO_RETRY = RetryPolicy(max_attempts=1)
+CONFIG = EndpointConfig(name="gateway", base_url="http://gateway.test")
+REQUEST = ChatRequest(model="m", messages=[{"role": "user", "content": "hi"}])
+
+
+def pieces_of(body: bytes, cuts: list[int]) -> list[bytes]:
+    points = sorted({c for c in cuts if 0 < c < len(body)})
+    edges = [0, *points, len(body)]
+    return [body[a:b] for a, b in itertools.pairwise(edges) if b > a]
+
+
+def transport(parts: list[bytes], content_type: str | None) -> httpx.MockTransport:
+    async def body() -> AsyncIterator[bytes]:
+        for part in parts:
+            yield part
+            await asyncio.sleep(0)  # each part is its own read
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        headers = {"content-type": content_type} if content_type else {}
+        return httpx.Response(200, headers=headers, content=body())
+
+    return httpx.MockTransport(handler)
+
+
+async def stream_events(parts: list[bytes], content_type: str | None) -> list[Any]:
+    client = EndpointClient(CONFIG, transport=transport(parts, content_type), retry=NO_RETRY)
+    async with client:
+        async with asyncio.timeout(10):
+            return [event async for event in client.stream_chat(REQUEST)]
+
+
+def run(coro_factory: Callable[[], Any]) -> Any:
+    return asyncio.run(coro_factory())
+
+
+# ---- 1. arbitrary read boundaries do not change the result ---------------------------------------
+
+
+def sse_body(texts: list[str], newline: str, comments: bool, done: bool) -> bytes:
+    def event(payload: dict[str, Any] | str) -> str:
+        data = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
+        return f"data: {data}{newline}{newline}"
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {
+            "object": "chat.completion.chunk",
+            "choices": [{"delta": delta, "finish_reason": finish}],
+        }
+
+    out = [f": ping{newline}{newline}" if comments else ""]
+    out.append(event(chunk({"role": "assistant", "content": ""})))
+    for text in texts:
+        if comments:
+            out.append(f"event: message{newline}id: 7{newline}")
+        out.append(event(chunk({"content": text})))
+    out.append(event(chunk({}, "stop")))
+    out.append(event({"choices": [], "usage": {"completion_tokens": len(texts)}}))
+    if done:
+        out.append(event("[DONE]"))
+    return "".join(out).encode("utf-8")
+
+
+@PROPERTY
+@given(
+    texts=st.lists(st.text(max_size=12), min_size=1, max_size=10),
+    newline=st.sampled_from(["\n", "\r\n", "\r"]),
+    comments=st.booleans(),
+    done=st.booleans(),
+    cuts=st.lists(st.integers(min_value=0, max_value=4000), max_size=40),
+    data=st.data(),
+)
+def test_any_split_gives_the_same_text(
+    texts: list[str],
+    newline: str,
+    comments: bool,
+    done: bool,
+    cuts: list[int],
+    data: st.DataObject,
+) -> None:
+    body = sse_body(texts, newline, comments, done)
+    # Make sure some cuts land inside multi-byte characters when there are any.
+    multibyte = [i for i, b in enumerate(body) if 0x80 <= b <= 0xBF]
+    if multibyte:
+        cuts += data.draw(st.lists(st.sampled_from(multibyte), max_size=5))
+    whole = run(lambda: stream_events([body], "text/event-stream"))
+    split = run(lambda: stream_events(pieces_of(body, cuts), "text/event-stream"))
+
+    expected = "".join(texts)
+    for events in (whole, split):
+        assert "".join(e.text for e in events if isinstance(e, TextDelta)) == expected
+        assert events[-1] == Finished(reason="stop")
+        usage = [e.usage.completion_tokens for e in events if e.kind == "usage"]
+        assert usage == [len(texts)]  # the last event counts too, [DONE] or not
+        assert not [e for e in events if e.kind == "notice"]
+    assert [e for e in split if e.kind != "delta"] == [e for e in whole if e.kind != "delta"]
+
+
+# ---- 2. nothing a server sends makes the client raise --------------------------------------------
+
+KEYS = [
+    "choices",
+    "delta",
+    "message",
+    "content",
+    "text",
+    "finish_reason",
+    "usage",
+    "completion_tokens",
+    "prompt_tokens",
+    "total_tokens",
+    "error",
+    "index",
+]
+scalars = (
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8)
+)
+json_values = st.recursive(
+    scalars,
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=4), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+content_like = json_values | st.lists(
+    st.fixed_dictionaries({}, optional={"type": st.just("text"), "text": json_values}), max_size=3
+)
+choice_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "delta": json_values | st.fixed_dictionaries({}, optional={"content": content_like}),
+        "message": json_values | st.fixed_dictionaries({}, optional={"content": content_like}),
+        "text": json_values,
+        "finish_reason": json_values,
+        "index": json_values,
+    },
+)
+usage_like = json_values | st.dictionaries(
+    st.sampled_from(["prompt_tokens", "completion_tokens", "total_tokens"]), json_values
+)
+chunk_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "choices": json_values | st.lists(choice_like | json_values, max_size=3),
+        "usage": usage_like,
+        "error": json_values,
+    },
+)
+shaped_json = chunk_like | json_values
+
+
+def ends_properly(events: list[Any]) -> None:
+    assert events, "a stream always ends with an event"
+    assert isinstance(events[-1], Finished | StreamFailed)
+    assert not any(isinstance(e, Finished | StreamFailed) for e in events[:-1])
+
+
+@PROPERTY
+@given(
+    body=st.binary(max_size=600),
+    cuts=st.lists(st.integers(min_value=0, max_value=600), max_size=10),
+    content_type=st.sampled_from(
+        [
+            "text/event-stream",
+            "application/json",
+            "text/plain",
+            "text/event-stream; charset=latin-1",
+            None,
+        ]
+    ),
+)
+def test_arbitrary_bytes_never_raise(
+    body: bytes, cuts: list[int], content_type: str | None
+) -> None:
+    ends_properly(run(lambda: stream_events(pieces_of(body, cuts), content_type)))
+
+
+@PROPERTY
+@given(
+    chunks=st.lists(shaped_json, max_size=5),
+    done=st.booleans(),
+    cuts=st.lists(st.integers(min_value=0, max_value=2000), max_size=6),
+)
+def test_json_of_the_wrong_shape_in_a_stream_never_raises(
+    chunks: list[Any], done: bool, cuts: list[int]
+) -> None:
+    lines = [f"data: {json.dumps(c)}\n\n" for c in chunks] + (["data: [DONE]\n\n"] if done else [])
+    body = "".join(lines).encode()
+    ends_properly(run(lambda: stream_events(pieces_of(body, cuts), "text/event-stream")))
+
+
+@PROPERTY
+@given(answer=shaped_json)
+def test_a_plain_json_answer_of_the_wrong_shape_never_raises(answer: Any) -> None:
+    body = json.dumps(answer).encode()
+    # A server that ignores `stream: true` and answers with one JSON document.
+    ends_properly(run(lambda: stream_events([body], "application/json")))
+
+    async def chat() -> None:
+        client = EndpointClient(
+            CONFIG, transport=transport([body], "application/json"), retry=NO_RETRY
+        )
+        async with client:
+            try:
+                result = await client.chat(REQUEST)
+            except EndpointError:
+                return
+            assert isinstance(result.text, str)
+            assert result.finish_reason is None or isinstance(result.finish_reason, str)
+
+    run(chat)
