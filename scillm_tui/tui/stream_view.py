@@ -1,0 +1,453 @@
+"""`StreamView`: a scrolling view of streamed plain text that stays cheap as text grows.
+
+Why not a stock widget: re-rendering the full text per chunk (``Static.update``,
+``TextArea``, ``Markdown``) costs grow with the text, ``Log`` does not wrap, and any
+widget whose growth goes through ``virtual_size``'s reactive setter triggers a layout of
+the *whole screen* on every new row (see :meth:`StreamView._sync_virtual_size`).
+
+Design:
+
+* Writers call :meth:`append` per chunk; it only buffers (call it on the app's thread:
+  from an async worker, or via ``App.call_from_thread``). One app-level timer calls
+  :meth:`flush` on every view at ~20-30 Hz, which wraps the new text incrementally
+  (:class:`~scillm_tui.tui.wrap.WrappedText`), grows the virtual size without a
+  relayout and repaints only rows that changed (or the whole view if it scrolled).
+* The scrollbar is repainted only when its thumb visibly moves, and is always shown
+  (``overflow-y: scroll``) so that it never appears mid-stream (which is a layout).
+* Optional jump scrolling (``follow_step``) trades "last row always on the bottom line"
+  for far fewer whole-view repaints.
+* Line API: :meth:`render_line` draws only visible rows, from a per-row ``Strip`` cache.
+  Rows are built from plain ``Segment``s, so text is never parsed as markup and control
+  characters arrive already replaced by visible placeholders.
+* ``following``: pinned to the end while True. Any user scroll whose target is above the
+  end turns it off; reaching the end (``end`` key, wheel, scrollbar) turns it back on.
+"""
+
+from __future__ import annotations
+
+import re
+from math import ceil
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
+from textual.reactive import var
+from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar, ScrollBarRender
+from textual.strip import Strip
+
+from scillm_tui.tui.wrap import PLACEHOLDER_CHARS, WrappedText
+
+__all__ = ["StreamView"]
+
+_PLACEHOLDER_RUN = re.compile("[" + "".join(sorted(PLACEHOLDER_CHARS)) + "]+")
+
+_INITIAL_WIDTH = 80
+"""Wrap width used before the first layout tells us the real one."""
+
+
+def _thumb_geometry(
+    size: int, virtual_size: int, window_size: int, position: float
+) -> tuple[int, int, int]:
+    """What a vertical ``ScrollBarRender`` would draw: (height, start, end) in 1/8 cells.
+
+    Mirrors ``ScrollBar._render_bar`` + ``ScrollBarRender.render_bar`` (textual 8.2.8);
+    ``tests/test_stream_view.py`` checks that skipping repaints with it leaves the same
+    picture as repainting every time.
+    """
+    if window_size >= virtual_size:
+        window_size = 0
+    if not (window_size and size and virtual_size and size != virtual_size):
+        return (size, -1, -1)
+    steps = len(ScrollBarRender.VERTICAL_BARS)
+    thumb_size = max(1, window_size / (virtual_size / size))
+    offset = (size - thumb_size) * (position / (virtual_size - window_size))
+    start = int(offset * steps)
+    return (size, start, start + ceil(thumb_size * steps))
+
+
+class StreamView(ScrollView, can_focus=True):
+    """Literal, wrapped, append-only text that follows its tail while streaming."""
+
+    ALLOW_SELECT = False
+    """Line-API text selection is not implemented; the app exports `text` instead."""
+
+    COMPONENT_CLASSES = {"stream-view--control", "stream-view--placeholder"}
+    """
+    | Class | Description |
+    | :- | :- |
+    | `stream-view--control` | Stand-ins for control characters (e.g. `␛` for ESC). |
+    | `stream-view--placeholder` | The `placeholder` text shown while empty. |
+    """
+
+    DEFAULT_CSS = """
+    StreamView {
+        overflow-x: hidden;
+        /* Always show the vertical scrollbar. With `auto`, the scrollbar appearing
+           when the text first overflows is a full screen layout (~100 ms at 8 columns,
+           all columns overflowing within the same second) and, without a reserved
+           gutter, a change of wrap width. */
+        overflow-y: scroll;
+    }
+    StreamView > .stream-view--control {
+        color: $text-warning;
+    }
+    StreamView > .stream-view--placeholder {
+        color: $text-muted;
+        text-style: italic;
+    }
+    """
+
+    following: var[bool] = var(True, init=False)
+    """True while the view is pinned to the end of the text."""
+
+    def __init__(
+        self,
+        text: str = "",
+        *,
+        placeholder: str = "",
+        follow_step: int = 1,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        """Create a view, optionally with initial text and a placeholder for when empty.
+
+        `follow_step` > 1 turns on jump scrolling while following (see `follow_step`).
+        """
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self._wrapped = WrappedText(_INITIAL_WIDTH, text)
+        self._pending: list[str] = []
+        self._pending_reset = False  # set_text() called: the next flush replaces all
+        self._strips: LRUCache[int, Strip] = LRUCache(256)
+        self._strip_width = 0  # width the cached strips were padded to
+        self._blank: Strip | None = None
+        self._styles: tuple[Style, Style, Style] | None = None  # text, control, placeholder
+        self._pass: tuple[int, int] | None = None  # (width, top row) during render_lines
+        self._auto_scrolling = False  # our own scroll: must not change `following`
+        self._thumb: tuple[int, int, int] | None = None  # scrollbar thumb last painted
+        self._batching = False  # inside _rows_changed: scrollbar updated once at the end
+        self.placeholder = placeholder
+        """Shown (dim) in the first row while there is no text; not part of `text`."""
+        self.follow_step = max(1, follow_step)
+        """Rows to scroll at a time while following (capped at half the view height).
+
+        1 keeps the last row on the bottom line. N > 1 scrolls only when the text reaches
+        the bottom, and then so that N - 1 blank rows are left to fill, like a terminal's
+        jump scroll: a scroll repaints every line of the view (and with many columns
+        streaming at once that is most of a frame's cost), while filling blank rows
+        repaints only the row being written.
+        """
+        self._floor = 0  # minimum virtual height: keeps jump-scroll's blank rows scrollable
+
+    # -- public API ---------------------------------------------------------------
+
+    @property
+    def text(self) -> str:
+        """Everything appended so far, including text not flushed yet."""
+        pending = self._pending
+        if len(pending) > 1:
+            pending[:] = ["".join(pending)]
+        buffered = pending[0] if pending else ""
+        if self._pending_reset:
+            return buffered
+        return self._wrapped.text + buffered
+
+    @property
+    def row_count(self) -> int:
+        """Number of wrapped rows currently displayed (flushed text only)."""
+        return self._wrapped.row_count
+
+    def append(self, text: str) -> None:
+        """Buffer text; cheap enough to call per chunk. Shown on the next `flush`.
+
+        Not thread-safe (like all widget methods): call it on the app's thread.
+        """
+        if text:
+            self._pending.append(text)
+
+    def set_text(self, text: str) -> None:
+        """Replace all text; applied on the next `flush` (no blank frame in between)."""
+        self._pending[:] = [text] if text else []
+        self._pending_reset = True
+
+    def clear(self) -> None:
+        """Remove all text now and pin the view to the end again."""
+        self._pending.clear()
+        self._pending_reset = False
+        self._wrapped.clear()
+        self._strips.clear()
+        self._floor = 0
+        self._sync_virtual_size()
+        self.following = True
+        self._scroll_to_end()
+        self.refresh()
+
+    def flush(self) -> bool:
+        """Apply buffered text. Returns True if anything changed.
+
+        Meant to be called for every view from one app-level timer (~20-30 Hz), so the
+        wrap, virtual-size and repaint work happen once per frame, not once per chunk.
+        """
+        if not self._pending and not self._pending_reset:
+            return False
+        text = "".join(self._pending)
+        self._pending.clear()
+        wrapped = self._wrapped
+        if self._pending_reset:
+            self._pending_reset = False
+            wrapped.clear()
+            wrapped.append(text)
+            self._strips.clear()
+            self._floor = 0
+            self._rows_changed(0, everything=True)
+            return True
+        old_rows = wrapped.row_count
+        wrapped.append(text)
+        # Rows before the old last row are final (WrappedText never edits them); the old
+        # last row may have changed; rows after it were never cached.
+        first_changed = max(0, old_rows - 1)
+        self._strips.discard(first_changed)
+        self._rows_changed(first_changed)
+        return True
+
+    # -- scrolling and following ---------------------------------------------------
+
+    def action_scroll_end(self) -> None:
+        """Jump to the end immediately and follow (the stock action animates for 1s,
+        which would chase a moving end)."""
+        self.following = True
+        self._scroll_to_end()
+
+    def watch_following(self, following: bool) -> None:
+        """Snap to the end when following is switched on."""
+        if following:
+            self._scroll_to_end()
+
+    def watch_scroll_target_y(self, _old: float, new: float) -> None:
+        """Every user scroll (keys, wheel, scrollbar, animated or not) sets the target
+        first, so this is where the intent to leave or reach the end shows up."""
+        if not self._auto_scrolling:
+            self.following = round(new) >= self.max_scroll_y
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        """Repaint for the new position; re-attach when the view arrives at the end.
+
+        Replaces ``ScrollView.watch_scroll_y``, which also assigns the scrollbar's
+        ``position`` reactive and so repaints the scrollbar on every row scrolled (see
+        `_update_scrollbar`). Intermediate positions of an animation never detach: the
+        target already said where the user is going.
+        """
+        self._update_scrollbar()
+        if round(old_value) != round(new_value):
+            self.refresh(self.size.region)
+        if not self._auto_scrolling and round(new_value) >= self.max_scroll_y:
+            self.following = True
+
+    def _scroll_to_end(self) -> None:
+        """Scroll to the last row without animation and without touching `following`."""
+        if not self.is_mounted:
+            return
+        end = self.max_scroll_y
+        if self.scroll_y == end and self.scroll_target_y == end:
+            return
+        self._auto_scrolling = True
+        try:
+            # Stops any scroll animation, and moves scroll_target_y too so that a later
+            # wheel step is relative to the end.
+            self.scroll_to(y=end, animate=False, force=True)
+        finally:
+            self._auto_scrolling = False
+
+    def _scroll_update(self, virtual_size: Size) -> None:
+        """Textual's full scrollbar update (run on layout); it repaints the scrollbar, so
+        forget the thumb `_update_scrollbar` last drew."""
+        self._thumb = None
+        super()._scroll_update(virtual_size)
+
+    def _update_scrollbar(self) -> None:
+        """Give the scrollbar its new range and position; repaint it only if the thumb
+        it draws actually moved.
+
+        Repainting a scrollbar goes through Textual's per-line pipeline for its full
+        height; done on every new row it was the largest cost of a streaming frame
+        (8 columns: ~74 ms/frame with, ~27 ms without). With a long text the thumb
+        moves by one eighth of a cell only every few rows, so most repaints are no-ops.
+        The reactives are set without their refresh, and `_thumb_geometry` mirrors
+        ``ScrollBarRender.render_bar`` to tell when the picture changes.
+        """
+        if self._batching or not self.show_vertical_scrollbar:
+            return
+        bar = self.vertical_scrollbar
+        virtual = self.virtual_size.height
+        window = self.container_size.height - self.scrollbar_size_horizontal
+        position = bar.validate_position(self.scroll_y)
+        bar.set_reactive(ScrollBar.window_virtual_size, virtual)
+        bar.set_reactive(ScrollBar.window_size, window)
+        bar.set_reactive(ScrollBar.position, position)
+        if bar.renderer is ScrollBarRender:
+            thumb = _thumb_geometry(bar.size.height, virtual, window, position)
+        else:
+            thumb = None  # unknown renderer: always repaint
+        if thumb is None or thumb != self._thumb:
+            self._thumb = thumb
+            bar.refresh()
+
+    def _sync_virtual_size(self) -> None:
+        """Make the scrollable area match the rows, without a screen relayout.
+
+        Assigning ``virtual_size`` (a ``Reactive(layout=True)``) calls
+        ``refresh(layout=True)``, which posts ``Layout`` to the screen and makes it
+        ``reflow`` every widget on screen -- once per growing column per frame, which is
+        what made scroll views cost 44 ms/frame at 8 columns and 120 ms at 16. Our own
+        size never depends on the virtual size (unless ``height: auto``), so we store it
+        with ``set_reactive`` and do what ``ScrollView._size_updated`` would: re-check
+        scrollbar visibility (``_refresh_scrollbars``; with ``overflow-y: auto`` a
+        scrollbar appearing is a layout, via its own reactive -- once, not per row),
+        update the scrollbar (`_update_scrollbar`) and clamp the scroll position.
+        ``_refresh_scrollbars`` is private Textual API; textual is pinned to 8.2.8 and
+        ``tests/test_stream_view.py`` asserts that growth does not trigger a layout.
+        """
+        size = Size(self._wrapped.width, max(self._wrapped.row_count, self._floor))
+        if size == self.virtual_size:
+            return
+        if not self.is_mounted or self.styles.is_auto_height:
+            # Not laid out yet, or our height depends on our content: layout is needed.
+            self.virtual_size = size
+            return
+        self.set_reactive(ScrollView.virtual_size, size)
+        self._refresh_scrollbars()
+        self._update_scrollbar()
+        if self.scroll_y > self.max_scroll_y:  # the text got shorter
+            self.scroll_to(y=self.max_scroll_y, animate=False, force=True)
+
+    def _rows_changed(self, first_changed: int, everything: bool = False) -> None:
+        """Update scroll state and repaint after rows from `first_changed` on changed.
+
+        Only visible changed rows are repainted: while the user reads further up,
+        streaming into this view costs no painting at all.
+        """
+        top = self.scroll_offset.y
+        self._batching = True  # one scrollbar update below, not one per step
+        try:
+            if self.following:
+                rows = self._wrapped.row_count
+                height = self.scrollable_content_region.height
+                step = min(self.follow_step, max(1, height // 2))
+                if step > 1 and rows > top + height:
+                    # Jump scroll: leave step - 1 blank rows below the last one.
+                    self._floor = rows + step - 1
+                self._sync_virtual_size()
+                self._scroll_to_end()
+            else:
+                self._sync_virtual_size()
+        finally:
+            self._batching = False
+        self._update_scrollbar()
+        if everything:
+            self.refresh()
+            return
+        if self.scroll_offset.y != top:
+            return  # watch_scroll_y already repainted the whole view
+        start = max(first_changed, top)
+        end = min(self._wrapped.row_count, top + self.scrollable_content_region.height)
+        if start < end:
+            self.refresh(Region(0, start - top, self.size.width, end - start))
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Re-wrap once for a new width; keep following, or keep the relative position."""
+        self._strips = LRUCache(max(64, 3 * event.size.height))
+        self._strip_width = 0
+        width = self.size.width - self.scrollbar_size_vertical
+        if width >= 1 and width != self._wrapped.width:
+            old_rows = self._wrapped.row_count
+            old_top = self.scroll_y
+            self._wrapped.rewrap(width)
+            self._floor = 0
+            self._sync_virtual_size()
+            if not self.following and old_rows:
+                self._auto_scrolling = True
+                try:
+                    ratio = self._wrapped.row_count / old_rows
+                    self.scroll_to(y=round(old_top * ratio), animate=False, force=True)
+                finally:
+                    self._auto_scrolling = False
+        if self.following:
+            self._scroll_to_end()
+        self.refresh()
+
+    # -- rendering -------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        """Cached strips carry the old colours; drop them when styles (or theme) change."""
+        super().notify_style_update()
+        self._styles = None
+        self._blank = None
+        self._strips.clear()
+
+    def _get_styles(self) -> tuple[Style, Style, Style]:
+        """Rich styles for text, control stand-ins and the placeholder (cached)."""
+        if self._styles is None:
+            self._styles = (
+                self.rich_style,
+                self.get_component_rich_style("stream-view--control"),
+                self.get_component_rich_style("stream-view--placeholder"),
+            )
+        return self._styles
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Look up width and scroll offset once per paint instead of once per row."""
+        self._pass = (self.size.width, self.scroll_offset.y)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._pass = None
+
+    def render_line(self, y: int) -> Strip:
+        """Render the row shown at line `y` of the view."""
+        width, top = self._pass or (self.size.width, self.scroll_offset.y)
+        if width != self._strip_width:
+            self._strips.clear()
+            self._blank = None
+            self._strip_width = width
+        row = top + y
+        wrapped = self._wrapped
+        if row >= wrapped.row_count:
+            if row == 0 and self.placeholder:
+                return self._make_strip(self.placeholder, width, placeholder=True)
+            if self._blank is None:
+                self._blank = Strip.blank(width, self._get_styles()[0])
+            return self._blank
+        strip = self._strips.get(row)
+        if strip is None:
+            strip = self._make_strip(wrapped.row(row), width)
+            self._strips.set(row, strip)
+        return strip
+
+    def _make_strip(self, text: str, width: int, placeholder: bool = False) -> Strip:
+        """Build a strip of exactly `width` cells from literal (never markup) text."""
+        text_style, control_style, placeholder_style = self._get_styles()
+        style = placeholder_style if placeholder else text_style
+        segments: list[Segment] = []
+        if placeholder or not _PLACEHOLDER_RUN.search(text):
+            if text:
+                segments.append(Segment(text, style))
+        else:
+            position = 0
+            for match in _PLACEHOLDER_RUN.finditer(text):
+                if match.start() > position:
+                    segments.append(Segment(text[position : match.start()], style))
+                segments.append(Segment(match.group(), control_style))
+                position = match.end()
+            if position < len(text):
+                segments.append(Segment(text[position:], style))
+        cells = cell_len(text)
+        if cells < width:
+            segments.append(Segment(" " * (width - cells), text_style))
+        strip = Strip(segments, max(cells, width))
+        # Only a stale wrap (new width, re-wrap not run yet) or the placeholder is wider.
+        return strip.crop(0, width) if cells > width else strip

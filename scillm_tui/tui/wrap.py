@@ -1,0 +1,341 @@
+"""Incremental hard-wrapping of streamed plain text into terminal display rows.
+
+Pure Python (no Textual import) so it can be unit- and property-tested in isolation and
+reused by the exporter. Widths come from ``rich.cells`` because Textual measures the
+segments it composites with the same table; any disagreement between our row widths and
+Rich's would shift every column to the right of the row.
+
+Rules (deterministic per character, which is what makes appending in pieces produce
+exactly the rows of wrapping the whole text at once):
+
+* Rows are at most ``width`` cells. ``width`` below 1 is treated as 1.
+* Word wrap at ASCII spaces: a non-space that does not fit moves the partial word after
+  the last space on the row to a new row; a word longer than the row is hard-broken.
+  Spaces that fit stay on the row (trailing); a space that does not fit ends the row and
+  is dropped (display only -- :attr:`WrappedText.text` is lossless).
+* Wide characters (CJK, emoji) take 2 cells and never straddle the right edge. At
+  ``width == 1`` a wide character cannot fit at all and is shown as U+FFFD.
+* Zero-width characters (combining marks, ZWSP, ...) stay attached to the preceding
+  character on the row. With nothing to attach to (start of a line, after a dropped
+  space) they get a dotted-circle base ``◌`` so they cannot combine with whatever the
+  terminal drew to the left of the row.
+* ZWJ (U+200D) and VS16 (U+FE0F) are dropped from the display: Rich and terminals
+  disagree about how wide the joined glyphs are, and one disagreement misaligns the
+  whole screen row. Emoji sequences therefore render as their component glyphs.
+* Tabs expand to the next multiple of :data:`TAB_SIZE` (4: model output is mostly code
+  and columns are narrow) counted from the start of the *row*, clipped at the right
+  edge; a tab at a full row ends the row like an overflowing space.
+* ``\\r\\n`` and lone ``\\r`` are line breaks (a pair split across two appends still
+  counts once). U+2028/U+2029 are line breaks too (Rich gives them zero width).
+* C0 controls (except ``\\n``/``\\t``) become Unicode control pictures (ESC -> ``␛``),
+  DEL becomes ``␡``, C1 controls and lone surrogates become U+FFFD. ANSI/OSC sequences
+  are thus visible, inert text: ``\\x1b[31m`` shows as ``␛[31m``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from typing import overload
+
+from rich.cells import get_character_cell_size
+
+__all__ = [
+    "LONE_MARK_BASE",
+    "PLACEHOLDER_CHARS",
+    "REPLACEMENT",
+    "TAB_SIZE",
+    "WrappedText",
+    "sanitize_char",
+    "wrap",
+]
+
+TAB_SIZE = 4
+"""Tab stops every 4 cells, counted from the start of the display row."""
+
+REPLACEMENT = "\ufffd"
+"""Shown for C1 controls, lone surrogates and wide characters at width 1."""
+
+LONE_MARK_BASE = "\u25cc"
+"""Base glyph for a zero-width character that has nothing to attach to."""
+
+DEL_PICTURE = "\u2421"
+
+PLACEHOLDER_CHARS = frozenset(
+    [chr(0x2400 + code) for code in range(0x20)] + [DEL_PICTURE, REPLACEMENT]
+)
+"""Every glyph this module substitutes for something unprintable (for styling them)."""
+
+_DROPPED = frozenset("\u200d\ufe0f")
+_LINE_BREAKS = frozenset("\n\u2028\u2029")
+
+# Printable ASCII words and runs of spaces take a fast path; everything else goes one
+# character at a time.
+_TOKENS = re.compile(r"[!-~]+| +|.", re.DOTALL)
+
+
+def sanitize_char(char: str) -> str | None:
+    """Return the visible stand-in for an unprintable character, or None if it is fine.
+
+    Tab and newline are not handled here (they are layout, not glyphs).
+    """
+    code = ord(char)
+    if code < 0x20:
+        return chr(0x2400 + code)
+    if code == 0x7F:
+        return DEL_PICTURE
+    if 0x80 <= code < 0xA0 or 0xD800 <= code <= 0xDFFF:
+        return REPLACEMENT
+    return None
+
+
+class _Rows(Sequence[str]):
+    """Read-only view of the display rows (finished rows plus the live last row)."""
+
+    __slots__ = ("_wrapped",)
+
+    def __init__(self, wrapped: WrappedText) -> None:
+        self._wrapped = wrapped
+
+    def __len__(self) -> int:
+        return self._wrapped.row_count
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        wrapped = self._wrapped
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        count = wrapped.row_count
+        if index < 0:
+            index += count
+        if not 0 <= index < count:
+            raise IndexError("row index out of range")
+        finished = wrapped._finished
+        return finished[index] if index < len(finished) else wrapped._cur
+
+    def __iter__(self) -> Iterator[str]:
+        wrapped = self._wrapped
+        yield from wrapped._finished
+        if wrapped.row_count:
+            yield wrapped._cur
+
+
+class WrappedText:
+    """Plain text wrapped into display rows, extended cheaply as text streams in.
+
+    Rows that have been emitted never change; only the last row (the live one) is
+    edited by :meth:`append`, so an append costs O(new text) and the caller only has to
+    redraw rows from ``row_count_before - 1`` onwards. :meth:`rewrap` re-wraps
+    everything and is meant for resizes only.
+    """
+
+    def __init__(self, width: int, text: str = "") -> None:
+        self._width = max(1, width)
+        self._chunks: list[str] = []
+        self._has_text = False
+        self._reset_rows()
+        if text:
+            self.append(text)
+
+    def _reset_rows(self) -> None:
+        """Forget all rows and the line-state (not the original text)."""
+        self._finished: list[str] = []
+        self._cur = ""  # the live (last) row, already sanitised
+        self._cur_w = 0  # its width in cells
+        self._brk_i = 0  # index in _cur just after the last space; 0 = no break point
+        self._brk_w = 0  # width of _cur[:_brk_i]
+        self._has_last = False  # _cur ends with a cluster a zero-width char can join
+        self._last_repl = False  # ...and that cluster is a U+FFFD stand-in
+        self._pending_cr = False  # last char was \r: a following \n is part of it
+
+    # -- public API ---------------------------------------------------------------
+
+    @property
+    def width(self) -> int:
+        """Maximum row width in cells."""
+        return self._width
+
+    @property
+    def text(self) -> str:
+        """Everything appended, byte-for-byte (controls, \\r, tabs untouched)."""
+        chunks = self._chunks
+        if len(chunks) > 1:
+            chunks[:] = ["".join(chunks)]
+        return chunks[0] if chunks else ""
+
+    @property
+    def row_count(self) -> int:
+        """Number of display rows (0 only when no text has been appended)."""
+        return len(self._finished) + 1 if self._has_text else 0
+
+    @property
+    def rows(self) -> Sequence[str]:
+        """The sanitised display rows; ``rows[-1]`` is the live row."""
+        return _Rows(self)
+
+    def row(self, index: int) -> str:
+        """Row `index` (0-based, non-negative); cheaper than ``rows[index]``."""
+        finished = self._finished
+        if index < len(finished):
+            return finished[index]
+        if index == len(finished) and self._has_text:
+            return self._cur
+        raise IndexError("row index out of range")
+
+    def append(self, text: str) -> None:
+        """Add text, wrapping only what the new text touches."""
+        if not text:
+            return
+        self._chunks.append(text)
+        self._has_text = True
+        self._feed(text)
+
+    def rewrap(self, width: int) -> None:
+        """Re-wrap all text at a new width (full pass; call on resize only)."""
+        self._width = max(1, width)
+        self._reset_rows()
+        if self._has_text:
+            self._feed(self.text)
+
+    def clear(self) -> None:
+        """Remove all text and rows."""
+        self._chunks.clear()
+        self._has_text = False
+        self._reset_rows()
+
+    # -- the state machine ---------------------------------------------------------
+
+    def _feed(self, text: str) -> None:
+        """Run text through the wrapping state machine."""
+        for match in _TOKENS.finditer(text):
+            token = match.group()
+            first = token[0]
+            if self._pending_cr:
+                self._pending_cr = False
+                if first == "\n":
+                    continue
+            if first == " ":
+                self._add_spaces(len(token))
+            elif "!" <= first <= "~":
+                self._add_word(token)
+            else:
+                self._add_char(first)
+
+    def _add_char(self, char: str) -> None:
+        """Handle one character outside the printable-ASCII fast path."""
+        if char in _LINE_BREAKS:
+            self._end_row()
+        elif char == "\r":
+            self._end_row()
+            self._pending_cr = True
+        elif char == "\t":
+            room = self._width - self._cur_w
+            if room:
+                self._add_spaces(min(TAB_SIZE - self._cur_w % TAB_SIZE, room))
+            else:
+                self._end_row()
+        elif (stand_in := sanitize_char(char)) is not None:
+            self._add_cluster(stand_in, 1)
+        elif char in _DROPPED:
+            pass
+        elif (cells := get_character_cell_size(char)) == 0:
+            self._add_mark(char)
+        else:
+            self._add_cluster(char, cells)
+
+    def _end_row(self) -> None:
+        """Finish the live row and start an empty one."""
+        self._finished.append(self._cur)
+        self._cur = ""
+        self._cur_w = self._brk_i = self._brk_w = 0
+        self._has_last = self._last_repl = False
+
+    def _wrap_at_break(self) -> None:
+        """Finish the row at the last space, carrying the partial word to a new row."""
+        brk = self._brk_i
+        cur = self._cur
+        self._finished.append(cur[:brk])
+        if brk == len(cur):
+            self._has_last = self._last_repl = False
+        self._cur = cur[brk:]
+        self._cur_w -= self._brk_w
+        self._brk_i = self._brk_w = 0
+
+    def _add_spaces(self, count: int) -> None:
+        """Add spaces; each is a break point and one that does not fit is dropped."""
+        width = self._width
+        while count:
+            room = width - self._cur_w
+            if not room:
+                self._end_row()
+                count -= 1
+                continue
+            take = min(count, room)
+            self._cur += " " * take
+            self._cur_w += take
+            count -= take
+            self._brk_i = len(self._cur)
+            self._brk_w = self._cur_w
+            self._has_last = True
+            self._last_repl = False
+
+    def _add_word(self, word: str) -> None:
+        """Add printable ASCII without spaces (every character one cell)."""
+        width = self._width
+        while word:
+            room = width - self._cur_w
+            if len(word) <= room:
+                self._cur += word
+                self._cur_w += len(word)
+                self._has_last = True
+                self._last_repl = False
+                return
+            if self._brk_i:
+                self._wrap_at_break()
+                continue
+            if room:
+                self._cur += word[:room]
+                self._cur_w = width
+                word = word[room:]
+            self._end_row()
+
+    def _add_cluster(self, glyph: str, cells: int) -> None:
+        """Add one non-space glyph of 1 or 2 cells."""
+        width = self._width
+        repl = cells > width
+        if repl:
+            glyph, cells = REPLACEMENT, 1
+        while True:
+            if self._cur_w + cells <= width:
+                self._cur += glyph
+                self._cur_w += cells
+                self._has_last = True
+                self._last_repl = repl
+                return
+            if self._brk_i:
+                self._wrap_at_break()
+            else:
+                self._end_row()
+
+    def _add_mark(self, mark: str) -> None:
+        """Attach a zero-width character to the glyph before it."""
+        if not self._has_last:
+            self._add_cluster(LONE_MARK_BASE + mark, 1)
+            return
+        if self._last_repl:
+            return  # the stand-in replaced the whole glyph, marks included
+        at_break = self._brk_i == len(self._cur)
+        self._cur += mark
+        if at_break:
+            # Keep the mark with its space so a wrap never starts a row with it.
+            self._brk_i = len(self._cur)
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Wrap a whole text at once (convenience for tests and exporters)."""
+    return list(WrappedText(width, text).rows)

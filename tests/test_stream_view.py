@@ -1,0 +1,445 @@
+"""Pilot tests for StreamView: buffering, literal text, following, resize, alignment."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from typing import Any
+
+from pytest import MonkeyPatch
+from rich.cells import cell_len
+from rich.console import RenderableType
+from textual import events
+from textual.app import App, ComposeResult
+from textual.containers import Horizontal
+from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.scrollbar import ScrollBar
+
+from scillm_tui.tui.stream_view import StreamView
+
+LINES = [f"line {n:03d}" for n in range(60)]
+
+
+class ViewApp(App[None]):
+    """One or more StreamViews side by side."""
+
+    CSS = "StreamView { width: 1fr; height: 1fr; }"
+
+    def __init__(self, count: int = 1, placeholder: str = "", follow_step: int = 1) -> None:
+        super().__init__()
+        self.count = count
+        self.placeholder = placeholder
+        self.follow_step = follow_step
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            for index in range(self.count):
+                yield StreamView(
+                    id=f"v{index}", placeholder=self.placeholder, follow_step=self.follow_step
+                )
+
+    def view(self, index: int = 0) -> StreamView:
+        return self.query_one(f"#v{index}", StreamView)
+
+
+def screen_rows(app: App[None], view: StreamView | None = None) -> list[str]:
+    """The text the screen would show now (only `view`'s text area, if given).
+
+    Uses the compositor's own strip rendering (private, pinned textual 8.2.8): it goes
+    through each widget's line cache, so a row we forgot to refresh shows up stale here.
+    """
+    strips = app.screen._compositor.render_strips()
+    if view is None:
+        return [strip.text for strip in strips]
+    region = view.scrollable_content_region  # without the scrollbar column(s)
+    return [strips[y].crop(region.x, region.right).text for y in range(region.y, region.bottom)]
+
+
+def view_rows(view: StreamView) -> list[str]:
+    """Rows currently rendered by a view, trailing padding stripped."""
+    return [view.render_line(y).text.rstrip() for y in range(view.size.height)]
+
+
+async def fill(app: ViewApp, pilot: Pilot[None], lines: list[str], view: int = 0) -> None:
+    """Append lines one flush each, as the app's timer would."""
+    for line in lines:
+        app.view(view).append(line + "\n")
+        app.view(view).flush()
+    await pilot.pause()
+
+
+# -- buffering -----------------------------------------------------------------------
+
+
+async def test_text_appears_only_after_flush() -> None:
+    app = ViewApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        view = app.view()
+        view.append("hello ")
+        view.append("world")
+        await pilot.pause()
+        assert "hello" not in "\n".join(screen_rows(app))
+        assert view.text == "hello world"
+        assert view.row_count == 0
+
+        assert view.flush() is True
+        await pilot.pause()
+        assert screen_rows(app)[0].startswith("hello world")
+        assert view.flush() is False
+
+
+async def test_streaming_into_the_last_row_updates_it_in_place() -> None:
+    app = ViewApp()
+    async with app.run_test(size=(40, 6)) as pilot:
+        view = app.view()
+        for chunk in ("hel", "lo wo", "rld"):
+            view.append(chunk)
+            view.flush()
+            await pilot.pause()
+            assert screen_rows(app, view)[0].rstrip() == view.text
+        assert view.row_count == 1
+
+
+async def test_set_text_replaces_on_flush_and_clear_empties_now() -> None:
+    app = ViewApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        view = app.view()
+        await fill(app, pilot, LINES[:30])
+        view.set_text("fresh")
+        assert view.text == "fresh"
+        await pilot.pause()
+        assert "line 029" in "\n".join(screen_rows(app))  # not applied before flush
+        assert view.flush() is True
+        await pilot.pause()
+        assert view_rows(view) == ["fresh"] + [""] * 9
+        assert screen_rows(app)[0].startswith("fresh")
+        assert screen_rows(app)[1].strip() == ""
+
+        view.append("unflushed")
+        view.clear()
+        await pilot.pause()
+        assert view.text == ""
+        assert view.row_count == 0
+        assert view.following
+        assert all(row.strip() == "" for row in screen_rows(app))
+
+
+async def test_placeholder_only_while_empty() -> None:
+    app = ViewApp(placeholder="waiting for first token…")
+    async with app.run_test(size=(40, 5)) as pilot:
+        view = app.view()
+        assert screen_rows(app)[0].startswith("waiting for first token…")
+        assert view.text == ""
+        view.append("hi")
+        view.flush()
+        await pilot.pause()
+        assert screen_rows(app)[0].rstrip() == "hi"
+
+
+# -- literal text ----------------------------------------------------------------------
+
+MARKUP = "[bold red]x[/] [link=https://e.com]l[/] [@click=app.quit]q[/]"
+
+
+async def test_markup_and_ansi_are_shown_literally_and_inert() -> None:
+    app = ViewApp()
+    async with app.run_test(size=(80, 6)) as pilot:
+        view = app.view()
+        view.append(MARKUP + "\n\x1b[31mred\x1b[0m \x1b]8;;http://x\x07osc\x1b]8;;\x07\n")
+        view.flush()
+        await pilot.pause()
+        rows = screen_rows(app)
+        assert rows[0].startswith(MARKUP)
+        assert rows[1].startswith("␛[31mred␛[0m ␛]8;;http://x␇osc␛]8;;␇")
+        # No segment carries a link, an action or any other metadata.
+        for y in range(2):
+            for segment in view.render_line(y):
+                assert segment.style is None or not segment.style.link
+                assert segment.style is None or not segment.style.meta
+        # Clicking the "[@click=app.quit]q[/]" text does nothing.
+        await pilot.click(view, offset=(MARKUP.index("@click") + 2, 0))
+        await pilot.pause()
+        assert app.is_running
+        assert app.return_code is None
+
+
+async def test_control_stand_ins_use_the_component_style() -> None:
+    app = ViewApp()
+    async with app.run_test(size=(40, 4)) as pilot:
+        view = app.view()
+        view.append("a\x1bb")
+        view.flush()
+        await pilot.pause()
+        segments = list(view.render_line(0))
+        by_text = {segment.text: segment.style for segment in segments}
+        assert by_text["␛"] == view.get_component_rich_style("stream-view--control")
+        assert by_text["a"] == view.rich_style
+        assert by_text["␛"] != by_text["a"]
+
+
+async def test_theme_change_rebuilds_cached_strips() -> None:
+    app = ViewApp()
+    async with app.run_test(size=(40, 4)) as pilot:
+        view = app.view()
+        view.append("a\x1bb")
+        view.flush()
+        await pilot.pause()
+        before = [segment.style for segment in view.render_line(0)]
+        app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
+        await pilot.pause()
+        after = [segment.style for segment in view.render_line(0)]
+        assert after != before
+        assert after[0] == view.rich_style
+
+
+# -- following -------------------------------------------------------------------------
+
+
+async def test_following_keeps_the_tail_visible() -> None:
+    app = ViewApp()
+    async with app.run_test(size=(30, 10)) as pilot:
+        view = app.view()
+        for start in range(0, 60, 7):
+            await fill(app, pilot, LINES[start : start + 7])
+            last = LINES[min(start + 7, 60) - 1]
+            assert view.following
+            assert view.scroll_y == view.max_scroll_y
+            shown = [row.rstrip() for row in screen_rows(app, view) if row.strip()]
+            assert shown[-1] == last
+        assert view.max_scroll_y == 61 - 10
+
+
+async def test_follow_step_scrolls_in_jumps_and_keeps_the_tail_visible() -> None:
+    app = ViewApp(follow_step=4)
+    async with app.run_test(size=(30, 10)) as pilot:
+        view = app.view()
+        positions: list[float] = []
+        for line in LINES[:45]:
+            await fill(app, pilot, [line])
+            shown = [row.rstrip() for row in screen_rows(app, view) if row.strip()]
+            assert shown[-1] == line
+            assert view.following
+            assert view.scroll_y == view.max_scroll_y
+            if not positions or positions[-1] != view.scroll_y:
+                positions.append(view.scroll_y)
+        # 46 rows in a 10-row view: one scroll per 4 rows instead of one per row.
+        assert len(positions) <= 11
+        assert all(b - a >= 4 for a, b in pairwise(positions))
+        # Detaching and re-attaching still works with the blank rows below the text.
+        view.focus()
+        await pilot.press("up")
+        await pilot.wait_for_scheduled_animations()
+        assert not view.following
+        await pilot.press("end")
+        assert view.following
+        assert view.scroll_y == view.max_scroll_y
+
+
+async def test_growth_does_not_trigger_a_screen_layout() -> None:
+    app = ViewApp(count=2)
+    async with app.run_test(size=(60, 10)) as pilot:
+        await fill(app, pilot, LINES[:20], view=0)  # scrollbar is there now
+        await fill(app, pilot, LINES[:20], view=1)
+        screen = app.screen
+        layouts = 0
+        original = Screen._refresh_layout
+
+        def counting(self: Screen, *args: Any, **kwargs: Any) -> None:
+            nonlocal layouts
+            layouts += 1
+            original(self, *args, **kwargs)
+
+        screen._refresh_layout = counting.__get__(screen)  # type: ignore[method-assign]
+        for line in LINES[20:40]:
+            for index in range(2):
+                app.view(index).append(line + " " + "word " * 9)
+                app.view(index).flush()
+            await pilot.pause()
+        assert layouts == 0
+        assert app.view(0).following
+        assert screen_rows(app, app.view(0))[-2].startswith("line 039")
+
+
+async def test_scrollbar_repaints_only_when_its_thumb_moves(monkeypatch: MonkeyPatch) -> None:
+    app = ViewApp()
+    async with app.run_test(size=(30, 12)) as pilot:
+        view = app.view()
+        await fill(app, pilot, LINES[:20])
+        bar = view.vertical_scrollbar
+        renders = 0
+        original = ScrollBar.render
+
+        def counting(self: ScrollBar) -> RenderableType:
+            nonlocal renders
+            renders += self is bar
+            return original(self)
+
+        def bar_column() -> list[str]:
+            region = bar.region
+            strips = app.screen._compositor.render_strips()[region.y : region.bottom]
+            return [repr(list(strip.crop(region.x, region.right))) for strip in strips]
+
+        async def stream_rows(count: int) -> None:
+            for n in range(count):
+                view.append(f"row {n}\n")
+                view.flush()
+                await pilot.pause()
+
+        monkeypatch.setattr(ScrollBar, "render", counting)
+        # 20 -> 140 rows: the thumb shrinks towards one cell, moving most rows.
+        await stream_rows(120)
+        assert 0 < renders <= 120
+        # What is on screen equals a forced full repaint of the scrollbar.
+        shown = bar_column()
+        bar.refresh()
+        await pilot.pause()
+        assert bar_column() == shown
+
+        # 140 -> 260 rows: a one-cell thumb pinned at the bottom does not move at all.
+        renders = 0
+        await stream_rows(120)
+        assert view.following
+        assert renders <= 1
+        shown = bar_column()
+        bar.refresh()
+        await pilot.pause()
+        assert bar_column() == shown
+
+
+async def _detach_with(pilot: Pilot[None], view: StreamView, how: str) -> None:
+    """Scroll up the way a user would."""
+    if how == "wheel":
+        view.post_message(events.MouseScrollUp(view, 1, 1, 0, -1, 0, False, False, False))
+    else:
+        await pilot.press(how)
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+
+
+async def test_scrolling_up_detaches_and_end_reattaches() -> None:
+    for how in ("up", "pageup", "home", "wheel"):
+        app = ViewApp()
+        async with app.run_test(size=(30, 10)) as pilot:
+            view = app.view()
+            view.focus()
+            await fill(app, pilot, LINES[:40])
+            assert view.following
+            await _detach_with(pilot, view, how)
+            assert not view.following, how
+            assert view.scroll_y < view.max_scroll_y
+            parked = view.scroll_y
+            shown = screen_rows(app, view)
+
+            await fill(app, pilot, LINES[40:50])
+            assert view.scroll_y == parked, how
+            assert screen_rows(app, view) == shown, how
+            assert not view.following
+
+            await pilot.press("end")
+            await pilot.pause()
+            assert view.following, how
+            assert view.scroll_y == view.max_scroll_y
+            await fill(app, pilot, LINES[50:55])
+            assert view.scroll_y == view.max_scroll_y
+            assert screen_rows(app, view)[-2].startswith("line 054")
+
+
+async def test_scrolling_back_to_the_bottom_reattaches() -> None:
+    app = ViewApp()
+    async with app.run_test(size=(30, 10)) as pilot:
+        view = app.view()
+        view.focus()
+        await fill(app, pilot, LINES[:20])
+        await pilot.press("up", "up")
+        await pilot.wait_for_scheduled_animations()
+        assert not view.following
+        await pilot.press("down", "down")
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause()
+        assert view.following
+        await fill(app, pilot, LINES[20:25])
+        assert view.scroll_y == view.max_scroll_y
+
+
+async def test_append_while_detached_repaints_nothing_offscreen() -> None:
+    app = ViewApp()
+    async with app.run_test(size=(30, 10)) as pilot:
+        view = app.view()
+        view.focus()
+        await fill(app, pilot, LINES[:40])
+        await pilot.press("home")
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause()
+        view.append("more\n")
+        view.flush()
+        assert not view._repaint_required  # nothing visible changed
+
+
+# -- resize and alignment ---------------------------------------------------------------
+
+
+async def test_resize_rewraps_and_keeps_following() -> None:
+    app = ViewApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        view = app.view()
+        words = " ".join(f"w{n:02d}" for n in range(60))
+        view.append(words)
+        view.flush()
+        await pilot.pause()
+        gutter = view.styles.scrollbar_size_vertical
+        assert view._wrapped.width == 40 - gutter  # the scrollbar column is reserved
+        assert all(len(row) <= 40 - gutter for row in view._wrapped.rows)
+        wide_rows = view.row_count
+
+        await pilot.resize_terminal(21, 10)
+        await pilot.pause()
+        assert view._wrapped.width == 21 - gutter
+        assert view.row_count > wide_rows
+        assert all(cell_len(row) <= 21 - gutter for row in view._wrapped.rows)
+        assert view.following
+        assert view.scroll_y == view.max_scroll_y
+        assert screen_rows(app, view)[-1].rstrip().endswith("w59")
+        assert all(view.render_line(y).cell_length == 21 for y in range(10))
+
+
+async def test_resize_while_detached_keeps_relative_position() -> None:
+    app = ViewApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        view = app.view()
+        view.focus()
+        view.append(" ".join(f"w{n:03d}" for n in range(400)))
+        view.flush()
+        await pilot.pause()
+        view.scroll_to(y=view.max_scroll_y // 2, animate=False)
+        await pilot.pause()
+        assert not view.following
+        fraction = view.scroll_y / view.row_count
+        await pilot.resize_terminal(25, 10)
+        await pilot.pause()
+        assert not view.following
+        assert abs(view.scroll_y / view.row_count - fraction) < 0.05
+
+
+async def test_wide_characters_keep_columns_aligned() -> None:
+    app = ViewApp(count=2)
+    async with app.run_test(size=(40, 6)) as pilot:
+        left, right = app.view(0), app.view(1)
+        left.append("你好世界你好世界你好世界😀😀😀 e\u0301\u0301 \u200b tab\tx")
+        right.append("RIGHT")
+        left.flush()
+        right.flush()
+        await pilot.pause()
+        assert left._wrapped.width == 20 - left.styles.scrollbar_size_vertical
+        for strip in app.screen._compositor.render_strips():
+            assert strip.cell_length == 40
+        rows = screen_rows(app)
+        for row in rows:
+            assert cell_len(row) == 40
+        # The right column starts at cell 20 on every row, whatever is on its left.
+        first = app.screen._compositor.render_strips()[0]
+        assert first.crop(20, 25).text == "RIGHT"
+        assert view_rows(left)[:3] == [
+            "你好世界你好世界你",
+            "好世界😀😀😀 e\u0301\u0301 \u200b",
+            "tab x",
+        ]

@@ -1,0 +1,327 @@
+"""Unit and property tests for the incremental wrapper behind StreamView."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.cells import cell_len
+
+from scillm_tui.tui.wrap import (
+    LONE_MARK_BASE,
+    REPLACEMENT,
+    TAB_SIZE,
+    WrappedText,
+    sanitize_char,
+    wrap,
+)
+
+# -- examples ------------------------------------------------------------------------
+
+
+def test_empty_text_has_no_rows() -> None:
+    wrapped = WrappedText(10)
+    assert wrapped.row_count == 0
+    assert list(wrapped.rows) == []
+    wrapped.append("")
+    assert wrapped.row_count == 0
+
+
+def test_word_wrap_at_spaces_and_hard_break_of_long_words() -> None:
+    assert wrap("hello world foo", 11) == ["hello world", "foo"]
+    assert wrap("hello world", 8) == ["hello ", "world"]
+    assert wrap("abcdefghij", 4) == ["abcd", "efgh", "ij"]
+    assert wrap("ab cdefghij", 4) == ["ab ", "cdef", "ghij"]
+
+
+def test_space_that_does_not_fit_ends_the_row_and_is_dropped() -> None:
+    assert wrap("abcd efgh", 4) == ["abcd", "efgh"]
+    # Only display rows drop it; the text is kept as given.
+    assert WrappedText(4, "abcd efgh").text == "abcd efgh"
+
+
+def test_newlines_and_carriage_returns() -> None:
+    assert wrap("a\nb", 10) == ["a", "b"]
+    assert wrap("a\r\nb\rc", 10) == ["a", "b", "c"]
+    assert wrap("a\n\nb\n", 10) == ["a", "", "b", ""]
+    assert wrap("x\u2028y", 10) == ["x", "y"]
+
+
+def test_crlf_split_across_appends_is_one_line_break() -> None:
+    wrapped = WrappedText(10)
+    wrapped.append("a\r")
+    wrapped.append("\nb")
+    assert list(wrapped.rows) == ["a", "b"]
+    assert wrapped.text == "a\r\nb"
+
+
+def test_tabs_expand_to_stops_counted_from_row_start() -> None:
+    assert TAB_SIZE == 4
+    assert wrap("\tx", 20) == ["    x"]
+    assert wrap("ab\tc", 20) == ["ab  c"]
+    assert wrap("abcd\te", 20) == ["abcd    e"]
+    # Clipped at the right edge, and a tab at a full row ends it.
+    assert wrap("abcde\tf", 6) == ["abcde ", "f"]
+    assert wrap("abcdef\tg", 6) == ["abcdef", "g"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("\x1b[31mred\x1b[0m", "␛[31mred␛[0m"),
+        ("\x1b]8;;http://x\x07link\x1b]8;;\x07", "␛]8;;http://x␇link␛]8;;␇"),
+        ("a\x00b\x7fc", "a␀b␡c"),
+        ("\x9b31m", REPLACEMENT + "31m"),  # C1 CSI
+        ("\x85", REPLACEMENT),  # C1 NEL is a control, not a line break
+        ("\ud800", REPLACEMENT),  # lone surrogate would break the terminal's encoder
+        ("x\x0by\x0cz", "x␋y␌z"),
+    ],
+)
+def test_control_characters_become_visible_and_inert(raw: str, shown: str) -> None:
+    assert wrap(raw, 80) == [shown]
+
+
+def test_sanitize_char_leaves_printable_characters_alone() -> None:
+    assert sanitize_char("a") is None
+    assert sanitize_char("你") is None
+    assert sanitize_char("\x1b") == "␛"
+
+
+def test_markup_is_just_text() -> None:
+    text = "[bold red]x[/] [link=https://e.com]l[/] [@click=app.quit]q[/]"
+    assert "".join(wrap(text, 200)) == text
+
+
+def test_wide_characters_never_straddle_the_edge() -> None:
+    assert wrap("abc你", 4) == ["abc", "你"]
+    assert wrap("你好世界", 5) == ["你好", "世界"]
+    assert wrap("😀😀😀", 4) == ["😀😀", "😀"]
+    assert wrap("你好", 2) == ["你", "好"]
+
+
+def test_wide_character_at_width_one_is_replaced() -> None:
+    assert wrap("a你b", 1) == ["a", REPLACEMENT, "b"]
+    assert wrap("你\u0301", 1) == [REPLACEMENT]
+
+
+def test_width_below_one_is_treated_as_one() -> None:
+    assert wrap("ab", 0) == ["a", "b"]
+    assert WrappedText(-5).width == 1
+
+
+def test_combining_marks_stay_with_their_base_character() -> None:
+    assert wrap("abcde\u0301", 4) == ["abcd", "e\u0301"]
+    assert wrap("ab cd\u0301e", 4) == ["ab ", "cd\u0301e"]
+    wrapped = WrappedText(4)
+    wrapped.append("abcde")
+    wrapped.append("\u0301")
+    assert list(wrapped.rows) == ["abcd", "e\u0301"]
+
+
+def test_mark_with_nothing_to_attach_to_gets_a_visible_base() -> None:
+    assert wrap("\u0301x", 10) == [LONE_MARK_BASE + "\u0301x"]
+    assert wrap("a\n\u0301", 10) == ["a", LONE_MARK_BASE + "\u0301"]
+
+
+def test_mark_after_space_moves_with_the_space() -> None:
+    # The break point follows the mark, so no row starts with a bare combining mark.
+    assert wrap("ab \u0301cd", 4) == ["ab \u0301", "cd"]
+
+
+def test_zwj_and_vs16_are_dropped_from_display_only() -> None:
+    family = "👨\u200d👩"
+    assert wrap(family, 10) == ["👨👩"]
+    assert wrap("❤\ufe0f", 10) == ["❤"]
+    assert WrappedText(10, family).text == family
+
+
+def test_rows_view_supports_negative_index_and_slices() -> None:
+    wrapped = WrappedText(3, "abcdefg")
+    assert wrapped.rows[-1] == "g"
+    assert wrapped.rows[0:2] == ["abc", "def"]
+    assert wrapped.row(1) == "def"
+    with pytest.raises(IndexError):
+        wrapped.rows[3]
+    with pytest.raises(IndexError):
+        wrapped.row(3)
+
+
+def test_rewrap_and_clear() -> None:
+    wrapped = WrappedText(4, "hello world")
+    wrapped.rewrap(20)
+    assert list(wrapped.rows) == ["hello world"]
+    assert wrapped.width == 20
+    wrapped.clear()
+    assert wrapped.row_count == 0
+    assert wrapped.text == ""
+
+
+def test_append_only_touches_the_last_row() -> None:
+    wrapped = WrappedText(6, "one two three")
+    before = list(wrapped.rows)
+    wrapped.append("four five")
+    after = list(wrapped.rows)
+    assert after[: len(before) - 1] == before[:-1]
+
+
+def test_append_never_reprocesses_earlier_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Re-wrapping the whole unfinished line per append would be quadratic for a long
+    # paragraph streamed in small chunks; only the new text may go through the wrapper.
+    fed: list[str] = []
+    original = WrappedText._feed
+
+    def counting(self: WrappedText, text: str) -> None:
+        fed.append(text)
+        original(self, text)
+
+    monkeypatch.setattr(WrappedText, "_feed", counting)
+    wrapped = WrappedText(40)
+    for _ in range(20_000):
+        wrapped.append("x")
+    assert sum(map(len, fed)) == 20_000
+    assert wrapped.row_count == 500
+    assert wrapped.row(499) == "x" * 40
+
+
+# -- properties ------------------------------------------------------------------------
+
+_ALPHABET = st.sampled_from(
+    [
+        *"abc xyz  ",
+        " ",
+        "  ",
+        "\n",
+        "\r",
+        "\r\n",
+        "\t",
+        "\x1b",
+        "\x07",
+        "\x7f",
+        "\x9b",
+        "\ud800",
+        "你",
+        "好",
+        "😀",
+        "\u0301",
+        "\u200d",
+        "\ufe0f",
+        "\u200b",
+        "\u2028",
+        LONE_MARK_BASE,
+        REPLACEMENT,
+        "[b]",
+        "é",
+    ]
+)
+_TEXTS = st.lists(_ALPHABET, max_size=60).map("".join)
+
+
+@st.composite
+def _text_and_cuts(draw: st.DrawFn) -> tuple[str, list[str]]:
+    """A text and a split of it into consecutive pieces."""
+    text = draw(st.one_of(_TEXTS, st.text(max_size=60)))
+    cuts = sorted(draw(st.lists(st.integers(0, len(text)), max_size=12)))
+    bounds = [0, *cuts, len(text)]
+    return text, [text[a:b] for a, b in pairwise(bounds)]
+
+
+@settings(max_examples=400, deadline=None)
+@given(_text_and_cuts(), st.integers(1, 12))
+def test_appending_in_pieces_equals_wrapping_at_once(
+    text_and_pieces: tuple[str, list[str]], width: int
+) -> None:
+    text, pieces = text_and_pieces
+    incremental = WrappedText(width)
+    for piece in pieces:
+        incremental.append(piece)
+    assert list(incremental.rows) == wrap(text, width)
+    assert incremental.text == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(_text_and_cuts(), st.integers(1, 12))
+def test_emitted_rows_never_change(text_and_pieces: tuple[str, list[str]], width: int) -> None:
+    _text, pieces = text_and_pieces
+    wrapped = WrappedText(width)
+    previous: list[str] = []
+    for piece in pieces:
+        wrapped.append(piece)
+        rows = list(wrapped.rows)
+        assert len(rows) >= len(previous)
+        assert rows[: max(0, len(previous) - 1)] == previous[:-1]
+        previous = rows
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(_TEXTS, st.text(max_size=80)), st.integers(1, 12))
+def test_rows_fit_and_contain_no_control_characters(text: str, width: int) -> None:
+    for row in wrap(text, width):
+        assert cell_len(row) <= width
+        assert not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in row)
+        assert not any(0xD800 <= ord(c) <= 0xDFFF for c in row)
+        row.encode("utf-8")  # the terminal driver's encoder must never fail
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_TEXTS, st.text(max_size=80)), st.integers(2, 12), st.integers(1, 12))
+def test_rewrap_equals_fresh_wrap(text: str, first: int, second: int) -> None:
+    wrapped = WrappedText(first, text)
+    wrapped.rewrap(second)
+    assert list(wrapped.rows) == wrap(text, second)
+
+
+def _visible_glyphs(text: str) -> str:
+    """What must survive wrapping: everything except layout whitespace and dropped
+    joiners, with controls mapped to their stand-ins."""
+    out = []
+    for char in text:
+        if char in " \t\r\n\u2028\u2029\u200d\ufe0f":
+            continue
+        out.append(sanitize_char(char) or char)
+    return "".join(out).replace(LONE_MARK_BASE, "")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_TEXTS, st.text(max_size=80)), st.integers(2, 12))
+def test_wrapping_loses_and_duplicates_nothing_visible(text: str, width: int) -> None:
+    shown = "".join(wrap(text, width)).replace(" ", "").replace(LONE_MARK_BASE, "")
+    assert shown == _visible_glyphs(text)
+
+
+def _reference_wrap(text: str, width: int) -> list[str]:
+    """Independent character-at-a-time greedy wrap for letters, spaces, CJK, newlines."""
+    rows: list[str] = []
+    row = ""
+    brk = 0
+    for char in text:
+        if char == "\n":
+            rows.append(row)
+            row, brk = "", 0
+            continue
+        cells = cell_len(char)
+        if char == " ":
+            if cell_len(row) + 1 > width:
+                rows.append(row)
+                row, brk = "", 0
+            else:
+                row += " "
+                brk = len(row)
+            continue
+        while cell_len(row) + cells > width:
+            if brk:
+                rows.append(row[:brk])
+                row, brk = row[brk:], 0
+            else:
+                rows.append(row)
+                row = ""
+        row += char
+    return [*rows, row] if text else []
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from([*"ab xy", "\n", "你", "  "]), max_size=60), st.integers(2, 9))
+def test_matches_a_naive_reference(chars: list[str], width: int) -> None:
+    text = "".join(chars)
+    assert wrap(text, width) == _reference_wrap(text, width)
