@@ -98,6 +98,7 @@ class ScillmApp(App[int]):
 
     def on_resize(self) -> None:
         self.screen.set_class(self.size.width < 120, "-narrow")
+        self.screen.set_class(self.size.height < 32, "-short")
 
     # ---- commands -----------------------------------------------------------------------------
 

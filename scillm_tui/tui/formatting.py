@@ -35,7 +35,7 @@ def stats_text(state: VariantState) -> str:
         parts.append(state.finish_reason)
     if state.retries:
         parts.append(f"{state.retries} retr{'y' if state.retries == 1 else 'ies'}")
-    return " · ".join(parts)
+    return "  ".join(parts)
 
 
 def score_text(score: float | None) -> str:

@@ -54,9 +54,10 @@ class HealthPane(Static):
             line2 += [" ".join(f"{k}={_short(v)}" for k, v in report.healthz.items())]
         line2.append(f"checked {report.checked_at.astimezone():%H:%M:%S}")
         line2 = [" · ".join(line2)]
-        lines = [Content.assemble(*parts), Content.assemble(*line2)]
-        if status not in ("up",):
+        lines = [Content.assemble(*parts)]
+        if status != "up":  # the reason comes first: on a short screen the details are cut
             lines.append(Content.assemble((report.message, _message_style(status))))
+        lines.append(Content.assemble(*line2))
         self.update(Content("\n").join(lines))
 
 

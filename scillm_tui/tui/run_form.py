@@ -57,7 +57,7 @@ class RunForm(Vertical):
         self.suggester = ModelSuggester()
         self.border_title = "Run settings"
 
-    def _row(self, label: str, *widgets: Input | Select | Checkbox) -> Horizontal:
+    def _row(self, label: str, *widgets: Input | Select | Checkbox | Label) -> Horizontal:
         return Horizontal(Label(label, classes="form-label"), *widgets, classes="form-row")
 
     def _target_select(self, widget_id: str) -> Select[str]:
@@ -88,14 +88,14 @@ class RunForm(Vertical):
             Input(
                 s.effective_judge_model, compact=True, id="judge-model", suggester=self.suggester
             ),
+            Label("rounds", classes="form-label-short"),
+            Input("1", type="integer", compact=True, id="judge-rounds", max_length=1),
         )
         yield self._row(
             "j.target",
             self._target_select("judge-target"),
-            Label("rounds", classes="form-label-short"),
-            Input("1", type="integer", compact=True, id="judge-rounds", max_length=1),
+            Checkbox("auto", True, compact=True, id="auto-judge", tooltip="judge when a run ends"),
         )
-        yield Checkbox("auto-judge when the run ends", True, compact=True, id="auto-judge")
 
     def set_models(self, models: list[str]) -> None:
         """Offer these model ids as completions (from the health probes)."""

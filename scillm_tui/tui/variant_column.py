@@ -28,14 +28,17 @@ class VariantColumn(Vertical):
         self.state = state
         self.score: float | None = None
         self.winner = False
-        self._shown: tuple[str, str, str] | None = None
+        self._shown: tuple[str, str, str, str] | None = None
         self.view = StreamView(placeholder="waiting for the first token…", classes="column-text")
+        self._header = Static("", markup=False, classes="column-header")
+        self._error = Static("", markup=False, classes="column-error")
+        self._stats = Static("", markup=False, classes="column-stats")
 
     def compose(self) -> ComposeResult:
-        yield Static("", markup=False, classes="column-header")
+        yield self._header
         yield self.view
-        yield Static("", markup=False, classes="column-error")
-        yield Static("", markup=False, classes="column-stats")
+        yield self._error
+        yield self._stats
 
     def on_mount(self) -> None:
         self.border_title = f"{self.state.id} · {self.state.model}"
@@ -66,18 +69,23 @@ class VariantColumn(Vertical):
         if state.status == "cancelled":
             error = f"cancelled — {state.chars} characters kept"
         stats = stats_text(state)
-        shown = (header, error, stats)
-        if shown == self._shown:
+        shown = (header, error, stats, state.status)
+        previous = self._shown or ("", "", "", "")
+        if shown == previous:
             return
         self._shown = shown
-        self.query_one(".column-header", Static).update(header)
-        error_line = self.query_one(".column-error", Static)
-        error_line.update(error)
-        error_line.display = bool(error)
-        self.query_one(".column-stats", Static).update(stats)
-        if state.finished and not state.chars:
-            self.view.placeholder = "(no text received)"
-            self.view.refresh()
-        status_class = f"-{state.status}"
-        self.remove_class(*(c for c in _STATUS_CLASSES if c != status_class))
-        self.add_class(status_class)
+        # Header and stats have a fixed size: repaint them without a screen relayout,
+        # which would cost milliseconds per column at 4 Hz.
+        if header != previous[0]:
+            self._header.update(header, layout=False)
+        if stats != previous[2]:
+            self._stats.update(stats, layout=False)
+        if error != previous[1]:
+            self._error.update(error)
+            self._error.display = bool(error)
+        if state.status != previous[3]:
+            self.remove_class(*(c for c in _STATUS_CLASSES if c != f"-{state.status}"))
+            self.add_class(f"-{state.status}")
+            if state.finished and not state.chars:
+                self.view.placeholder = "(no text received)"
+                self.view.refresh()
