@@ -18,10 +18,19 @@ from scillm_tui.core.settings import load_settings
 from scillm_tui.demo.server import BackgroundServer
 from scillm_tui.session import Session
 from scillm_tui.tui.app import ScillmApp
+from scillm_tui.tui.health_strip import HealthStrip
+from scillm_tui.tui.prompt_editor import PromptEditor
 from scillm_tui.tui.variant_grid import VariantGrid
-from tests.servers.blackhole import unused_port_url
+from tests.servers.blackhole import BlackHole, unused_port_url
 from tests.servers.fault_app import EXPECTED_TEXT
-from tests.tui_support import run_to_end, screen_text, set_form, type_prompt, wait_for_run
+from tests.tui_support import (
+    MessageWaiter,
+    run_to_end,
+    screen_text,
+    set_form,
+    type_prompt,
+    wait_for_run,
+)
 
 FAST_RETRY = RetryPolicy(base_delay_s=0.01, max_delay_s=0.02, max_retry_after_s=2.0)
 
@@ -171,3 +180,19 @@ async def test_quitting_mid_run_closes_the_connections(
         assert await asyncio.to_thread(faults.wait_for_streams, 2, 5)
         await pilot.press("ctrl+q")
     assert await asyncio.to_thread(faults.wait_for_disconnects, 2, 5)
+
+
+async def test_a_black_holed_gateway_freezes_nothing(blackhole: BlackHole, tmp_path: Path) -> None:
+    app = app_for(blackhole.base_url, tmp_path, sidecar=unused_port_url())
+    app.poll_health = True
+    messages = MessageWaiter()
+    async with app.run_test(size=(160, 45), message_hook=messages) as pilot:
+        strip = app.query_one(HealthStrip)
+        await pilot.press(*"typing while the probe hangs")
+        assert app.query_one(PromptEditor).prompt == "typing while the probe hangs"
+        assert strip.pane("gateway").report is None  # still waiting on the black hole
+        report = await messages.health("gateway", "down")
+        await pilot.pause()
+        assert "in time" in report.message
+        assert strip.pane("sidecar").report.status == "down"  # type: ignore[union-attr]
+        assert "connection refused" in screen_text(app)

@@ -22,6 +22,7 @@ from tests.tui_support import (
     HOSTILE_TEXT,
     STUCK_TEXT,
     TEXTS,
+    MessageWaiter,
     Script,
     make_app,
     run_to_end,
@@ -231,36 +232,23 @@ async def test_health_panes_show_state_changes(tmp_path: Path) -> None:
     script = Script()
     app = make_app(script, tmp_path)
     app.health_interval_s = 0.05
-    seen: list[tuple[str, str]] = []
-    waiters: list[tuple[str, str, asyncio.Future[None]]] = []
-
-    def hook(message: object) -> None:
-        if isinstance(message, HealthStrip.Changed):
-            seen.append((message.report.endpoint, message.report.status))
-            for waiter in list(waiters):
-                if waiter[:2] == seen[-1] and not waiter[2].done():
-                    waiter[2].set_result(None)
-
-    async def until(endpoint: str, status: str) -> None:
-        future = asyncio.get_running_loop().create_future()
-        waiters.append((endpoint, status, future))
-        await asyncio.wait_for(future, timeout=10)
-        await pilot.pause()
-
-    async with app.run_test(size=(160, 45), message_hook=hook) as pilot:
+    messages = MessageWaiter()
+    async with app.run_test(size=(160, 45), message_hook=messages) as pilot:
         strip = app.query_one(HealthStrip)
-        await until("sidecar", "up")
+        await messages.health("sidecar", "up")
+        await pilot.pause()
         assert "forward_mode=false" in screen_text(app)
         script.sidecar_down = True
-        await until("sidecar", "down")
+        await messages.health("sidecar", "down")
+        await pilot.pause()
         assert strip.pane("sidecar").has_class("-down")
         assert "is the sidecar running on sidecar.test?" in screen_text(app)
         assert strip.pane("gateway").report.status == "up"  # type: ignore[union-attr]
         script.sidecar_down = False
-        await until("sidecar", "up")
+        await messages.health("sidecar", "up")
+        await pilot.pause()
         assert "is the sidecar running" not in screen_text(app)
-        sidecar = [status for endpoint, status in seen if endpoint == "sidecar"]
-        assert sidecar.index("down") < len(sidecar) - 1 - sidecar[::-1].index("up")
+        assert any("sidecar is up" in n.message for n in app._notifications)
 
 
 async def test_every_action_is_in_the_footer_and_the_palette(tmp_path: Path) -> None:

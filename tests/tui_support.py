@@ -231,4 +231,37 @@ def screen_text(app: ScillmApp) -> str:
     return "\n".join(strip.text for strip in strips)
 
 
-Hook = Callable[[Pilot], Any]
+class MessageWaiter:
+    """A `message_hook` for `run_test` that lets a test await a message instead of polling."""
+
+    def __init__(self) -> None:
+        self.seen: list[object] = []
+        self._waiters: list[tuple[Callable[[object], bool], asyncio.Future[object]]] = []
+
+    def __call__(self, message: object) -> None:
+        self.seen.append(message)
+        for predicate, future in list(self._waiters):
+            if not future.done() and predicate(message):
+                future.set_result(message)
+
+    async def wait_for(self, predicate: Callable[[object], bool], timeout: float = 10) -> object:
+        future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        self._waiters.append((predicate, future))
+        try:
+            return await asyncio.wait_for(future, timeout)
+        finally:
+            self._waiters.remove((predicate, future))
+
+    async def health(self, endpoint: str, status: str, timeout: float = 10) -> HealthReport:
+        """Wait for a health report of `endpoint` with `status` (from HealthStrip.Changed)."""
+        from scillm_tui.tui.health_strip import HealthStrip
+
+        message = await self.wait_for(
+            lambda m: (
+                isinstance(m, HealthStrip.Changed)
+                and m.report.endpoint == endpoint
+                and m.report.status == status
+            ),
+            timeout,
+        )
+        return message.report  # type: ignore[attr-defined]
