@@ -239,9 +239,10 @@ async def test_drop_mid_stream_is_dropped_with_partial_text(client: EndpointClie
 
 
 async def test_hang_without_headers_ends_in_a_bounded_timeout(
-    fault_server: BackgroundServer, client: EndpointClient
+    fault_server: BackgroundServer,
 ) -> None:
-    out = await stream(client, "hang")  # bounded by BOUND_S inside `stream`
+    async with make_client(fault_server.base_url, idle_timeout_s=0.2) as client:
+        out = await stream(client, "hang")  # bounded by BOUND_S inside `stream`
     assert out.text == ""
     failed = out.failed
     assert failed.category == "timeout"

@@ -27,12 +27,12 @@ FAILING = {
     "401": "auth",
     "drop": "dropped",
     "error-in-stream": "stream_error",
-    "silent": "idle_timeout",
+    "404": "not_found",
     "500-forever": "server",
 }
 # 16 models cycled over 32 variants: 22 good `slow` streams and 10 failing ones.
 MODELS = ["slow", "401", "slow", "drop", "slow", "slow", "error-in-stream", "slow"]
-MODELS += ["slow", "silent", "slow", "slow", "500-forever", "slow", "slow", "slow"]
+MODELS += ["slow", "404", "slow", "slow", "500-forever", "slow", "slow", "slow"]
 MEMORY_GROWTH_LIMIT = 8 * 1024 * 1024  # bytes traced by tracemalloc; generous
 RSS_GROWTH_LIMIT = 64 * 1024 * 1024
 
@@ -40,6 +40,22 @@ RSS_GROWTH_LIMIT = 64 * 1024 * 1024
 def rss_bytes() -> int:
     with open("/proc/self/statm", encoding="ascii") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+async def settled(baseline: set[asyncio.Task[object]], within_s: float) -> set[object]:
+    """Wait (bounded) until no task beyond `baseline` is pending; return those still pending.
+
+    Finishing one finaliser task can free more generators, whose finalisers start new
+    short-lived tasks, so wait until the set is empty rather than once.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within_s
+    while True:
+        pending = {t for t in asyncio.all_tasks() - baseline if not t.done()}
+        left = deadline - loop.time()
+        if not pending or left <= 0:
+            return pending
+        await asyncio.wait(pending, timeout=left)
 
 
 async def one_run(backends: Backends, index: int) -> tuple[Counter[str], list[str]]:
@@ -65,7 +81,8 @@ async def test_soak_three_runs_of_32_variants_leave_nothing_behind(
     server = make_fault_server(slow_tokens_per_s=15)  # ~0.7 s per good stream
     faults = server.app.state.faults
     baseline_tasks = asyncio.all_tasks()
-    settings = load_settings(None, CHUTES_API_BASE=server.base_url, SCILLM_IDLE_TIMEOUT_S="0.5")
+    # A generous idle timeout: a loaded CI machine must not turn a slow stream into a failure.
+    settings = load_settings(None, CHUTES_API_BASE=server.base_url, SCILLM_IDLE_TIMEOUT_S="10")
 
     gc.collect()
     tracemalloc.start()
@@ -73,7 +90,7 @@ async def test_soak_three_runs_of_32_variants_leave_nothing_behind(
         backends = Backends(settings, retry=FAST)
         try:
             counts, problems = await one_run(backends, 0)  # warm-up: pools, caches, imports
-            assert problems == []
+            assert problems == [], problems
             gc.collect()
             traced_after_first = tracemalloc.get_traced_memory()[0]
             rss_after_first = rss_bytes()
@@ -94,9 +111,11 @@ async def test_soak_three_runs_of_32_variants_leave_nothing_behind(
     # Nothing is left open on the server: every stream ended or was cut by the client.
     assert await asyncio.to_thread(faults.wait_for_idle, 5.0)
     assert faults.active_streams == 0
-    # Nothing is left running in our event loop.
-    leaked = asyncio.all_tasks() - baseline_tasks
-    assert leaked == set(), leaked
+    # Nothing is left running in our event loop. httpx leaves the inner generators of a
+    # stream left before its end (after [DONE], or on an error) to the loop's finaliser,
+    # which closes each in a short-lived task: give those a bounded moment to finish; a
+    # task still pending after that is a leak.
+    assert await settled(baseline_tasks, within_s=5.0) == set()
     # Memory: three runs cost no more than one, within generous bounds.
     assert traced_growth < MEMORY_GROWTH_LIMIT, traced_growth
     assert rss_bytes() - rss_after_first < RSS_GROWTH_LIMIT
