@@ -349,6 +349,49 @@ async def test_redirect_is_not_followed_and_the_key_stays_home(
     assert key not in failed.message and key not in caught.value.message
 
 
+# ---- a 200 that is not a chat stream at all ------------------------------------------------------
+
+
+def not_a_stream_app() -> Starlette:
+    """200 answers that carry no chat-completions event: what a web page or a proxy's
+    login page behind a wrong base URL looks like."""
+
+    async def chat(request: Request) -> Response:
+        model = (await request.json())["model"]
+        if model == "html":
+            page = "<!doctype html><html><body><h1>Sign in</h1></body></html>"
+            return Response(page, media_type="text/html")
+        if model == "empty-sse":
+            return Response("", media_type="text/event-stream")
+        if model == "done-only":  # a real, if empty, answer
+            return Response("data: [DONE]\n\n", media_type="text/event-stream")
+        return Response(": just a comment\n\n", media_type="text/event-stream")
+
+    return Starlette(routes=[Route("/v1/chat/completions", chat, methods=["POST"])])
+
+
+@pytest.mark.parametrize("model", ["html", "empty-sse", "comments-only"])
+async def test_a_200_without_any_chat_event_is_an_error_not_an_empty_answer(model: str) -> None:
+    with BackgroundServer(not_a_stream_app()) as server:
+        async with make_client(server.base_url) as c:
+            out = await stream(c, model)
+    assert out.text == ""
+    failed = out.failed
+    assert failed.category == "protocol"
+    assert "not with a chat-completions stream" in failed.message
+    assert "check the base URL" in failed.message
+    if model == "html":
+        assert "text/html" in failed.message
+    assert not out.retries
+
+
+async def test_done_alone_is_an_empty_answer_not_an_error() -> None:
+    with BackgroundServer(not_a_stream_app()) as server:
+        async with make_client(server.base_url) as c:
+            out = await stream(c, "done-only")
+    assert out.text == "" and out.finished.reason is None
+
+
 # ---- cancellation --------------------------------------------------------------------------------
 
 

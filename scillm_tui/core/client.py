@@ -287,6 +287,7 @@ class EndpointClient:
         decoder = SSEDecoder()
         finish_reason: str | None = None
         done = False
+        chat_event = False  # a JSON chunk or [DONE]: this really is a chat stream
         async for chunk in response.aiter_text():
             for line in lines.decode(chunk):
                 sse = decoder.decode(line)
@@ -295,6 +296,7 @@ class EndpointClient:
                 result = self._on_data(sse.data)
                 if result is None:
                     continue
+                chat_event = chat_event or _is_chat_event(result)
                 if result is _DONE:
                     done = True
                     break
@@ -313,6 +315,8 @@ class EndpointClient:
                 if sse is None:
                     continue
                 result = self._on_data(sse.data)
+                if result is not None:
+                    chat_event = chat_event or _is_chat_event(result)
                 if result is None or result is _DONE:
                     continue
                 for event in result:
@@ -322,6 +326,15 @@ class EndpointClient:
                     yield event
                     if event.kind == "error":
                         return
+        if not chat_event:  # e.g. an HTML page: not an empty answer, a wrong endpoint
+            content_type = response.headers.get("content-type") or "none"
+            yield StreamFailed(
+                category="protocol",
+                message=f"the {self.config.label} answered HTTP {response.status_code} but "
+                f"not with a chat-completions stream (content-type {content_type}) — "
+                "check the base URL",
+            )
+            return
         yield Finished(reason=finish_reason)
 
     def _on_data(self, data: str) -> list[Any] | object | None:
@@ -404,6 +417,13 @@ class EndpointClient:
             if attempt > 1 and failure.retryable:
                 message = f"{message} — gave up after {attempt} attempts"
             raise EndpointError(message, category=failure.category, status_code=failure.status_code)
+
+
+def _is_chat_event(result: object) -> bool:
+    """True for `[DONE]` or a parsed JSON chunk (skipped lines only produce a Notice)."""
+    return result is _DONE or (
+        isinstance(result, list) and not any(isinstance(e, Notice) for e in result)
+    )
 
 
 class _FinishReason:
