@@ -38,6 +38,7 @@ from scillm_tui.core.events import (
 )
 
 CHARS_PER_TOKEN_ESTIMATE = 4.0
+_JOIN_EVERY = 256  # VariantState.add_text merges its text pieces this many at a time
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -117,9 +118,16 @@ class VariantState(BaseModel):
     def add_text(self, text: str, now: float) -> None:
         if self.first_token_at is None:
             self.first_token_at = now
-        self._parts.append(text)
+        # Once per streamed chunk: `self._parts` would go through pydantic's private
+        # attribute lookup, which costs more than everything else here together.
+        parts = self.__pydantic_private__["_parts"]
+        parts.append(text)
         self.chunks += 1
         self.chars += len(text)
+        if not self.chunks % _JOIN_EVERY:
+            # A chunk of a few characters kept as its own str costs ~15x its text;
+            # merging the last pieces every so often keeps the text near its size.
+            parts[-_JOIN_EVERY:] = ["".join(parts[-_JOIN_EVERY:])]
 
     @property
     def finished(self) -> bool:
@@ -214,9 +222,11 @@ class Run:
                 self._drive(state, limit), name=f"scillm-variant-{state.id}"
             )
         remaining = len(pending)
+        queue = self._queue
         try:
             while remaining:
-                event = await self._queue.get()
+                # get_nowait when events are waiting: the same, minus a coroutine per event.
+                event = queue.get_nowait() if queue.qsize() else await queue.get()
                 if event is None:
                     remaining -= 1
                     continue
@@ -266,7 +276,8 @@ class Run:
                 kind = event.kind
                 if kind == "delta":
                     state.add_text(event.text, now)
-                    state.status = "streaming"
+                    if state.status != "streaming":  # assignments cost; this is per chunk
+                        state.status = "streaming"
                     self._emit(VariantDelta(variant_id=vid, text=event.text))
                 elif kind == "usage":
                     state.usage = event.usage
