@@ -102,7 +102,7 @@ async def wait(fn: Callable[..., bool], *args: Any) -> bool:
 async def test_variants_stream_concurrently(
     make_fault_server: Callable[..., BackgroundServer],
 ) -> None:
-    server = make_fault_server(slow_tokens_per_s=40)
+    server = make_fault_server(slow_tokens_per_s=20)  # ~0.5 s per stream
     backends = make_backends(gateway=server.base_url)
     try:
         run = Run(spec(["slow"], 4), backends)
@@ -132,7 +132,7 @@ async def test_concurrency_cap_is_respected_on_the_wire() -> None:
 
 
 async def test_without_a_cap_every_variant_is_open_at_once() -> None:
-    gauge = StreamGauge(create_fault_app(slow_tokens_per_s=40))
+    gauge = StreamGauge(create_fault_app(slow_tokens_per_s=20))
     with BackgroundServer(gauge) as server:
         backends = make_backends(gateway=server.base_url)
         try:
