@@ -58,8 +58,11 @@ class EchoState:
             return [h.get("authorization") or h.get("x-api-key") or "" for h in self.headers]
 
 
-def echo_app() -> Starlette:
+def echo_app(*, models_ok: bool = False) -> Starlette:
     """An OpenAI-ish app whose every failure quotes the credential it received.
+
+    /healthz reports the credential it saw (top level and nested); /v1/models lists the
+    echo models when `models_ok`, else answers 401 quoting the credential.
 
     Models: echo-ok (a good stream), echo-401, echo-400 (the key placed so a 200-character
     cut would split it), echo-stream (an error object quoting the key mid-stream),
@@ -86,11 +89,13 @@ def echo_app() -> Starlette:
         return StreamingResponse(body(), media_type="text/event-stream")
 
     async def healthz(request: Request) -> Response:
-        credential(request)
-        return JSONResponse({"ok": True})
+        key = credential(request)
+        return JSONResponse({"ok": True, "seen": key, "debug": {"headers": [f"auth={key}"]}})
 
     async def models(request: Request) -> Response:
         key = credential(request)
+        if models_ok:
+            return JSONResponse({"data": [{"id": "echo-ok"}, {"id": "echo-401"}]})
         return JSONResponse({"error": {"message": f"the key {key} is not valid"}}, 401)
 
     async def chat(request: Request) -> Response:
@@ -131,6 +136,13 @@ def echo_app() -> Starlette:
 @pytest.fixture
 def echo_server() -> Iterator[BackgroundServer]:
     with BackgroundServer(echo_app()) as server:
+        yield server
+
+
+@pytest.fixture
+def echo_sidecar() -> Iterator[BackgroundServer]:
+    """An echoing sidecar that is up: its /healthz fields are shown to the user."""
+    with BackgroundServer(echo_app(models_ok=True)) as server:
         yield server
 
 
@@ -236,7 +248,10 @@ def run_cli(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.Compl
 
 
 def test_keys_never_leak_through_the_cli(
-    tmp_path: Path, make_fault_server: Any, echo_server: BackgroundServer
+    tmp_path: Path,
+    make_fault_server: Any,
+    echo_server: BackgroundServer,
+    echo_sidecar: BackgroundServer,
 ) -> None:
     gateway_key, sidecar_key = new_key(), new_key()
     gateway = make_fault_server(require_key=gateway_key)
@@ -248,11 +263,21 @@ def test_keys_never_leak_through_the_cli(
     }
     outputs: list[subprocess.CompletedProcess[str]] = []
 
-    outputs.append(run_cli(tmp_path, env, "health", "--json"))
+    # Health: an up sidecar whose /healthz quotes the key, a gateway whose 401 quotes it.
+    health_env = {
+        **env,
+        "CODEX_AGENT_API_BASE": echo_sidecar.base_url,
+        "CHUTES_API_BASE": echo_server.base_url,
+    }
+    outputs.append(run_cli(tmp_path, health_env, "health", "--json"))
     health = json.loads(outputs[-1].stdout)
-    assert health["gateway"]["status"] == "up"
-    assert health["sidecar"]["status"] == "auth" and "***" in health["sidecar"]["message"]
-    outputs.append(run_cli(tmp_path, env, "health"))
+    assert health["sidecar"]["status"] == "up"
+    assert health["sidecar"]["healthz"]["seen"] == "Bearer ***"
+    assert health["sidecar"]["healthz"]["debug"] == {"headers": ["auth=Bearer ***"]}
+    assert health["gateway"]["status"] == "auth" and "***" in health["gateway"]["message"]
+    outputs.append(run_cli(tmp_path, health_env, "health"))
+    sidecar_row = next(row for row in outputs[-1].stdout.splitlines() if row.startswith("sidecar"))
+    assert "Bearer ***" in sidecar_row  # the healthz fields are shown, masked
 
     models = ["ok", "401", "400-bad-key", "codex-agent/echo-401", "codex-agent/echo-400"]
     models += ["codex-agent/echo-stream", "codex-agent/echo-malformed"]
@@ -307,3 +332,4 @@ def test_keys_never_leak_through_the_cli(
         f"Bearer {sidecar_key}",
         f"Bearer {gateway_key}",
     }
+    assert set(echo_sidecar.app.state.echo.keys_seen()) == {f"Bearer {sidecar_key}"}

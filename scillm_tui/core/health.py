@@ -13,6 +13,7 @@ from scillm_tui.core.client import EndpointClient, parse_model_ids
 from scillm_tui.core.endpoints import EndpointName
 from scillm_tui.core.errors import EndpointError
 from scillm_tui.core.failures import classify_exception, classify_status
+from scillm_tui.core.redact import redact
 
 HealthStatus = Literal["up", "degraded", "auth", "down", "unconfigured"]
 
@@ -46,6 +47,17 @@ def unconfigured(endpoint: EndpointName) -> HealthReport:
     )
 
 
+def _masked(value: Any) -> Any:
+    """`value` with registered secrets masked in every string, however deeply nested."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {redact(str(k)): _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return value
+
+
 def _status_of(category: str) -> HealthStatus:
     return "auth" if category == "auth" else "down"
 
@@ -69,7 +81,11 @@ async def probe(client: EndpointClient) -> HealthReport:
                 parsed = response.json()
             except ValueError:
                 parsed = None
-            healthz = parsed if isinstance(parsed, dict) else {"body": str(parsed)[:80]}
+            # Shown verbatim on screen and in --json: mask any key a sidecar reports back.
+            if isinstance(parsed, dict):
+                healthz = _masked(parsed)
+            else:
+                healthz = {"body": redact(str(parsed))[:80]}
             if isinstance(parsed, dict) and parsed.get("ok") is False:
                 degraded.append("/healthz says ok: false")
             if isinstance(parsed, dict) and parsed.get("demo"):
