@@ -152,12 +152,22 @@ async def _run(
                 progress.say(f"judging with {judge.model} ({judge.rounds} round(s))…")
             verdict = await judge_run(run, backends, judge)
         artifacts = None
+        code = _exit_code(run, verdict, judged=judge is not None)
         if export:
-            result = export_run(run, verdict, session.settings.artifacts_dir)
-            artifacts = result.as_dict()
-            print(f"scillm-tui: exported to {result.dir}", file=sys.stderr)
+            try:
+                result = export_run(run, verdict, session.settings.artifacts_dir)
+            except OSError as exc:  # the run's results still go to stdout
+                where = session.settings.artifacts_dir
+                print(
+                    f"scillm-tui: error: could not export to {where}: {exc.strerror or exc}",
+                    file=sys.stderr,
+                )
+                code = EXIT_FAILED
+            else:
+                artifacts = result.as_dict()
+                print(f"scillm-tui: exported to {result.dir}", file=sys.stderr)
         output = run_output(run, verdict, artifacts, judge.model if judge else None)
-        return output, _exit_code(run, verdict, judged=judge is not None)
+        return output, code
     finally:
         await backends.aclose()
 

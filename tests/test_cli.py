@@ -166,6 +166,25 @@ def test_judge_failure_exits_1(tmp_path: Path, fault_server: BackgroundServer) -
     assert "after one repair attempt" in out["judge"]["error"]
 
 
+def test_an_export_that_cannot_be_written_still_reports_the_run(
+    tmp_path: Path, fault_server: BackgroundServer
+) -> None:
+    (tmp_path / "taken").write_text("a file where the artifacts folder should be\n")
+    result = run_cli(
+        tmp_path,
+        *("run", "--gateway", fault_server.base_url, "--prompt", "hi", "--model", "ok"),
+        *("-n", "2", "--judge-model", "judge-ok", "--export", "--artifacts-dir", "taken"),
+    )
+    assert result.code == 1  # the export asked for did not happen
+    out = result.json  # but the run's results are not lost
+    assert [v["text"] for v in out["variants"]] == [EXPECTED_TEXT["ok"]] * 2
+    assert out["judge"]["best_id"] == "v1"
+    assert out["artifacts"] is None
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1
+    assert errors[0].startswith("scillm-tui: error: ") and "taken" in errors[0]
+
+
 # ---- run: usage errors ---------------------------------------------------------------------------
 
 USAGE_ERRORS = {
