@@ -124,12 +124,28 @@ async def test_connection_errors_before_text_are_retried() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         calls.append(request)
         if len(calls) == 1:
-            raise httpx.ConnectError("[Errno 111] Connection refused")
+            raise httpx.ConnectError("[Errno 104] Connection reset by peer")
         return sse_ok()
 
     events = await collect(client_for(handler))
     assert [e.kind for e in events] == ["retrying", "delta", "finish"]
-    assert "refused" in events[0].cause
+    assert "reset" in events[0].cause
+
+
+@pytest.mark.parametrize(
+    "error", ["[Errno 111] Connection refused", "[Errno -2] Name or service not known"]
+)
+async def test_refused_and_unresolvable_hosts_fail_fast(error: str) -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        raise httpx.ConnectError(error)
+
+    events = await collect(client_for(handler))
+    assert [e.kind for e in events] == ["error"]
+    assert len(calls) == 1
+    assert "gave up" not in events[0].message
 
 
 async def test_non_streaming_chat_retries_and_raises_clear_errors() -> None:

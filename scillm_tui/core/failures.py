@@ -134,13 +134,15 @@ def classify_exception(exc: BaseException, endpoint: EndpointConfig, *, streamin
             or "nodename nor servname" in lowered
             or ("temporary failure in name resolution" in lowered)
         ):
-            return Failure("connection", f"cannot resolve host {host.split(':')[0]!r}", None, True)
+            # Not retried: a name that does not resolve will not resolve a second later.
+            return Failure("connection", f"cannot resolve host {host.split(':')[0]!r}")
         if "refused" in lowered or "errno 111" in lowered:
             if endpoint.name == "sidecar":
                 message = f"connection refused — is the sidecar running on {host}?"
             else:
                 message = f"connection refused by {host}"
-            return Failure("connection", message, None, True)
+            # Not retried: nothing listens there, so the run fails fast with the reason.
+            return Failure("connection", message)
         return Failure("connection", f"cannot connect to {host} ({text})", None, True)
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
         if streaming:
