@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-from httpx_sse._decoders import SSEDecoder, SSELineDecoder
+from httpx_sse._decoders import SSELineDecoder
 from pydantic import BaseModel, ConfigDict, Field
 
 from scillm_tui.core.endpoints import EndpointConfig
@@ -284,16 +284,16 @@ class EndpointClient:
             return
 
         lines = SSELineDecoder()
-        decoder = SSEDecoder()
+        decoder = _SSEData()
         finish_reason: str | None = None
         done = False
         chat_event = False  # a JSON chunk or [DONE]: this really is a chat stream
         async for chunk in response.aiter_text():
             for line in lines.decode(chunk):
-                sse = decoder.decode(line)
-                if sse is None:
+                data = decoder.decode(line)
+                if data is None:
                     continue
-                result = self._on_data(sse.data)
+                result = self._on_data(data)
                 if result is None:
                     continue
                 chat_event = chat_event or _is_chat_event(result)
@@ -311,10 +311,10 @@ class EndpointClient:
                 break
         if not done:
             for line in [*lines.flush(), ""]:
-                sse = decoder.decode(line)
-                if sse is None:
+                data = decoder.decode(line)
+                if data is None:
                     continue
-                result = self._on_data(sse.data)
+                result = self._on_data(data)
                 if result is not None:
                     chat_event = chat_event or _is_chat_event(result)
                 if result is None or result is _DONE:
@@ -437,6 +437,34 @@ class _FinishReason:
 
 
 _DONE = object()
+
+
+class _SSEData:
+    """The data of each server-sent event, as httpx_sse's `SSEDecoder` gives it for an
+    event with data lines; this runs for every line of every stream, so it keeps only
+    what `_on_data` uses. Events without data lines (only `event:`, `id:` or `retry:`)
+    come out of `SSEDecoder` with data "", which `_on_data` skips: here they give None.
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self) -> None:
+        self._data: list[str] = []
+
+    def decode(self, line: str) -> str | None:
+        """Feed one line; at the blank line that ends an event, return its data."""
+        if line:
+            if line.startswith("data:"):
+                value = line[5:]
+                self._data.append(value[1:] if value.startswith(" ") else value)
+            elif line == "data":  # a field without a colon has an empty value
+                self._data.append("")
+            return None  # comments and the fields that are not used
+        data = self._data
+        if not data:
+            return None
+        self._data = []
+        return data[0] if len(data) == 1 else "\n".join(data)
 
 
 async def _read_limited(response: httpx.Response, limit: int | None = _MAX_ERROR_BODY) -> bytes:
