@@ -165,7 +165,7 @@ async def _run(
                 code = EXIT_FAILED
             else:
                 artifacts = result.as_dict()
-                print(f"scillm-tui: exported to {result.dir}", file=sys.stderr)
+                print(f"scillm-tui: exported to {artifacts['dir']}", file=sys.stderr)
         output = run_output(run, verdict, artifacts, judge.model if judge else None)
         return output, code
     finally:

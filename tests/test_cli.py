@@ -387,7 +387,8 @@ def test_run_demo_export_works_offline(tmp_path: Path) -> None:
     assert [v["status"] for v in out["variants"]] == ["done", "done"]
     assert [v["finish_reason"] for v in out["variants"]] == ["length", "length"]
     assert out["judge"]["best_id"] in ("v1", "v2")
-    folder = tmp_path / out["artifacts"]["dir"]  # relative to the working directory
+    folder = Path(out["artifacts"]["dir"])
+    assert folder.is_absolute()
     assert folder.parent == tmp_path / ".artifacts" / "runs"
     for name in ("leaderboard", "winners", "run"):
         assert (tmp_path / out["artifacts"][name]).is_file()

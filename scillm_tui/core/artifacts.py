@@ -48,11 +48,12 @@ class ExportResult(BaseModel):
     history: Path
 
     def as_dict(self) -> dict[str, str]:
+        """Absolute paths, so a script can use them from any directory."""
         return {
-            "dir": str(self.dir),
-            "leaderboard": str(self.leaderboard),
-            "winners": str(self.winners),
-            "run": str(self.run),
+            "dir": str(self.dir.resolve()),
+            "leaderboard": str(self.leaderboard.resolve()),
+            "winners": str(self.winners.resolve()),
+            "run": str(self.run.resolve()),
         }
 
 
