@@ -162,3 +162,17 @@ async def test_non_streaming_chat_retries_and_raises_clear_errors() -> None:
     assert info.value.category == "auth"
     assert "CHUTES_API_KEY" in info.value.message
     assert len(calls) == 2
+
+
+async def test_quick_timeouts_are_retried_within_one_idle_timeout() -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        if len(calls) < 3:
+            raise httpx.ConnectTimeout("timed out")
+        return sse_ok()
+
+    events = await collect(client_for(handler))
+    assert [e.kind for e in events] == ["retrying", "retrying", "delta", "finish"]
+    assert "connect timeout" in events[0].cause

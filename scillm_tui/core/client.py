@@ -198,6 +198,9 @@ class EndpointClient:
         )
         headers = {**self.config.auth_headers(), "accept": "text/event-stream"}
         attempt = 1
+        # Attempts that timed out may take at most one idle timeout in total: a host that
+        # accepts and never answers fails after the configured timeout, not four times it.
+        waited_on_timeouts = 0.0
         while True:
             got_text = False
             streaming = False
@@ -235,7 +238,14 @@ class EndpointClient:
                 failure = classify_exception(exc, self.config, streaming=streaming)
                 log.debug("stream to %s failed: %s", self.config.base_url, failure.message)
             assert failure is not None
-            if failure.retryable and not got_text and attempt < self.retry.max_attempts:
+            if failure.category in ("timeout", "idle_timeout"):
+                waited_on_timeouts += time.perf_counter() - started
+            if (
+                failure.retryable
+                and not got_text
+                and attempt < self.retry.max_attempts
+                and waited_on_timeouts < self.idle_timeout_s
+            ):
                 wait = self.retry.wait_for(attempt, retry_headers, self._rng)
                 attempt += 1
                 yield Retrying(
