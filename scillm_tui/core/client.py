@@ -396,6 +396,7 @@ class EndpointClient:
         headers = self.config.auth_headers()
         timeout = httpx.Timeout(self.request_timeout_s, connect=self.connect_timeout_s)
         attempt = 1
+        waited_on_timeouts = 0.0  # as in stream_chat: timeouts share one request timeout
         while True:
             started = time.perf_counter()
             retry_headers: httpx.Headers | None = None
@@ -419,7 +420,13 @@ class EndpointClient:
                 retry_headers = response.headers
             except httpx.HTTPError as exc:
                 failure = classify_exception(exc, self.config, streaming=False)
-            if failure.retryable and attempt < self.retry.max_attempts:
+            if failure.category == "timeout":
+                waited_on_timeouts += time.perf_counter() - started
+            if (
+                failure.retryable
+                and attempt < self.retry.max_attempts
+                and waited_on_timeouts < self.request_timeout_s
+            ):
                 await asyncio.sleep(self.retry.wait_for(attempt, retry_headers, self._rng))
                 attempt += 1
                 continue
