@@ -261,3 +261,13 @@ async def test_judge_with_codex_agent_prefix_goes_to_the_sidecar(
     assert verdict.judge_model == "codex-agent/judge-ok"
     assert [r.model for r in sidecar.app.state.faults.chat_requests()] == ["judge-ok"]
     assert sorted(r.model for r in gateway.app.state.faults.chat_requests()) == ["burst", "ok"]
+
+
+def test_the_reason_names_variants_not_labels() -> None:
+    from scillm_tui.core.judge import name_variants
+
+    mapping = {"A": "v3", "B": "v1"}
+    reason = "Candidate B is clearer than candidate A; Variant C is unknown; B alone stays."
+    assert name_variants(reason, mapping) == (
+        "v1 is clearer than v3; Variant C is unknown; B alone stays."
+    )

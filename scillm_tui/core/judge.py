@@ -6,6 +6,7 @@ Never raises for judge trouble: the verdict says what went wrong and keeps the r
 from __future__ import annotations
 
 import random
+import re
 from collections import Counter
 from typing import Any, Literal
 
@@ -217,9 +218,22 @@ class _Judge:
                 result.error = f"{_explain(exc3, mapping)} (after one repair attempt)"
                 return result
         result.pick = mapping[pick.label]
-        result.reason = pick.reason
+        result.reason = name_variants(pick.reason, mapping)
         result.scores = {mapping[lab]: s for lab, s in pick.scores.items() if lab in mapping}
         return result
+
+
+_LABEL_MENTION = re.compile(r"\b(?:[Cc]andidate|[Vv]ariant|[Aa]nswer|[Rr]esponse)\s+([A-Z]{1,2})\b")
+
+
+def name_variants(reason: str, mapping: dict[str, str]) -> str:
+    """Say 'v3' where the judge said 'Candidate B': users know variants, not labels."""
+
+    def replace(match: re.Match[str]) -> str:
+        vid = mapping.get(match.group(1))
+        return vid if vid is not None else match.group(0)
+
+    return _LABEL_MENTION.sub(replace, reason)
 
 
 def _explain(exc: JudgeParseError, mapping: dict[str, str]) -> str:
