@@ -66,18 +66,20 @@ class VariantGrid(HorizontalScroll):
         self._columns = []
         await self.remove_children()
         columns = [VariantColumn(state, id=f"col-{vid}") for vid, state in run.variants.items()]
+        # Sized before mounting: sizing them after is a second layout of the whole screen.
+        self._size_columns(columns)
         await self.mount_all(columns)
         self._columns = columns
-        self._size_columns()
         self.scroll_home(animate=False)
         self._drive(run)
 
     def on_resize(self) -> None:
         self._size_columns()
 
-    def _size_columns(self) -> None:
+    def _size_columns(self, columns: list[VariantColumn] | None = None) -> None:
         """Share the width equally, but never below a readable minimum (then scroll)."""
-        columns = self.columns
+        if columns is None:
+            columns = self.columns
         if not columns:
             return
         width = max(MIN_COLUMN_WIDTH, self.scrollable_content_region.width // len(columns))
