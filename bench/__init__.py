@@ -1,0 +1,1 @@
+"""The scillm-tui benchmark suite: `python -m bench [--quick]` (see docs/performance.md)."""
