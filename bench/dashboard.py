@@ -201,7 +201,7 @@ async def dashboard(params: dict[str, Any]) -> dict[str, Any]:
     model = model_name(chunks, rate, chars)
     probe = Probe(track_chunks=mode != "memory")
     probe.install_column_hooks()
-    tmp = Path(tempfile.mkdtemp(prefix="scillm-bench-"))
+    tmp = Path(params["tmp"])
     session = Session(settings=bench_settings(params["base_url"], model, n))
     app = ScillmApp(session, history_path=tmp / "history.json", poll_health=True)
     result: dict[str, Any] = {"case": "dashboard", "mode": mode, "n": n, "chunks": chunks}
@@ -313,7 +313,9 @@ async def raw(params: dict[str, Any]) -> dict[str, Any]:
 
 def main(argv: list[str]) -> None:
     case, params = argv[0], json.loads(argv[1])
-    emit(asyncio.run({"dashboard": dashboard, "raw": raw}[case](params)))
+    with tempfile.TemporaryDirectory(prefix="scillm-bench-") as tmp:
+        params["tmp"] = tmp  # the prompt history goes here, not into the user's data dir
+        emit(asyncio.run({"dashboard": dashboard, "raw": raw}[case](params)))
 
 
 if __name__ == "__main__":
