@@ -299,3 +299,25 @@ async def test_a_finished_variant_can_be_read_as_markdown(tmp_path: Path) -> Non
         assert "State-based CRDTs ship whole states." in screen_text(app)
         await pilot.press("escape")
         assert not isinstance(app.screen, MarkdownScreen)
+
+
+async def test_column_keys_work_while_the_prompt_has_focus(tmp_path: Path) -> None:
+    app = make_app(Script(), tmp_path, poll_health=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await run_to_end(pilot, models="alpha", n="1")
+        app.query_one(PromptEditor).focus_prompt()
+        await pilot.press("f7")  # the text area would take f7 as "select all"
+        assert app.clipboard == TEXTS["alpha"]
+        await pilot.press("f6")
+        assert app.screen.maximized is app.query_one(VariantGrid).column("v1")
+        await pilot.press("f6")
+        assert app.screen.maximized is None
+
+
+async def test_many_columns_follow_in_jumps_few_columns_smoothly(tmp_path: Path) -> None:
+    app = make_app(Script(), tmp_path, poll_health=False)
+    async with app.run_test(size=(200, 45)) as pilot:
+        await run_to_end(pilot, models="alpha", n="2")
+        assert {c.view.follow_step for c in app.query_one(VariantGrid).columns} == {1}
+        await run_to_end(pilot, models="alpha", n="6")
+        assert {c.view.follow_step for c in app.query_one(VariantGrid).columns} == {4}

@@ -48,9 +48,9 @@ class ScillmApp(App[int]):
         Binding("escape", "cancel", "Cancel run", id="cancel"),
         Binding("f2", "pick_models", "Models", id="pick-models"),
         Binding("f5", "refresh_health", "Health", id="refresh-health"),
-        Binding("f6", "zoom", "Zoom", id="zoom"),
-        Binding("f7", "copy_variant", "Copy", id="copy-variant"),
-        Binding("f8", "markdown", "Markdown", id="markdown"),
+        Binding("f6", "zoom", "Zoom", id="zoom", priority=True),
+        Binding("f7", "copy_variant", "Copy", id="copy-variant", priority=True),
+        Binding("f8", "markdown", "Markdown", id="markdown", priority=True),
         Binding("f9", "change_theme", "Theme", id="theme"),
     ]
 

@@ -23,13 +23,17 @@ class VariantColumn(Vertical):
 
     ALLOW_MAXIMIZE = True
 
-    def __init__(self, state: VariantState, *, id: str | None = None) -> None:
+    def __init__(self, state: VariantState, *, follow_step: int = 1, id: str | None = None) -> None:
         super().__init__(id=id, classes="variant-column")
         self.state = state
         self.score: float | None = None
         self.winner = False
         self._shown: tuple[str, str, str, str] | None = None
-        self.view = StreamView(placeholder="waiting for the first token…", classes="column-text")
+        self.view = StreamView(
+            placeholder="waiting for the first token…",
+            follow_step=follow_step,
+            classes="column-text",
+        )
         self._header = Static("", markup=False, classes="column-header")
         self._error = Static("", markup=False, classes="column-error")
         self._stats = Static("", markup=False, classes="column-stats")
