@@ -26,7 +26,6 @@ from scillm_tui.session import Session, data_dir
 from scillm_tui.tui.confirm import ConfirmScreen
 from scillm_tui.tui.health_strip import HealthStrip
 from scillm_tui.tui.judge_panel import JudgePanel
-from scillm_tui.tui.markdown_screen import MarkdownScreen
 from scillm_tui.tui.model_picker import ModelPicker
 from scillm_tui.tui.prompt_editor import PromptEditor
 from scillm_tui.tui.run_form import RunForm
@@ -258,6 +257,8 @@ class ScillmApp(App[int]):
         if column is None or not column.state.finished:
             self.notify("Markdown view is for a finished variant.", severity="warning")
             return
+        from scillm_tui.tui.markdown_screen import MarkdownScreen  # Markdown costs start-up
+
         title = f"{column.state.id} · {column.state.model} (rendered as Markdown)"
         self.push_screen(MarkdownScreen(title, column.view.text))
 
