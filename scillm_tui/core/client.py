@@ -8,6 +8,7 @@ Cancelling the consumer closes the HTTP connection at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -293,49 +294,32 @@ class EndpointClient:
             yield Finished(reason=_finish_reason(choice))
             return
 
-        lines = SSELineDecoder()
         decoder = _SSEData()
         finish_reason: str | None = None
         done = False
         chat_event = False  # a JSON chunk or [DONE]: this really is a chat stream
-        async for chunk in response.aiter_text():
-            for line in lines.decode(chunk):
-                data = decoder.decode(line)
-                if data is None:
-                    continue
-                result = self._on_data(data)
-                if result is None:
-                    continue
-                chat_event = chat_event or _is_chat_event(result)
-                if result is _DONE:
-                    done = True
-                    break
-                for event in result:
-                    if event.kind == "finish_reason":
-                        finish_reason = event.reason
+        async with contextlib.aclosing(_line_batches(response)) as batches:
+            async for batch in batches:
+                for line in batch:
+                    data = decoder.decode(line)
+                    if data is None:
                         continue
-                    yield event
-                    if event.kind == "error":
-                        return
-            if done:
-                break
-        if not done:
-            for line in [*lines.flush(), ""]:
-                data = decoder.decode(line)
-                if data is None:
-                    continue
-                result = self._on_data(data)
-                if result is not None:
+                    result = self._on_data(data)
+                    if result is None:
+                        continue
                     chat_event = chat_event or _is_chat_event(result)
-                if result is None or result is _DONE:
-                    continue
-                for event in result:
-                    if event.kind == "finish_reason":
-                        finish_reason = event.reason
-                        continue
-                    yield event
-                    if event.kind == "error":
-                        return
+                    if result is _DONE:
+                        done = True
+                        break
+                    for event in result:
+                        if event.kind == "finish_reason":
+                            finish_reason = event.reason
+                            continue
+                        yield event
+                        if event.kind == "error":
+                            return
+                if done:
+                    break
         if not chat_event:  # e.g. an HTML page: not an empty answer, a wrong endpoint
             content_type = response.headers.get("content-type") or "none"
             yield StreamFailed(
@@ -434,6 +418,15 @@ class EndpointClient:
             if attempt > 1 and failure.retryable:
                 message = f"{message} — gave up after {attempt} attempts"
             raise EndpointError(message, category=failure.category, status_code=failure.status_code)
+
+
+async def _line_batches(response: httpx.Response) -> AsyncIterator[list[str]]:
+    """The SSE lines of each network read, then the unterminated rest and a final blank
+    line, so an event the server did not end with a blank line is still dispatched."""
+    lines = SSELineDecoder()
+    async for chunk in response.aiter_text():
+        yield lines.decode(chunk)
+    yield [*lines.flush(), ""]
 
 
 def _is_chat_event(result: object) -> bool:
