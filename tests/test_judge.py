@@ -13,8 +13,8 @@ from scillm_tui.core.backends import Backends
 from scillm_tui.core.judge import JudgeSpec, Verdict, judge_run
 from scillm_tui.core.retry import RetryPolicy
 from scillm_tui.core.runs import Run, RunSpec
-from scillm_tui.core.settings import load_settings
 from scillm_tui.demo.server import BackgroundServer
+from tests.engine_support import make_backends as shared_make_backends
 from tests.servers.fault_app import (
     EXPECTED_TEXT,
     JUDGE_GARBAGE_TEXT,
@@ -31,12 +31,7 @@ THREE = ["ok", "burst", "crlf"]
 
 
 def make_backends(gateway: str | None = None, sidecar: str | None = None) -> Backends:
-    overrides: dict[str, object] = {"SCILLM_IDLE_TIMEOUT_S": "2"}
-    if gateway:
-        overrides["CHUTES_API_BASE"] = gateway
-    if sidecar:
-        overrides["CODEX_AGENT_API_BASE"] = sidecar
-    return Backends(load_settings(None, **overrides), retry=FAST)
+    return shared_make_backends(gateway, sidecar, retry=FAST)
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from scillm_tui.core.retry import RetryPolicy
 from scillm_tui.core.runs import CHARS_PER_TOKEN_ESTIMATE, Run, RunSpec
 from scillm_tui.core.settings import load_settings
 from scillm_tui.demo.server import BackgroundServer
+from tests.engine_support import make_backends as shared_make_backends
 from tests.servers.fault_app import EXPECTED_TEXT, OK_TEXT, create_fault_app
 
 FAST = RetryPolicy(base_delay_s=0.01, max_delay_s=0.02, max_retry_after_s=1.0)
@@ -59,12 +60,7 @@ class StreamGauge:
 def make_backends(
     gateway: str | None = None, sidecar: str | None = None, *, idle_s: float = 2.0
 ) -> Backends:
-    overrides: dict[str, object] = {"SCILLM_IDLE_TIMEOUT_S": str(idle_s)}
-    if gateway:
-        overrides["CHUTES_API_BASE"] = gateway
-    if sidecar:
-        overrides["CODEX_AGENT_API_BASE"] = sidecar
-    return Backends(load_settings(None, **overrides), retry=FAST)
+    return shared_make_backends(gateway, sidecar, retry=FAST, idle_s=idle_s)
 
 
 @pytest.fixture
