@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-from httpx_sse._decoders import SSELineDecoder
+from httpx_sse._decoders import SSELineDecoder  # private module: pinned <0.5 in pyproject
 from pydantic import BaseModel, ConfigDict, Field
 
 from scillm_tui.core.endpoints import EndpointConfig
