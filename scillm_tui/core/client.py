@@ -198,16 +198,13 @@ class EndpointClient:
             self.idle_timeout_s, connect=self.connect_timeout_s, pool=self.connect_timeout_s
         )
         headers = {**self.config.auth_headers(), "accept": "text/event-stream"}
-        attempt = 1
-        # Attempts that timed out may take at most one idle timeout in total: a host that
-        # accepts and never answers fails after the configured timeout, not four times it.
-        waited_on_timeouts = 0.0
+        attempts = _Attempts(self.retry, self.idle_timeout_s, self._rng)
         while True:
             got_text = False
             streaming = False
             failure: Failure | None = None
             retry_headers: httpx.Headers | None = None
-            started = time.perf_counter()
+            started = attempts.start()
             try:
                 async with self._http.stream(
                     "POST", "/v1/chat/completions", json=body, headers=headers, timeout=timeout
@@ -218,7 +215,7 @@ class EndpointClient:
                         request.model,
                         response.status_code,
                         (time.perf_counter() - started) * 1000,
-                        attempt,
+                        attempts.number,
                     )
                     if response.status_code >= 300:  # redirects are never followed
                         failure = classify_status(
@@ -239,18 +236,11 @@ class EndpointClient:
                 failure = classify_exception(exc, self.config, streaming=streaming)
                 log.debug("stream to %s failed: %s", self.config.base_url, failure.message)
             assert failure is not None
-            if failure.category in ("timeout", "idle_timeout"):
-                waited_on_timeouts += time.perf_counter() - started
-            if (
-                failure.retryable
-                and not got_text
-                and attempt < self.retry.max_attempts
-                and waited_on_timeouts < self.idle_timeout_s
-            ):
-                wait = self.retry.wait_for(attempt, retry_headers, self._rng)
-                attempt += 1
+            # Once text has arrived a retry would duplicate it: fail and keep the text.
+            wait = None if got_text else attempts.retry_wait(failure, retry_headers)
+            if wait is not None:
                 yield Retrying(
-                    attempt=attempt,
+                    attempt=attempts.number,
                     max_attempts=self.retry.max_attempts,
                     wait_s=round(wait, 3),
                     cause=failure.message,
@@ -260,10 +250,10 @@ class EndpointClient:
             message = failure.message
             if failure.category == "idle_timeout":
                 message = f"the stream went silent for {self.idle_timeout_s:g} s (idle timeout)"
-            if attempt > 1 and failure.retryable:
-                message = f"{message} — gave up after {attempt} attempts"
             yield StreamFailed(
-                category=failure.category, message=message, status_code=failure.status_code
+                category=failure.category,
+                message=attempts.final_message(message, failure),
+                status_code=failure.status_code,
             )
             return
 
@@ -379,10 +369,9 @@ class EndpointClient:
         body = request.body(stream=False)
         headers = self.config.auth_headers()
         timeout = httpx.Timeout(self.request_timeout_s, connect=self.connect_timeout_s)
-        attempt = 1
-        waited_on_timeouts = 0.0  # as in stream_chat: timeouts share one request timeout
+        attempts = _Attempts(self.retry, self.request_timeout_s, self._rng)
         while True:
-            started = time.perf_counter()
+            started = attempts.start()
             retry_headers: httpx.Headers | None = None
             try:
                 response = await self._http.post(
@@ -404,20 +393,54 @@ class EndpointClient:
                 retry_headers = response.headers
             except httpx.HTTPError as exc:
                 failure = classify_exception(exc, self.config, streaming=False)
-            if failure.category == "timeout":
-                waited_on_timeouts += time.perf_counter() - started
-            if (
-                failure.retryable
-                and attempt < self.retry.max_attempts
-                and waited_on_timeouts < self.request_timeout_s
-            ):
-                await asyncio.sleep(self.retry.wait_for(attempt, retry_headers, self._rng))
-                attempt += 1
+            wait = attempts.retry_wait(failure, retry_headers)
+            if wait is not None:
+                await asyncio.sleep(wait)
                 continue
-            message = failure.message
-            if attempt > 1 and failure.retryable:
-                message = f"{message} — gave up after {attempt} attempts"
-            raise EndpointError(message, category=failure.category, status_code=failure.status_code)
+            raise EndpointError(
+                attempts.final_message(failure.message, failure),
+                category=failure.category,
+                status_code=failure.status_code,
+            )
+
+
+class _Attempts:
+    """The attempts of one request: whether a failure is tried again, and after how long.
+
+    Timed-out attempts share one budget (the idle or request timeout): a host that accepts
+    and never answers fails after the configured time, not once per attempt.
+    """
+
+    def __init__(self, policy: RetryPolicy, timeout_budget_s: float, rng: random.Random | None):
+        self.policy = policy
+        self.budget_s = timeout_budget_s
+        self.rng = rng
+        self.number = 1
+        self._timed_out_s = 0.0
+        self._started = 0.0
+
+    def start(self) -> float:
+        self._started = time.perf_counter()
+        return self._started
+
+    def retry_wait(self, failure: Failure, headers: httpx.Headers | None) -> float | None:
+        """Seconds to wait before the next attempt, or None when it must not be retried."""
+        if failure.category in ("timeout", "idle_timeout"):
+            self._timed_out_s += time.perf_counter() - self._started
+        if (
+            not failure.retryable
+            or self.number >= self.policy.max_attempts
+            or self._timed_out_s >= self.budget_s
+        ):
+            return None
+        wait = self.policy.wait_for(self.number, headers, self.rng)
+        self.number += 1
+        return wait
+
+    def final_message(self, message: str, failure: Failure) -> str:
+        if self.number > 1 and failure.retryable:
+            return f"{message} — gave up after {self.number} attempts"
+        return message
 
 
 async def _line_batches(response: httpx.Response) -> AsyncIterator[list[str]]:
