@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from scillm_tui.cli import EXIT_FAILED, EXIT_OK
 from scillm_tui.core.artifacts import export_run
 from scillm_tui.core.errors import ConfigError, first_problem
 from scillm_tui.core.health import HealthReport
@@ -17,9 +18,6 @@ from scillm_tui.core.judge import JudgeSpec, Verdict, judge_run
 from scillm_tui.core.records import run_output
 from scillm_tui.core.runs import Run, RunSpec
 from scillm_tui.session import Session
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
 
 # ---- health -----------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ Shared by the headless commands and the dashboard so both see the same configura
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 
 from scillm_tui.core.backends import Backends
+from scillm_tui.core.errors import ConfigError
 from scillm_tui.core.logs import configure_logging
 from scillm_tui.core.retry import RetryPolicy
 from scillm_tui.core.settings import Settings, load_settings, normalise_base_url
@@ -41,8 +43,6 @@ class Session:
 
 
 def _flag_url(value: str | None, flag: str) -> str | None:
-    from scillm_tui.core.errors import ConfigError
-
     if value is None:
         return None
     try:
@@ -108,7 +108,5 @@ def _configure_logs(settings: Settings, args: argparse.Namespace) -> None:
 
 def data_dir() -> Path:
     """Where the history and the debug log live (XDG data dir)."""
-    import os
-
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "scillm-tui"

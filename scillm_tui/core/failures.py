@@ -14,6 +14,7 @@ import httpx
 from scillm_tui.core.endpoints import EndpointConfig
 from scillm_tui.core.events import ErrorCategory
 from scillm_tui.core.redact import redact
+from scillm_tui.core.retry import is_retryable_status
 
 _KEY_WORDS = re.compile(
     r"api[ _-]?key|invalid key|bad key|unauthori[sz]ed|authenticat|token|credential"
@@ -59,8 +60,6 @@ def classify_status(
     status: int, body: bytes | str, endpoint: EndpointConfig, model: str | None = None
 ) -> Failure:
     """Classify an HTTP error status into a category and a message that says what to do."""
-    from scillm_tui.core.retry import is_retryable_status
-
     detail = server_message(body)
     said = f": {detail}" if detail else ""
     where = endpoint.label
