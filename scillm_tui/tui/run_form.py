@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -114,30 +115,21 @@ class RunForm(Vertical):
         models = [m.strip() for m in text("models").split(",") if m.strip()]
         if not models:
             raise ValueError("models: enter at least one model name")
-        try:
-            n = int(text("n"))
-            if not 1 <= n <= 64:
-                raise ValueError
-        except ValueError:
-            raise ValueError("N: a whole number from 1 to 64") from None
-        try:
-            temperature = float(text("temperature")) if text("temperature") else None
-            if temperature is not None and not 0 <= temperature <= 2:
-                raise ValueError
-        except ValueError:
-            raise ValueError("temperature: a number from 0 to 2") from None
-        try:
-            max_tokens = int(text("max-tokens")) if text("max-tokens") else None
-            if max_tokens is not None and max_tokens < 1:
-                raise ValueError
-        except ValueError:
-            raise ValueError("max tokens: a whole number of at least 1, or empty") from None
-        try:
-            rounds = int(text("judge-rounds") or "1")
-            if not 1 <= rounds <= 9:
-                raise ValueError
-        except ValueError:
-            raise ValueError("judge rounds: a whole number from 1 to 9") from None
+        n = _number(text("n"), int, 1, 64, "N: a whole number from 1 to 64")
+        temperature = _number(
+            text("temperature"), float, 0, 2, "temperature: a number from 0 to 2", optional=True
+        )
+        max_tokens = _number(
+            text("max-tokens"),
+            int,
+            1,
+            None,
+            "max tokens: a whole number of at least 1, or empty",
+            optional=True,
+        )
+        rounds = _number(
+            text("judge-rounds") or "1", int, 1, 9, "judge rounds: a whole number from 1 to 9"
+        )
         return FormValues(
             target=str(self.query_one("#target", Select).value),
             models=models,
@@ -149,3 +141,27 @@ class RunForm(Vertical):
             judge_rounds=rounds,
             auto_judge=self.query_one("#auto-judge", Checkbox).value,
         )
+
+
+def _number(
+    raw: str,
+    kind: type[int] | type[float],
+    low: float,
+    high: float | None,
+    problem: str,
+    *,
+    optional: bool = False,
+) -> Any:
+    """`raw` as a number within [low, high]; empty gives None when `optional`.
+
+    Raises `ValueError(problem)`, which names the field, for anything else.
+    """
+    if optional and not raw:
+        return None
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ValueError(problem) from None
+    if not (low <= value and (high is None or value <= high)):  # also refuses NaN
+        raise ValueError(problem)
+    return value
