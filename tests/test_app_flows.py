@@ -95,6 +95,7 @@ async def test_cancel_mid_run_keeps_partial_text_and_closes_the_stream(tmp_path:
         assert "cancelled" in screen_text(app)
         # Cancelled runs are not auto-judged, but can be exported with their status.
         assert app.query_one(JudgePanel).verdict is None
+        assert "run cancelled — press ctrl+j to judge" in screen_text(app)
         await pilot.press("ctrl+e")
         await pilot.pause()
         (export,) = (tmp_path / "artifacts" / "runs").iterdir()

@@ -6,6 +6,7 @@ All network work happens in the core engine, driven by workers in the widgets.
 from __future__ import annotations
 
 import gc
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -172,17 +173,16 @@ class ScillmApp(App[int]):
     @on(VariantGrid.RunFinished)
     def _run_finished(self, message: VariantGrid.RunFinished) -> None:
         run = message.run
-        panel = self.query_one(JudgePanel)
-        panel.show_run(run)
-        counts: dict[str, int] = {}
-        for state in run.variants.values():
-            counts[state.status] = counts.get(state.status, 0) + 1
+        counts = Counter(state.status for state in run.variants.values())
         summary = ", ".join(f"{n} {status}" for status, n in counts.items())
         self.notify(f"Run finished: {summary}", timeout=4)
-        if self._auto_judge and not any(v.status == "cancelled" for v in run.variants.values()):
+        panel = self.query_one(JudgePanel)
+        if self._auto_judge and not counts["cancelled"]:
+            panel.show_run(run)
             self._judge(run)
-        elif not self._auto_judge:
-            panel.reset("run finished — press ctrl+j to judge")
+        else:  # a cancelled run is judged only when the user asks
+            ended = "run cancelled" if counts["cancelled"] else "run finished"
+            panel.reset(f"{ended} — press ctrl+j to judge")
             panel.show_run(run)
 
     def _judge(self, run: Run) -> None:
