@@ -120,7 +120,7 @@ class VariantGrid(HorizontalScroll):
         if stats_due:
             self._last_stats = now
         dirty, self._dirty = self._dirty, set()
-        for column in self.columns:
+        for column in self._columns:  # 25 times a second: no copy
             column.flush()
             vid = column.state.id
             live = not column.state.finished
