@@ -19,19 +19,24 @@ from tests.servers.fault_app import create_fault_app
 DEMO_TEST_SEED = 1234
 
 
-@pytest.fixture
-def make_fault_server() -> Iterator[Callable[..., BackgroundServer]]:
-    """Factory: `make_fault_server(**options)` -> a started fault server (see fault_app)."""
+def _server_factory(build: Callable[..., Any]) -> Iterator[Callable[..., BackgroundServer]]:
+    """Start a server per call of the yielded factory; stop them all at teardown."""
     servers: list[BackgroundServer] = []
 
-    def make(**options: Any) -> BackgroundServer:
-        server = BackgroundServer(create_fault_app(**options)).start()
+    def make(*args: Any, **kwargs: Any) -> BackgroundServer:
+        server = BackgroundServer(build(*args, **kwargs)).start()
         servers.append(server)
         return server
 
     yield make
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def make_fault_server() -> Iterator[Callable[..., BackgroundServer]]:
+    """Factory: `make_fault_server(**options)` -> a started fault server (see fault_app)."""
+    yield from _server_factory(create_fault_app)
 
 
 @pytest.fixture
@@ -43,16 +48,7 @@ def fault_server(make_fault_server: Callable[..., BackgroundServer]) -> Backgrou
 @pytest.fixture
 def make_demo_server() -> Iterator[Callable[..., BackgroundServer]]:
     """Factory: `make_demo_server(config)` -> a started demo backend."""
-    servers: list[BackgroundServer] = []
-
-    def make(config: DemoConfig | None = None) -> BackgroundServer:
-        server = BackgroundServer(create_demo_app(config)).start()
-        servers.append(server)
-        return server
-
-    yield make
-    for server in servers:
-        server.stop()
+    yield from _server_factory(create_demo_app)
 
 
 @pytest.fixture
