@@ -77,13 +77,14 @@ async def raw_streams(http: httpx.AsyncClient, model: str, n: int) -> int:
 
 
 async def client_streams(client: EndpointClient, model: str, n: int) -> int:
-    """N concurrent `EndpointClient.stream_chat` streams; returns text deltas."""
+    """N concurrent `EndpointClient.stream_chat` streams; returns the chunks received (a
+    delta carries all the chunks of one network read)."""
 
     async def one() -> int:
         count = 0
         async for event in client.stream_chat(ChatRequest(model=model, messages=MESSAGES)):
             if event.kind == "delta":
-                count += 1
+                count += event.chunks
             elif event.kind == "error":
                 raise RuntimeError(event.message)
         return count
@@ -92,15 +93,13 @@ async def client_streams(client: EndpointClient, model: str, n: int) -> int:
 
 
 async def engine_run(backends: Backends, model: str, n: int) -> int:
-    """One best-of-N `Run` (the dashboard's and the CLI's engine); returns variant deltas."""
+    """One best-of-N `Run` (the dashboard's and the CLI's engine); returns the chunks the
+    variants received."""
     run = Run(RunSpec(prompt="benchmark", target="sidecar", models=[model], n=n), backends)
-    count = 0
     async for event in run.events():
-        if event.kind == "delta":
-            count += 1
-        elif event.kind == "error":
+        if event.kind == "error":
             raise RuntimeError(event.message)
-    return count
+    return sum(state.chunks for state in run.variants.values())
 
 
 class Consumers:

@@ -176,7 +176,10 @@ async def test_malformed_data_line_is_a_notice_and_the_stream_continues(
 async def test_burst_of_events_in_one_write(client: EndpointClient) -> None:
     out = await stream(client, "burst")
     assert out.text == EXPECTED_TEXT["burst"]
-    assert sum(isinstance(e, TextDelta) for e in out.events) == 240
+    deltas = [e for e in out.events if isinstance(e, TextDelta)]
+    # One event per network read, not per chunk: the burst costs a handful of events.
+    assert sum(d.chunks for d in deltas) == 240
+    assert len(deltas) < 240
     assert out.finished.reason == "stop"
 
 

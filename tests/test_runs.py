@@ -158,6 +158,15 @@ async def test_models_cycle_over_the_variants(
     assert Counter(r.model for r in faults(fault_server).chat_requests()) == {"ok": 2, "burst": 2}
 
 
+async def test_a_burst_is_few_events_but_every_chunk_is_counted(gateway: Backends) -> None:
+    run = Run(spec(["burst"], 1), gateway)
+    events = await drive(run)
+    deltas = [e for e in events if isinstance(e, VariantDelta)]
+    assert "".join(d.text for d in deltas) == EXPECTED_TEXT["burst"]
+    assert len(deltas) < 240  # one event per network read, not per chunk
+    assert run.variants["v1"].chunks == 240  # the stats still count the server's chunks
+
+
 async def test_codex_agent_prefix_routes_to_the_sidecar_without_the_prefix(
     make_fault_server: Callable[..., BackgroundServer],
 ) -> None:

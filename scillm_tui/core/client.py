@@ -288,6 +288,7 @@ class EndpointClient:
         finish_reason: str | None = None
         done = False
         chat_event = False  # a JSON chunk or [DONE]: this really is a chat stream
+        texts: list[str] = []  # content of this network read, sent as one TextDelta
         async with contextlib.aclosing(_line_batches(response)) as batches:
             async for batch in batches:
                 for line in batch:
@@ -295,6 +296,10 @@ class EndpointClient:
                     if data is None:
                         continue
                     result = self._on_data(data)
+                    if result.__class__ is str:  # a chunk with only text: the hot path
+                        texts.append(result)  # type: ignore[arg-type]
+                        chat_event = True
+                        continue
                     if result is None:
                         continue
                     chat_event = chat_event or _is_chat_event(result)
@@ -302,12 +307,19 @@ class EndpointClient:
                         done = True
                         break
                     for event in result:
+                        if type(event) is str:
+                            texts.append(event)
+                            continue
                         if event.kind == "finish_reason":
                             finish_reason = event.reason
                             continue
+                        if texts:  # text before the event stays before it
+                            yield _joined_delta(texts)
                         yield event
                         if event.kind == "error":
                             return
+                if texts:
+                    yield _joined_delta(texts)
                 if done:
                     break
         if not chat_event:  # e.g. an HTML page: not an empty answer, a wrong endpoint
@@ -321,16 +333,23 @@ class EndpointClient:
             return
         yield Finished(reason=finish_reason)
 
-    def _on_data(self, data: str) -> list[Any] | object | None:
-        """Events for one SSE `data:` payload; `_DONE` for `[DONE]`; None to skip."""
-        payload = data.strip()
-        if not payload:
-            return None
-        if payload == "[DONE]":
+    def _on_data(self, data: str) -> list[Any] | str | object | None:
+        """Events for one SSE `data:` payload; `_DONE` for `[DONE]`; None to skip.
+
+        Text comes back as a plain `str` (`_parse` joins a read's texts into one delta),
+        and a chunk that carries only text -- nearly all of them -- as just that `str`:
+        this runs once per chunk of every stream.
+        """
+        if data == "[DONE]":
             return _DONE
         try:
-            obj = json.loads(payload)
+            obj = json.loads(data)
         except ValueError:
+            payload = data.strip()
+            if not payload:
+                return None
+            if payload == "[DONE]":
+                return _DONE
             shown = redact(payload)[:80]  # mask first: a cut could split a key
             return [Notice(message=f"skipped a malformed data line: {shown!r}")]
         if not isinstance(obj, dict):
@@ -344,22 +363,27 @@ class EndpointClient:
                     f"{server_message(json.dumps({'error': error}))}",
                 )
             ]
-        events: list[Any] = []
+        text: str | None = None
+        reason: str | None = None
         choices = obj.get("choices")
         if isinstance(choices, list) and choices:
             choice = choices[0] if isinstance(choices[0], dict) else {}
             delta = choice.get("delta") or choice.get("message") or {}
             content = delta.get("content") if isinstance(delta, dict) else None
             if isinstance(content, str) and content:
-                events.append(TextDelta(text=content))
+                text = content
             elif isinstance(choice.get("text"), str) and choice["text"]:
-                events.append(TextDelta(text=choice["text"]))
+                text = choice["text"]
             reason = choice.get("finish_reason")
-            if isinstance(reason, str) and reason:
-                events.append(_FinishReason(reason))
-        usage = _usage(obj.get("usage"))
-        if usage is not None:
-            events.append(UsageReport(usage=usage))
+        usage = obj.get("usage")
+        if text is not None and not reason and usage is None:
+            return text
+        events: list[Any] = [] if text is None else [text]
+        if isinstance(reason, str) and reason:
+            events.append(_FinishReason(reason))
+        report = _usage(usage)
+        if report is not None:
+            events.append(UsageReport(usage=report))
         return events
 
     # ---- non-streaming chat -----------------------------------------------------------------
@@ -450,6 +474,13 @@ async def _line_batches(response: httpx.Response) -> AsyncIterator[list[str]]:
     async for chunk in response.aiter_text():
         yield lines.decode(chunk)
     yield [*lines.flush(), ""]
+
+
+def _joined_delta(texts: list[str]) -> TextDelta:
+    """One delta for the texts of consecutive chunks; empties `texts`."""
+    delta = TextDelta(text="".join(texts), chunks=len(texts))
+    texts.clear()
+    return delta
 
 
 def _is_chat_event(result: object) -> bool:

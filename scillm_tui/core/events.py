@@ -40,8 +40,12 @@ class Usage(_Event):
 
 
 class TextDelta(_Event):
+    """New text. One event per network read: a burst of server chunks arrives as one
+    delta (`chunks` counts them), so fast streams cost one event per read, not per chunk."""
+
     kind: Literal["delta"] = "delta"
     text: str
+    chunks: int = 1
 
 
 class UsageReport(_Event):

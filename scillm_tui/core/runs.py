@@ -108,25 +108,32 @@ class VariantState(BaseModel):
     first_token_at: float | None = None
     ended_at: float | None = None
     _parts: list[str] = PrivateAttr(default_factory=list)
+    _loose: int = PrivateAttr(0)  # pieces appended to `_parts` since the last merge
 
     @property
     def text(self) -> str:
-        if len(self._parts) > 1:
-            self._parts[:] = ["".join(self._parts)]
-        return self._parts[0] if self._parts else ""
+        parts = self._parts
+        if len(parts) > 1:
+            parts[:] = ["".join(parts)]
+            self._loose = 0
+        return parts[0] if parts else ""
 
-    def add_text(self, text: str, now: float) -> None:
+    def add_text(self, text: str, now: float, chunks: int = 1) -> None:
+        """Append streamed text; `chunks` is how many server chunks it joins."""
         if self.first_token_at is None:
             self.first_token_at = now
         # Once per streamed chunk: `self._parts` would go through pydantic's private
         # attribute lookup, which costs more than everything else here together.
-        parts = self.__pydantic_private__["_parts"]
+        private = self.__pydantic_private__
+        parts = private["_parts"]
         parts.append(text)
-        self.chunks += 1
+        self.chunks += chunks
         self.chars += len(text)
-        if not self.chunks % _JOIN_EVERY:
+        private["_loose"] += 1
+        if private["_loose"] == _JOIN_EVERY:
             # A chunk of a few characters kept as its own str costs ~15x its text;
             # merging the last pieces every so often keeps the text near its size.
+            private["_loose"] = 0
             parts[-_JOIN_EVERY:] = ["".join(parts[-_JOIN_EVERY:])]
 
     @property
@@ -275,7 +282,7 @@ class Run:
                 now = time.perf_counter()
                 kind = event.kind
                 if kind == "delta":
-                    state.add_text(event.text, now)
+                    state.add_text(event.text, now, event.chunks)
                     if state.status != "streaming":  # assignments cost; this is per chunk
                         state.status = "streaming"
                     self._emit(VariantDelta(variant_id=vid, text=event.text))
