@@ -10,7 +10,7 @@ from rich.cells import cell_len
 from rich.console import RenderableType
 from textual import events
 from textual.app import App, ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Horizontal, HorizontalScroll
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.scrollbar import ScrollBar
@@ -373,6 +373,37 @@ async def test_append_while_detached_repaints_nothing_offscreen() -> None:
         view.append("more\n")
         view.flush()
         assert not view._repaint_required  # nothing visible changed
+
+
+class ScrolledViewsApp(App[None]):
+    """Three 30-cell views in a 60-cell horizontal scroller: the third is out of sight."""
+
+    CSS = "StreamView { width: 30; height: 1fr; }"
+
+    def compose(self) -> ComposeResult:
+        with HorizontalScroll():
+            for index in range(3):
+                yield StreamView(id=f"v{index}")
+
+
+async def test_a_view_out_of_sight_is_not_repainted_but_shows_its_text_when_scrolled_to() -> None:
+    app = ScrolledViewsApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        hidden = app.query_one("#v2", StreamView)
+        await pilot.pause()
+        for line in LINES[:30]:  # far more rows than fit: it follows, scrolls, grows
+            hidden.append(line + "\n")
+            hidden.flush()
+        # Repainting it would invalidate the compositor's map of the whole screen.
+        assert not hidden._repaint_required
+        assert not hidden.vertical_scrollbar._repaint_required
+        assert hidden.scroll_y == hidden.max_scroll_y > 0  # still following the tail
+        scroller = app.query_one(HorizontalScroll)
+        scroller.scroll_to(x=scroller.max_scroll_x, animate=False)
+        await pilot.pause()
+        rows = screen_rows(app, hidden)
+        assert rows[-2].strip() == LINES[29]  # the last row sits above the cursor row
+        assert [r.strip() for r in rows[:-1]] == LINES[30 - len(rows) + 1 : 30]
 
 
 # -- resize and alignment ---------------------------------------------------------------

@@ -33,6 +33,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.cache import LRUCache
+from textual.dom import NoScreen
 from textual.geometry import Region, Size
 from textual.reactive import var
 from textual.scroll_view import ScrollView
@@ -243,8 +244,8 @@ class StreamView(ScrollView, can_focus=True):
         target already said where the user is going.
         """
         self._update_scrollbar()
-        if round(old_value) != round(new_value):
-            self.refresh(self.size.region)
+        if round(old_value) != round(new_value) and self._on_screen():
+            self.refresh()
         if not self._auto_scrolling and round(new_value) >= self.max_scroll_y:
             self.following = True
 
@@ -290,10 +291,10 @@ class StreamView(ScrollView, can_focus=True):
         bar.set_reactive(ScrollBar.window_size, window)
         bar.set_reactive(ScrollBar.position, position)
         if bar.renderer is ScrollBarRender:
-            thumb = _thumb_geometry(bar.size.height, virtual, window, position)
+            thumb = _thumb_geometry(bar.outer_size.height, virtual, window, position)
         else:
             thumb = None  # unknown renderer: always repaint
-        if thumb is None or thumb != self._thumb:
+        if (thumb is None or thumb != self._thumb) and self._on_screen():
             self._thumb = thumb
             bar.refresh()
 
@@ -332,11 +333,11 @@ class StreamView(ScrollView, can_focus=True):
         streaming into this view costs no painting at all.
         """
         top = self.scroll_offset.y
+        height = self._window_height()
         self._batching = True  # one scrollbar update below, not one per step
         try:
             if self.following:
                 rows = self._wrapped.row_count
-                height = self.scrollable_content_region.height
                 step = min(self.follow_step, max(1, height // 2))
                 if step > 1 and rows > top + height:
                     # Jump scroll: leave step - 1 blank rows below the last one.
@@ -348,15 +349,38 @@ class StreamView(ScrollView, can_focus=True):
         finally:
             self._batching = False
         self._update_scrollbar()
+        if not self._on_screen():
+            return  # drawn in full, from the rows, when it comes into view
         if everything:
             self.refresh()
             return
         if self.scroll_offset.y != top:
             return  # watch_scroll_y already repainted the whole view
         start = max(first_changed, top)
-        end = min(self._wrapped.row_count, top + self.scrollable_content_region.height)
+        end = min(self._wrapped.row_count, top + height)
         if start < end:
-            self.refresh(Region(0, start - top, self.size.width, end - start))
+            self.refresh(Region(0, start - top, self.outer_size.width, end - start))
+
+    def _window_height(self) -> int:
+        """Rows of text the view shows (what ``scrollable_content_region.height`` gives,
+        without looking the widget up in the compositor's map: see `_on_screen`)."""
+        return max(0, self.container_size.height - self.scrollbar_size_horizontal)
+
+    def _on_screen(self) -> bool:
+        """Was the view in the last frame? Views scrolled out of sight are not repainted.
+
+        Repainting a widget that is not visible invalidates the compositor's map of the
+        whole screen, and the next lookup of any widget's region (``size``, ``region``,
+        ``is_on_screen``) rebuilds it: ~5-10 ms per frame while the columns scrolled out
+        of the grid stream. A view that comes into view is drawn in full by the
+        compositor anyway (its region changes), from the rows as they are then.
+        ``visible_widgets`` is private Textual API (pinned to 8.2.8); tests cover both
+        sides (`tests/test_stream_view.py`).
+        """
+        try:
+            return self in self.screen._compositor.visible_widgets
+        except NoScreen:
+            return False
 
     def on_resize(self, event: events.Resize) -> None:
         """Re-wrap once for a new width; keep following, or keep the relative position."""
