@@ -11,9 +11,11 @@ from rich.console import RenderableType
 from textual import events
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, HorizontalScroll
+from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.scrollbar import ScrollBar
+from textual.widget import Widget
 
 from scillm_tui.tui.stream_view import StreamView
 
@@ -404,6 +406,30 @@ async def test_a_view_out_of_sight_is_not_repainted_but_shows_its_text_when_scro
         rows = screen_rows(app, hidden)
         assert rows[-2].strip() == LINES[29]  # the last row sits above the cursor row
         assert [r.strip() for r in rows[:-1]] == LINES[30 - len(rows) + 1 : 30]
+
+
+class PaddedViewApp(App[None]):
+    CSS = "StreamView { padding: 0 0 0 2; background: $boost; }"
+
+    def compose(self) -> ComposeResult:
+        yield StreamView(id="v0")
+
+
+async def test_own_line_rendering_matches_textuals_generic_path() -> None:
+    app = PaddedViewApp()
+    async with app.run_test(size=(30, 8)) as pilot:
+        view = app.query_one(StreamView)
+        view.append("plain \x1b[31m ctl\n" + "\n".join(LINES[:12]))
+        view.flush()
+        await pilot.pause()
+        crop = Region(0, 0, view.outer_size.width, view.outer_size.height)
+        ours = view.render_lines(crop)
+        generic = Widget.render_lines(view, crop)  # Textual's styles-cache pipeline
+        assert [list(strip) for strip in ours] == [list(strip) for strip in generic]
+        part = Region(3, 2, 10, 3)
+        assert [list(s) for s in view.render_lines(part)] == [
+            list(s) for s in Widget.render_lines(view, part)
+        ]
 
 
 # -- resize and alignment ---------------------------------------------------------------

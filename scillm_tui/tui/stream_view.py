@@ -39,6 +39,7 @@ from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
+from textual.style import Style as VisualStyle
 
 from scillm_tui.tui.wrap import PLACEHOLDER_CHARS, WrappedText
 
@@ -125,6 +126,10 @@ class StreamView(ScrollView, can_focus=True):
         self._pending: list[str] = []
         self._pending_reset = False  # set_text() called: the next flush replaces all
         self._strips: LRUCache[int, Strip] = LRUCache(256)
+        # Finished screen lines (padding and line filters applied) for `render_lines`.
+        self._lines: LRUCache[int, Strip] = LRUCache(256)
+        self._lines_key: tuple[object, ...] | None = None  # what `_lines` were built with
+        self._pad_style = Style()  # left padding's style in `_lines`
         self._strip_width = 0  # width the cached strips were padded to
         self._blank: Strip | None = None
         self._styles: tuple[Style, Style, Style] | None = None  # text, control, placeholder
@@ -181,7 +186,7 @@ class StreamView(ScrollView, can_focus=True):
         self._pending.clear()
         self._pending_reset = False
         self._wrapped.clear()
-        self._strips.clear()
+        self._forget()
         self._floor = 0
         self._sync_virtual_size()
         self.following = True
@@ -203,7 +208,7 @@ class StreamView(ScrollView, can_focus=True):
             self._pending_reset = False
             wrapped.clear()
             wrapped.append(text)
-            self._strips.clear()
+            self._forget()
             self._floor = 0
             self._rows_changed(0, everything=True)
             return True
@@ -212,7 +217,7 @@ class StreamView(ScrollView, can_focus=True):
         # Rows before the old last row are final (WrappedText never edits them); the old
         # last row may have changed; rows after it were never cached.
         first_changed = max(0, old_rows - 1)
-        self._strips.discard(first_changed)
+        self._forget(first_changed)
         self._rows_changed(first_changed)
         return True
 
@@ -385,6 +390,8 @@ class StreamView(ScrollView, can_focus=True):
     def on_resize(self, event: events.Resize) -> None:
         """Re-wrap once for a new width; keep following, or keep the relative position."""
         self._strips = LRUCache(max(64, 3 * event.size.height))
+        self._lines = LRUCache(max(64, 3 * event.size.height))
+        self._lines_key = None
         self._strip_width = 0
         width = self.size.width - self.scrollbar_size_vertical
         if width >= 1 and width != self._wrapped.width:
@@ -411,7 +418,7 @@ class StreamView(ScrollView, can_focus=True):
         super().notify_style_update()
         self._styles = None
         self._blank = None
-        self._strips.clear()
+        self._forget()
 
     def _get_styles(self) -> tuple[Style, Style, Style]:
         """Rich styles for text, control stand-ins and the placeholder (cached)."""
@@ -423,19 +430,87 @@ class StreamView(ScrollView, can_focus=True):
             )
         return self._styles
 
+    def _forget(self, row: int | None = None) -> None:
+        """Drop cached strips: of one row, or all of them."""
+        if row is None:
+            self._strips.clear()
+            self._lines.clear()
+        else:
+            self._strips.discard(row)
+            self._lines.discard(row)
+
+    def _plain_padding(self) -> int | None:
+        """Left padding, if the styles are ones `render_lines` can draw itself (no
+        border, outline, other padding, tint, hatch or opacity); else None."""
+        styles = self.styles
+        top, right, bottom, left = styles.padding
+        if (
+            top
+            or right
+            or bottom
+            or any(edge for edge, _ in styles.border)
+            or any(edge for edge, _ in styles.outline)
+            or styles.tint.a
+            or self.opacity != 1.0
+            or styles.text_opacity != 1.0
+            or (styles.has_rule("hatch") and styles.hatch != "none")
+        ):
+            return None
+        return left
+
     def render_lines(self, crop: Region) -> list[Strip]:
-        """Look up width and scroll offset once per paint instead of once per row."""
-        self._pass = (self.size.width, self.scroll_offset.y)
+        """Draw the visible rows from finished-line caches.
+
+        Textual's generic path (``Widget.render_lines`` through its styles cache) runs
+        every line of a scrolled view through its full per-line pipeline (padding,
+        background, borders, post-processing, line filters) on every scroll, although
+        the row's strip is cached: with many columns following their streams that was
+        most of a frame's drawing. For the plain styles the view has (see
+        `_plain_padding`) this does the same steps once per row and caches the result;
+        other styles take the generic path.
+        """
+        width, top = self.size.width, self.scroll_offset.y
+        self._pass = (width, top)
         try:
-            return super().render_lines(crop)
+            pad = self._plain_padding()
+            if pad is None:
+                return super().render_lines(crop)
+            filters = self.get_line_filters()
+            base_background, background = self.background_colors
+            key = (width, pad, base_background, background, *filters)
+            if key != self._lines_key:
+                self._lines.clear()
+                self._lines_key = key
+                # What Textual pads with: the background alone, not the text's style.
+                self._pad_style = VisualStyle(background=base_background + background).rich_style
+            lines = self._lines
+            wrapped_rows = self._wrapped.row_count
+            strips: list[Strip] = []
+            for y in crop.line_range:
+                row = top + y
+                line = lines.get(row) if row < wrapped_rows else None
+                if line is None:
+                    line = self.render_line(y)
+                    if pad:
+                        blank = Segment(" " * pad, self._pad_style)
+                        line = Strip([blank, *line], line.cell_length + pad)
+                    for line_filter in filters:
+                        line = line.apply_filter(line_filter, background)
+                    if row < wrapped_rows:  # blank and placeholder rows change later
+                        lines.set(row, line)
+                strips.append(line)
         finally:
             self._pass = None
+        x1, x2 = crop.column_span
+        if (x1, x2) != (0, width + pad):
+            strips = [strip.crop(x1, x2) for strip in strips]
+        return strips
 
     def render_line(self, y: int) -> Strip:
         """Render the row shown at line `y` of the view."""
         width, top = self._pass or (self.size.width, self.scroll_offset.y)
         if width != self._strip_width:
-            self._strips.clear()
+            self._forget()
             self._blank = None
             self._strip_width = width
         row = top + y
