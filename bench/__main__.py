@@ -94,6 +94,7 @@ def startup_pair(tmp: Path) -> dict[str, Any]:
             "import textual.app, time; print(f'FIRST-FRAME {time.monotonic():.6f}')",
         ],
         "demo_first_frame": [sys.executable, "-m", "bench.startup"],
+        "minimal_app_first_frame": [sys.executable, "-m", "bench.startup", "minimal"],
     }
     for name, command in commands.items():
         started = time.monotonic()
@@ -105,6 +106,7 @@ def startup_pair(tmp: Path) -> dict[str, Any]:
         result[f"{name}_s"] = float(stamps[0].split()[1]) - started
         result[f"{name}_exit_s"] = exited - started
     result["ratio"] = result["demo_first_frame_s"] / result["import_textual_app_s"]
+    result["minimal_ratio"] = result["minimal_app_first_frame_s"] / result["import_textual_app_s"]
     return result
 
 
@@ -418,13 +420,21 @@ def details(runs: dict[str, list]) -> list[str]:
             f" MiB"
         )
     if runs.get("startup"):
-        values: dict[str, list] = {"import_textual_app_s": [], "demo_first_frame_s": []}
+        values: dict[str, list] = {
+            "import_textual_app_s": [],
+            "demo_first_frame_s": [],
+            "minimal_app_first_frame_s": [],
+            "minimal_ratio": [],
+        }
         for entry in runs["startup"]:
             for key, found in values.items():
                 found.extend(_get(pair, key) for pair in entry["pairs"])
         lines.append(
             f"7 first frame {fmt(_median(values['demo_first_frame_s']))} s, "
-            f"import textual.app {fmt(_median(values['import_textual_app_s']))} s"
+            f"import textual.app {fmt(_median(values['import_textual_app_s']))} s; "
+            "for scale, the first frame of a one-`Static` Textual app "
+            f"{fmt(_median(values['minimal_app_first_frame_s']))} s "
+            f"({fmt(_median(values['minimal_ratio']))} × the import)"
         )
     return lines
 

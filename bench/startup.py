@@ -4,13 +4,16 @@
 settings, the demo backend on a loopback thread, the dashboard) with two patches made
 here, not in the app: ``App.run`` runs headless at 200x50, and the first ``App._display``
 with an update (the first frame a terminal would get) prints the monotonic clock and
-exits the app. The orchestrator compares that with ``python -c "import textual.app"``.
+exits the app. The orchestrator compares that with ``python -c "import textual.app"``,
+and, for scale, with the first frame of the smallest Textual app (``python -m
+bench.startup minimal``: one ``Static``, same patches): the floor any Textual app pays.
 Both children print ``time.monotonic()`` (CLOCK_MONOTONIC, system-wide) so the parent
 can subtract the instant just before it spawned them.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 
 from textual.app import App
@@ -33,9 +36,22 @@ def _first_frame(self: App, screen: object, renderable: object) -> None:
         self.exit()
 
 
-def main() -> int:
+def _minimal_app() -> int:
+    from textual.widgets import Static
+
+    class Minimal(App[None]):
+        def compose(self):  # type: ignore[no-untyped-def]
+            yield Static("hello")
+
+    Minimal().run()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
     App.run = _headless_run  # type: ignore[method-assign]
     App._display = _first_frame  # type: ignore[method-assign]
+    if (argv if argv is not None else sys.argv[1:]) == ["minimal"]:
+        return _minimal_app()
     from scillm_tui.cli import main as cli_main
 
     return cli_main(["--demo"])
