@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import random
+import sys
+import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import pairwise
 
 import pytest
@@ -9,7 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len
 
+from scillm_tui.tui import wrap as wrap_module
 from scillm_tui.tui.wrap import (
+    BLOCK_ROWS,
+    CHUNK_FANOUT,
     LONE_MARK_BASE,
     REPLACEMENT,
     TAB_SIZE,
@@ -325,3 +333,134 @@ def _reference_wrap(text: str, width: int) -> list[str]:
 def test_matches_a_naive_reference(chars: list[str], width: int) -> None:
     text = "".join(chars)
     assert wrap(text, width) == _reference_wrap(text, width)
+
+
+# -- storage ---------------------------------------------------------------------------
+
+
+@contextmanager
+def _small_storage(shift: int | None) -> Iterator[None]:
+    """Store finished rows in blocks of ``2**shift`` rows and join text chunks in pairs;
+    None: rows never in blocks, text never joined (the storage-free reference)."""
+    with pytest.MonkeyPatch.context() as patch:
+        if shift is None:
+            patch.setattr(wrap_module, "BLOCK_ROWS", sys.maxsize)
+            patch.setattr(wrap_module, "CHUNK_FANOUT", sys.maxsize)
+        else:
+            patch.setattr(wrap_module, "_BLOCK_SHIFT", shift)
+            patch.setattr(wrap_module, "BLOCK_ROWS", 1 << shift)
+            patch.setattr(wrap_module, "_BLOCK_MASK", (1 << shift) - 1)
+            patch.setattr(wrap_module, "CHUNK_FANOUT", 2)
+        yield
+
+
+def _all_rows_every_way(wrapped: WrappedText) -> list[str]:
+    """The rows read through iteration, row(), rows[i], rows[-i] and a slice (all equal)."""
+    rows = list(wrapped.rows)
+    count = len(rows)
+    assert wrapped.row_count == count
+    assert [wrapped.row(i) for i in range(count)] == rows
+    assert [wrapped.rows[i] for i in range(count)] == rows
+    assert [wrapped.rows[i - count] for i in range(count)] == rows
+    assert wrapped.rows[1::2] == rows[1::2]
+    for bad in (count, -count - 1):
+        with pytest.raises(IndexError):
+            wrapped.rows[bad]
+    with pytest.raises(IndexError):
+        wrapped.row(count)
+    return rows
+
+
+@settings(max_examples=300, deadline=None)
+@given(_text_and_cuts(), st.integers(1, 12), st.integers(0, 3), st.integers(1, 12))
+def test_rows_stored_in_blocks_read_back_unchanged(
+    text_and_pieces: tuple[str, list[str]], width: int, shift: int, new_width: int
+) -> None:
+    # Tiny blocks, so that short texts cross many block boundaries (mixed ASCII-only and
+    # non-ASCII blocks, row 0 of a block, the rows not in a block yet, the live row), and
+    # text chunks joined in pairs (several UTF-8 levels, lone surrogates included).
+    text, pieces = text_and_pieces
+    with _small_storage(None):
+        expected = list(WrappedText(width, text).rows)
+        expected_rewrapped = list(WrappedText(new_width, text).rows)
+    with _small_storage(shift):
+        wrapped = WrappedText(width)
+        done = ""
+        for piece in pieces:
+            wrapped.append(piece)
+            done += piece
+            if len(piece) % 3 == 0:  # a read in between re-joins the levels
+                assert wrapped.text == done
+        assert _all_rows_every_way(wrapped) == expected
+        wrapped.rewrap(new_width)
+        assert _all_rows_every_way(wrapped) == expected_rewrapped
+        assert wrapped.text == text
+
+
+def test_many_rows_across_real_blocks_match_the_reference() -> None:
+    rng = random.Random(5)
+    ascii_part = "".join(rng.choice([*"ab xy", "\n", "  "]) for _ in range(3000))
+    mixed_part = "".join(rng.choice([*"ab xy", "\n", "你", "  ", "é", "’"]) for _ in range(5000))
+    text = ascii_part + mixed_part
+    wrapped = WrappedText(7)
+    position = 0
+    while position < len(text):
+        size = rng.randint(1, 80)
+        wrapped.append(text[position : position + size])
+        position += size
+    assert wrapped.row_count > 5 * BLOCK_ROWS
+    # Both kinds of block are exercised (ASCII str and UTF-8 bytes).
+    assert {type(block) for block in wrapped._blocks} == {str, bytes}
+    assert _all_rows_every_way(wrapped) == _reference_wrap(text, 7)
+    wrapped.rewrap(9)
+    assert _all_rows_every_way(wrapped) == _reference_wrap(text, 9)
+    wrapped.clear()
+    assert wrapped.row_count == 0
+    assert list(wrapped.rows) == []
+    wrapped.append("ab")
+    assert list(wrapped.rows) == ["ab"]
+
+
+def test_tiny_appends_keep_the_text_chunk_list_short(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(wrap_module, "CHUNK_FANOUT", 3)
+    rng = random.Random(2)
+    wrapped = WrappedText(10)
+    pieces: list[str] = []
+    for index in range(2000):
+        piece = f"{index} "
+        wrapped.append(piece)
+        pieces.append(piece)
+        levels = wrapped._levels
+        assert len(wrapped._chunks) + sum(map(len, levels)) <= 2 * (1 + len(levels))
+        assert len(levels) <= 7  # 3**7 > 2000
+        if rng.random() < 0.01:
+            assert wrapped.text == "".join(pieces)
+    assert wrapped.text == "".join(pieces)
+    wrapped.clear()
+    assert wrapped.text == ""
+
+
+def test_default_chunk_fanout_bounds_the_text_chunk_list() -> None:
+    wrapped = WrappedText(10)
+    for _ in range(CHUNK_FANOUT * CHUNK_FANOUT + 5):
+        wrapped.append("x")
+    assert len(wrapped._chunks) + sum(map(len, wrapped._levels)) < 2 * CHUNK_FANOUT
+    assert wrapped.text == "x" * (CHUNK_FANOUT * CHUNK_FANOUT + 5)
+
+
+def test_rows_cost_about_the_size_of_the_text() -> None:
+    # One str per row cost ~3.5x the text; blocks cost the text plus ~4 bytes a row.
+    rng = random.Random(9)
+    words = ["the", "model", "streams", "tokens", "into", "each", "column", "while", "waits"]
+    text = "".join(
+        " ".join(rng.choice(words) for _ in range(rng.randint(5, 20))) + "\n" for _ in range(4000)
+    )
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        wrapped = WrappedText(31, text)  # one chunk: the caller's str, not a copy
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert wrapped.row_count > 4 * BLOCK_ROWS
+    assert held < 1.5 * len(text)

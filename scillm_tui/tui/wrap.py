@@ -30,17 +30,38 @@ exactly the rows of wrapping the whole text at once):
 * C0 controls (except ``\\n``/``\\t``) become Unicode control pictures (ESC -> ``␛``),
   DEL becomes ``␡``, C1 controls and lone surrogates become U+FFFD. ANSI/OSC sequences
   are thus visible, inert text: ``\\x1b[31m`` shows as ``␛[31m``.
+
+Storage: a view keeps every row of a long answer (and the app one view per variant
+column), so rows are stored compactly. One ``str`` per row cost ~80 bytes for a
+~30-character row, 3.5x the text. Finished rows are instead joined into blocks of
+:data:`BLOCK_ROWS` rows, with an ``array`` of 4-byte row end offsets within each
+block. An all-ASCII block stays a ``str`` (1 byte a character, sliced without
+decoding); any other block is UTF-8 ``bytes``, because one curly quote or CJK character
+would make a ``str`` block 2 (emoji: 4) bytes for *every* character. A row thus costs
+its UTF-8 size plus ~4 bytes, and ``row(i)`` is a slice (plus decoding that one row in
+a non-ASCII block), O(1). The newest finished rows wait as ``str`` in a short list
+until a whole block is full, so an append stays O(new text) and a stored row is never
+copied again. The original text (:attr:`WrappedText.text`) is kept losslessly and
+joined only when read: the newest appended chunks as given, and every
+:data:`CHUNK_FANOUT` of them joined into one UTF-8 piece (one ``str`` joined from many
+appends would cost 2 bytes a character for the lot once one of them had a curly quote);
+every CHUNK_FANOUT pieces of a level are joined into one of the next, so tiny appends
+cannot grow the lists without bound and each character is copied once per level.
 """
 
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Iterator, Sequence
+from itertools import accumulate
 from typing import overload
 
 from rich.cells import get_character_cell_size
 
 __all__ = [
+    "BLOCK_ROWS",
+    "CHUNK_FANOUT",
     "LONE_MARK_BASE",
     "PLACEHOLDER_CHARS",
     "REPLACEMENT",
@@ -52,6 +73,23 @@ __all__ = [
 
 TAB_SIZE = 4
 """Tab stops every 4 cells, counted from the start of the display row."""
+
+_BLOCK_SHIFT = 7
+BLOCK_ROWS = 1 << _BLOCK_SHIFT
+"""Finished rows per storage block (a power of two, so a row's block is a shift away).
+
+Small enough that the not-yet-encoded rows (a ``str`` each) stay a few KiB per view,
+large enough that the per-block overhead (~40 bytes) is a fraction of a byte per row.
+"""
+_BLOCK_MASK = BLOCK_ROWS - 1
+
+CHUNK_FANOUT = 256
+"""Appended chunks per level of the original-text store before they are joined."""
+
+_UTF8 = "utf-8"
+# Lossless for lone surrogates: the original text may hold them (rows never should, but
+# storing a row must not be what fails if one did).
+_SURROGATES = "surrogatepass"
 
 REPLACEMENT = "\ufffd"
 """Shown for C1 controls, lone surrogates and wide characters at width 1."""
@@ -109,19 +147,22 @@ class _Rows(Sequence[str]):
     def __getitem__(self, index: int | slice) -> str | list[str]:
         wrapped = self._wrapped
         if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        count = wrapped.row_count
+            return [wrapped.row(i) for i in range(*index.indices(len(self)))]
         if index < 0:
-            index += count
-        if not 0 <= index < count:
-            raise IndexError("row index out of range")
-        finished = wrapped._finished
-        return finished[index] if index < len(finished) else wrapped._cur
+            index += wrapped.row_count
+        return wrapped.row(index)
 
     def __iter__(self) -> Iterator[str]:
         wrapped = self._wrapped
-        yield from wrapped._finished
-        if wrapped.row_count:
+        ends = wrapped._ends
+        for number, block in enumerate(wrapped._blocks):
+            start = 0
+            for end in ends[number << _BLOCK_SHIFT : (number + 1) << _BLOCK_SHIFT]:
+                text = block[start:end]
+                yield text if text.__class__ is str else text.decode(_UTF8, _SURROGATES)
+                start = end
+        yield from wrapped._recent
+        if wrapped._has_text:
             yield wrapped._cur
 
 
@@ -136,7 +177,11 @@ class WrappedText:
 
     def __init__(self, width: int, text: str = "") -> None:
         self._width = max(1, width)
+        # The original text: the newest appends as given, then older text in levels of
+        # UTF-8 joins (level k + 1 piece = CHUNK_FANOUT pieces of level k; the older the
+        # text, the higher its level).
         self._chunks: list[str] = []
+        self._levels: list[list[bytes]] = []
         self._has_text = False
         self._reset_rows()
         if text:
@@ -144,7 +189,11 @@ class WrappedText:
 
     def _reset_rows(self) -> None:
         """Forget all rows and the line-state (not the original text)."""
-        self._finished: list[str] = []
+        # BLOCK_ROWS finished rows each: an ASCII str (1 byte a character, sliced
+        # without decoding) or, if any row has other characters, UTF-8 bytes.
+        self._blocks: list[str | bytes] = []
+        self._ends = array("I")  # per row in a block: its end offset in the block
+        self._recent: list[str] = []  # finished rows not in a block yet (< BLOCK_ROWS)
         self._cur = ""  # the live (last) row, already sanitised
         self._cur_w = 0  # its width in cells
         self._brk_i = 0  # index in _cur just after the last space; 0 = no break point
@@ -166,12 +215,24 @@ class WrappedText:
         chunks = self._chunks
         if len(chunks) > 1:
             chunks[:] = ["".join(chunks)]
-        return chunks[0] if chunks else ""
+        newest = chunks[0] if chunks else ""
+        levels = self._levels
+        older = [piece for level in reversed(levels) for piece in level]
+        if not older:
+            return newest
+        if len(older) > 1:
+            older = [b"".join(older)]
+            for level in levels:
+                level.clear()
+            levels[-1].extend(older)  # the highest level holds the oldest text
+        return older[0].decode(_UTF8, _SURROGATES) + newest
 
     @property
     def row_count(self) -> int:
         """Number of display rows (0 only when no text has been appended)."""
-        return len(self._finished) + 1 if self._has_text else 0
+        if not self._has_text:
+            return 0
+        return len(self._ends) + len(self._recent) + 1
 
     @property
     def rows(self) -> Sequence[str]:
@@ -180,10 +241,19 @@ class WrappedText:
 
     def row(self, index: int) -> str:
         """Row `index` (0-based, non-negative); cheaper than ``rows[index]``."""
-        finished = self._finished
-        if index < len(finished):
-            return finished[index]
-        if index == len(finished) and self._has_text:
+        ends = self._ends
+        if 0 <= index < len(ends):
+            block = self._blocks[index >> _BLOCK_SHIFT]
+            if index & _BLOCK_MASK:
+                text = block[ends[index - 1] : ends[index]]
+            else:
+                text = block[: ends[index]]
+            return text if text.__class__ is str else text.decode(_UTF8, _SURROGATES)
+        index -= len(ends)
+        recent = self._recent
+        if 0 <= index < len(recent):
+            return recent[index]
+        if index == len(recent) and self._has_text:
             return self._cur
         raise IndexError("row index out of range")
 
@@ -191,7 +261,10 @@ class WrappedText:
         """Add text, wrapping only what the new text touches."""
         if not text:
             return
-        self._chunks.append(text)
+        chunks = self._chunks
+        chunks.append(text)
+        if len(chunks) >= CHUNK_FANOUT:
+            self._join_chunks()
         self._has_text = True
         self._feed(text)
 
@@ -204,9 +277,45 @@ class WrappedText:
 
     def clear(self) -> None:
         """Remove all text and rows."""
-        self._chunks.clear()
+        self._chunks = []
+        self._levels = []
         self._has_text = False
         self._reset_rows()
+
+    # -- storage -------------------------------------------------------------------
+
+    def _join_chunks(self) -> None:
+        """Move the appended chunks, as one UTF-8 piece, into the levels; join each full
+        level into one piece of the next.
+
+        UTF-8 because a ``str`` joined from many appends takes 2 bytes for every
+        character as soon as one of them is a curly quote or CJK (4 for an emoji);
+        ``surrogatepass`` keeps lone surrogates, so the text stays lossless.
+        """
+        chunks = self._chunks
+        piece = "".join(chunks).encode(_UTF8, _SURROGATES)
+        chunks.clear()
+        levels = self._levels
+        for level in levels:
+            level.append(piece)
+            if len(level) < CHUNK_FANOUT:
+                return
+            piece = b"".join(level)
+            level.clear()
+        levels.append([piece])
+
+    def _store_block(self) -> None:
+        """Encode the BLOCK_ROWS finished rows in `_recent` into one block."""
+        recent = self._recent
+        joined = "".join(recent)
+        if joined.isascii():
+            self._blocks.append(joined)
+            self._ends.extend(accumulate(map(len, recent)))
+        else:
+            encoded = [row.encode(_UTF8, _SURROGATES) for row in recent]
+            self._blocks.append(b"".join(encoded))
+            self._ends.extend(accumulate(map(len, encoded)))
+        recent.clear()
 
     # -- the state machine ---------------------------------------------------------
 
@@ -250,7 +359,10 @@ class WrappedText:
 
     def _end_row(self) -> None:
         """Finish the live row and start an empty one."""
-        self._finished.append(self._cur)
+        recent = self._recent
+        recent.append(self._cur)
+        if len(recent) == BLOCK_ROWS:
+            self._store_block()
         self._cur = ""
         self._cur_w = self._brk_i = self._brk_w = 0
         self._has_last = self._last_repl = False
@@ -259,7 +371,10 @@ class WrappedText:
         """Finish the row at the last space, carrying the partial word to a new row."""
         brk = self._brk_i
         cur = self._cur
-        self._finished.append(cur[:brk])
+        recent = self._recent
+        recent.append(cur[:brk])
+        if len(recent) == BLOCK_ROWS:
+            self._store_block()
         if brk == len(cur):
             self._has_last = self._last_repl = False
         self._cur = cur[brk:]
