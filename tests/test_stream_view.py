@@ -459,6 +459,41 @@ async def test_resize_rewraps_and_keeps_following() -> None:
         assert all(view.render_line(y).cell_length == 21 for y in range(10))
 
 
+class SourcedViewApp(App[None]):
+    """A view that reads its text from its owner (as a variant column's view does)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.owned: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield StreamView(id="v0", text_source=lambda: "".join(self.owned))
+
+    def add(self, text: str) -> None:
+        self.owned.append(text)  # the owner has it first, then the view is told
+        self.query_one(StreamView).append(text)
+
+
+async def test_a_view_with_a_text_source_keeps_no_copy_and_rewraps_from_it() -> None:
+    app = SourcedViewApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        view = app.query_one(StreamView)
+        words = [f"w{n:02d} " for n in range(60)]
+        for word in words[:50]:
+            app.add(word)
+        view.flush()
+        app.add("".join(words[50:]))  # appended, not flushed yet
+        assert view.text == "".join(words)
+        await pilot.resize_terminal(21, 10)  # re-wraps the flushed part, from the source
+        await pilot.pause()
+        view.flush()
+        await pilot.pause()
+        assert view._wrapped._chunks == [] and view._wrapped._levels == []
+        shown = " ".join(view._wrapped.rows).split()
+        assert shown == [w.strip() for w in words]
+        assert "w59" in " ".join(screen_rows(app, view)[-2:])  # following the tail
+
+
 async def test_resize_while_detached_keeps_relative_position() -> None:
     app = ViewApp()
     async with app.run_test(size=(40, 10)) as pilot:

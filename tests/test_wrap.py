@@ -464,3 +464,20 @@ def test_rows_cost_about_the_size_of_the_text() -> None:
         tracemalloc.stop()
     assert wrapped.row_count > 4 * BLOCK_ROWS
     assert held < 1.5 * len(text)
+
+
+def test_without_kept_text_rows_are_the_same_and_rewrap_takes_the_text() -> None:
+    text = "alpha beta\tgamma 中文 delta\r\nepsilon " * 20
+    kept, bare = WrappedText(13), WrappedText(13, keep_text=False)
+    for start in range(0, len(text), 7):
+        kept.append(text[start : start + 7])
+        bare.append(text[start : start + 7])
+    assert list(bare.rows) == list(kept.rows)
+    assert bare.length == len(text) and bare._chunks == []
+    with pytest.raises(RuntimeError):
+        bare.text  # noqa: B018 -- reading it is the point
+    with pytest.raises(ValueError):
+        bare.rewrap(20, text[:-1])  # not what was appended
+    bare.rewrap(20, text)
+    kept.rewrap(20)
+    assert list(bare.rows) == list(kept.rows) == wrap(text, 20)

@@ -26,6 +26,7 @@ Design:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from math import ceil
 
 from rich.cells import cell_len
@@ -112,6 +113,7 @@ class StreamView(ScrollView, can_focus=True):
         *,
         placeholder: str = "",
         follow_step: int = 1,
+        text_source: Callable[[], str] | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -120,9 +122,15 @@ class StreamView(ScrollView, can_focus=True):
         """Create a view, optionally with initial text and a placeholder for when empty.
 
         `follow_step` > 1 turns on jump scrolling while following (see `follow_step`).
+        `text_source`: for a view of text its owner keeps anyway (a variant's text is in
+        the run's state), a callable that returns everything appended so far (appended
+        text included as soon as it is appended). The view then keeps no copy of its
+        own (only the wrapped rows): `text` is the source's, and a re-wrap on resize
+        reads the source.
         """
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
-        self._wrapped = WrappedText(_INITIAL_WIDTH, text)
+        self._text_source = text_source
+        self._wrapped = WrappedText(_INITIAL_WIDTH, text, keep_text=text_source is None)
         self._pending: list[str] = []
         self._pending_reset = False  # set_text() called: the next flush replaces all
         self._strips: LRUCache[int, Strip] = LRUCache(256)
@@ -155,6 +163,8 @@ class StreamView(ScrollView, can_focus=True):
     @property
     def text(self) -> str:
         """Everything appended so far, including text not flushed yet."""
+        if self._text_source is not None:
+            return self._text_source()
         pending = self._pending
         if len(pending) > 1:
             pending[:] = ["".join(pending)]
@@ -397,7 +407,11 @@ class StreamView(ScrollView, can_focus=True):
         if width >= 1 and width != self._wrapped.width:
             old_rows = self._wrapped.row_count
             old_top = self.scroll_y
-            self._wrapped.rewrap(width)
+            wrapped = self._wrapped
+            if self._text_source is None:
+                wrapped.rewrap(width)
+            else:  # the flushed part of the source: pending text is added by flush
+                wrapped.rewrap(width, self._text_source()[: wrapped.length])
             self._floor = 0
             self._sync_virtual_size()
             if not self.following and old_rows:
@@ -490,7 +504,7 @@ class StreamView(ScrollView, can_focus=True):
                 row = top + y
                 line = lines.get(row) if row < wrapped_rows else None
                 if line is None:
-                    line = self.render_line(y)
+                    line = self._render_row(y, cache=False)
                     if pad:
                         blank = Segment(" " * pad, self._pad_style)
                         line = Strip([blank, *line], line.cell_length + pad)
@@ -508,6 +522,14 @@ class StreamView(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         """Render the row shown at line `y` of the view."""
+        return self._render_row(y, cache=True)
+
+    def _render_row(self, y: int, cache: bool) -> Strip:
+        """The row at line `y`, from (and, if `cache`, into) the per-row strip cache.
+
+        `render_lines` keeps finished lines in a cache of its own and passes
+        ``cache=False``, so each visible row is held once, not twice.
+        """
         width, top = self._pass or (self.size.width, self.scroll_offset.y)
         if width != self._strip_width:
             self._forget()
@@ -524,7 +546,8 @@ class StreamView(ScrollView, can_focus=True):
         strip = self._strips.get(row)
         if strip is None:
             strip = self._make_strip(wrapped.row(row), width)
-            self._strips.set(row, strip)
+            if cache:
+                self._strips.set(row, strip)
         return strip
 
     def _make_strip(self, text: str, width: int, placeholder: bool = False) -> Strip:

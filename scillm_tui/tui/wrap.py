@@ -175,8 +175,12 @@ class WrappedText:
     everything and is meant for resizes only.
     """
 
-    def __init__(self, width: int, text: str = "") -> None:
+    def __init__(self, width: int, text: str = "", *, keep_text: bool = True) -> None:
+        """`keep_text=False` keeps only the rows (and `length`): for a caller that holds
+        the text anyway, which then passes it to `rewrap`."""
         self._width = max(1, width)
+        self._keep_text = keep_text
+        self._length = 0  # characters appended
         # The original text: the newest appends as given, then older text in levels of
         # UTF-8 joins (level k + 1 piece = CHUNK_FANOUT pieces of level k; the older the
         # text, the higher its level).
@@ -210,8 +214,15 @@ class WrappedText:
         return self._width
 
     @property
+    def length(self) -> int:
+        """Number of characters appended."""
+        return self._length
+
+    @property
     def text(self) -> str:
         """Everything appended, byte-for-byte (controls, \\r, tabs untouched)."""
+        if not self._keep_text:
+            raise RuntimeError("this WrappedText keeps no text (keep_text=False)")
         chunks = self._chunks
         if len(chunks) > 1:
             chunks[:] = ["".join(chunks)]
@@ -261,22 +272,32 @@ class WrappedText:
         """Add text, wrapping only what the new text touches."""
         if not text:
             return
-        chunks = self._chunks
-        chunks.append(text)
-        if len(chunks) >= CHUNK_FANOUT:
-            self._join_chunks()
+        self._length += len(text)
+        if self._keep_text:
+            chunks = self._chunks
+            chunks.append(text)
+            if len(chunks) >= CHUNK_FANOUT:
+                self._join_chunks()
         self._has_text = True
         self._feed(text)
 
-    def rewrap(self, width: int) -> None:
-        """Re-wrap all text at a new width (full pass; call on resize only)."""
+    def rewrap(self, width: int, text: str | None = None) -> None:
+        """Re-wrap all text at a new width (full pass; call on resize only).
+
+        Without kept text (`keep_text=False`), `text` must be what was appended.
+        """
+        if text is None:
+            text = self.text if self._has_text else ""
+        elif len(text) != self._length:
+            raise ValueError(f"rewrap got {len(text)} characters, {self._length} were appended")
         self._width = max(1, width)
         self._reset_rows()
-        if self._has_text:
-            self._feed(self.text)
+        if text:
+            self._feed(text)
 
     def clear(self) -> None:
         """Remove all text and rows."""
+        self._length = 0
         self._chunks = []
         self._levels = []
         self._has_text = False
