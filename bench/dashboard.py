@@ -49,6 +49,7 @@ from scillm_tui.session import Session
 from scillm_tui.tui.app import ScillmApp
 from scillm_tui.tui.variant_column import VariantColumn
 from scillm_tui.tui.variant_grid import VariantGrid
+from scillm_tui.tui.zoom_screen import ZoomScreen
 
 SIZE = (200, 50)
 
@@ -134,7 +135,7 @@ class Probe:
             if kind == "type":
                 done = len(app.query_one("#prompt", TextArea).text) >= expected
             else:
-                done = (app.screen.maximized is not None) == expected
+                done = isinstance(app.screen, ZoomScreen) == expected
             if done:
                 self.key_latencies[kind].append(now - t0)
                 self.key_check = None

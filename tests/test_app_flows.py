@@ -5,10 +5,16 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from pathlib import Path
 
+import httpx
+from textual.color import Color
+from textual.pilot import Pilot
 from textual.widgets import Footer, Markdown, SelectionList
 
+from scillm_tui.tui.app import ScillmApp
 from scillm_tui.tui.confirm import ConfirmScreen
 from scillm_tui.tui.health_strip import HealthStrip
 from scillm_tui.tui.judge_panel import JudgePanel
@@ -18,6 +24,7 @@ from scillm_tui.tui.prompt_editor import PromptEditor
 from scillm_tui.tui.run_form import RunForm
 from scillm_tui.tui.variant_column import VariantColumn
 from scillm_tui.tui.variant_grid import VariantGrid
+from scillm_tui.tui.zoom_screen import ZoomScreen
 from tests.tui_support import (
     HOSTILE_TEXT,
     STUCK_TEXT,
@@ -25,6 +32,7 @@ from tests.tui_support import (
     MessageWaiter,
     Script,
     make_app,
+    make_session,
     run_to_end,
     screen_text,
     set_form,
@@ -174,11 +182,24 @@ async def test_zoom_copy_and_judge_keys(tmp_path: Path) -> None:
         grid = app.query_one(VariantGrid)
         grid.column("v2").view.focus()
         await pilot.press("f6")
-        assert app.screen.maximized is grid.column("v2")
+        zoom = app.screen
+        assert isinstance(zoom, ZoomScreen)
+        assert zoom.column.state is grid.column("v2").state
+        assert zoom.column.view.text == TEXTS["beta"]
+        assert "v2 · beta" in screen_text(app) and "v1 · alpha" not in screen_text(app)
+        assert "Alpha answer" not in screen_text(app)
+        keys = {b.key: b.description for (_, b, _, _) in zoom.active_bindings.values() if b.show}
+        assert keys["escape"] == "Close zoom"
+        assert {"ctrl+r", "ctrl+j", "ctrl+e", "f6", "f7", "f8"} <= keys.keys()
         await pilot.press("f7")
         assert app.clipboard == TEXTS["beta"]
+        await pilot.press("f8")  # Markdown of the zoomed variant, over the zoom
+        assert isinstance(app.screen, MarkdownScreen) and app.screen.text == TEXTS["beta"]
         await pilot.press("escape")
-        assert app.screen.maximized is None
+        assert app.screen is zoom
+        await pilot.press("escape")  # closes the zoom only: nothing is cancelled
+        assert not isinstance(app.screen, ZoomScreen)
+        assert "v1 · alpha" in screen_text(app) and grid.mirrored is None
         await pilot.press("ctrl+j")  # judge again on demand
         await wait_for_run(pilot)
         assert app.query_one(JudgePanel).verdict is not None
@@ -310,9 +331,10 @@ async def test_column_keys_work_while_the_prompt_has_focus(tmp_path: Path) -> No
         await pilot.press("f7")  # the text area would take f7 as "select all"
         assert app.clipboard == TEXTS["alpha"]
         await pilot.press("f6")
-        assert app.screen.maximized is app.query_one(VariantGrid).column("v1")
+        assert isinstance(app.screen, ZoomScreen)
+        assert app.screen.column.view.text == TEXTS["alpha"]
         await pilot.press("f6")
-        assert app.screen.maximized is None
+        assert app.screen is app.default_screen
 
 
 async def test_many_columns_follow_in_jumps_few_columns_smoothly(tmp_path: Path) -> None:
@@ -322,3 +344,105 @@ async def test_many_columns_follow_in_jumps_few_columns_smoothly(tmp_path: Path)
         assert {c.view.follow_step for c in app.query_one(VariantGrid).columns} == {1}
         await run_to_end(pilot, models="alpha", n="6")
         assert {c.view.follow_step for c in app.query_one(VariantGrid).columns} == {4}
+
+
+def paced_app(tmp_path: Path, chunks: asyncio.Queue[str | None]) -> ScillmApp:
+    """The scripted backend plus model `paced`, which streams what the test puts in
+    `chunks` as it puts it, and ends the stream at None."""
+    session = make_session(Script(), tmp_path)
+    scripted = session.transport
+    assert scripted is not None
+
+    async def body() -> AsyncIterator[bytes]:
+        while (text := await chunks.get()) is not None:
+            yield f"data: {json.dumps({'choices': [{'delta': {'content': text}}]})}\n\n".encode()
+        end = {"choices": [{"delta": {}, "finish_reason": "stop"}]}
+        yield f"data: {json.dumps(end)}\n\ndata: [DONE]\n\n".encode()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and json.loads(request.content)["model"] == "paced":
+            sse = {"content-type": "text/event-stream"}
+            return httpx.Response(200, headers=sse, content=body())
+        return await scripted.handle_async_request(request)
+
+    session = replace(session, transport=httpx.MockTransport(handler))
+    return ScillmApp(session, history_path=tmp_path / "history.json", poll_health=False)
+
+
+async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 10) -> None:
+    """Let the app run until `condition` holds (text reaches the screen on a repaint tick)."""
+
+    async def poll() -> None:
+        while not condition():
+            await pilot.pause()
+
+    await asyncio.wait_for(poll(), timeout)
+
+
+async def test_text_streamed_while_zoomed_shows_there_and_stays_in_the_column(
+    tmp_path: Path,
+) -> None:
+    chunks: asyncio.Queue[str | None] = asyncio.Queue()
+    app = paced_app(tmp_path, chunks)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await type_prompt(pilot, "Explain CRDTs")
+        await set_form(pilot, models="paced", n="1")
+        await pilot.press("ctrl+r")
+        chunks.put_nowait("Before the zoom. ")
+        await until(pilot, lambda: "Before the zoom." in screen_text(app))
+        await pilot.press("f6")
+        zoom = app.screen
+        assert isinstance(zoom, ZoomScreen)
+        assert "Before the zoom." in screen_text(app)
+
+        chunks.put_nowait("Streamed while zoomed. ")
+        await until(pilot, lambda: "Streamed while zoomed." in screen_text(app))
+        assert zoom.column.view.text == "Before the zoom. Streamed while zoomed. "
+        await pilot.press("escape")  # back while still streaming: the column caught up
+        assert not isinstance(app.screen, ZoomScreen)
+        await until(pilot, lambda: "Streamed while zoomed." in screen_text(app))
+        column = app.query_one(VariantGrid).column("v1")
+        assert column.state.status == "streaming"
+
+        await pilot.press("f6")  # zoomed again through the end of the run and the verdict
+        chunks.put_nowait("The end.")
+        chunks.put_nowait(None)
+        await wait_for_run(pilot)
+        assert isinstance(app.screen, ZoomScreen)
+        text = screen_text(app)
+        assert "The end." in text and "★ winner" in text and "done" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert column.view.text == "Before the zoom. Streamed while zoomed. The end."
+        assert column.winner and "★ winner" in screen_text(app)
+
+
+async def test_the_zoom_screen_is_reused_for_the_next_variant_and_theme(tmp_path: Path) -> None:
+    app = make_app(Script(), tmp_path, poll_health=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await run_to_end(pilot, models="alpha, beta", n="2")
+        grid = app.query_one(VariantGrid)
+        await pilot.press("f6")  # from the prompt: the first column
+        zoom = app.screen
+        assert isinstance(zoom, ZoomScreen) and zoom.column.state.id == "v1"
+        assert "★ winner" in screen_text(app)
+        await pilot.press("f6")
+        assert zoom.column.view.text == ""  # no copy kept while closed
+        app.theme = "textual-light"
+        await pilot.pause()
+        grid.column("v2").view.focus()
+        await pilot.press("f6")
+        assert app.screen is zoom
+        text = screen_text(app)
+        assert "v2 · beta" in text and "Beta answer" in text
+        assert "Alpha answer" not in text and "★ winner" not in text
+        assert "score 6" in text
+        background = app.current_theme.background
+        assert background is not None
+        assert zoom.styles.background == Color.parse(background)  # restyled for the theme
+
+        old = grid.columns
+        await pilot.press("ctrl+r")  # a new run replaces the columns: the zoom closes first
+        await wait_for_run(pilot)
+        assert app.screen is app.default_screen and grid.mirrored is None
+        assert grid.columns != old and grid.column("v2").view.text == TEXTS["beta"]

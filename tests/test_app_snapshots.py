@@ -139,3 +139,16 @@ def test_hostile_output_shown_literally(snap_compare: SnapCompare, tmp_path: Pat
     app = make_app(Script(), tmp_path, poll_health=False)
     run_before = prepare(models="hostile, gamma", n="2")
     assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
+
+
+def test_zoomed_winner(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    app = make_app(Script(), tmp_path, poll_health=False)
+    judged = prepare(models="alpha, beta", n="2")
+
+    async def run_before(pilot: Pilot) -> None:
+        await judged(pilot)
+        pilot.app.query_one(VariantGrid).column("v1").view.focus()
+        await pilot.press("f6")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)

@@ -15,7 +15,6 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from scillm_tui.core.artifacts import export_run
 from scillm_tui.core.backends import Backends
@@ -25,12 +24,14 @@ from scillm_tui.core.judge import JudgeSpec
 from scillm_tui.core.runs import Run, RunSpec
 from scillm_tui.session import Session, data_dir
 from scillm_tui.tui.confirm import ConfirmScreen
+from scillm_tui.tui.footer import SteadyFooter
 from scillm_tui.tui.health_strip import HealthStrip
 from scillm_tui.tui.judge_panel import JudgePanel
 from scillm_tui.tui.model_picker import ModelPicker
 from scillm_tui.tui.prompt_editor import PromptEditor
 from scillm_tui.tui.run_form import RunForm
 from scillm_tui.tui.variant_grid import VariantGrid
+from scillm_tui.tui.zoom_screen import ZoomScreen, toggle_zoom
 
 REPAINT_HZ = 25
 
@@ -81,7 +82,7 @@ class ScillmApp(App[int]):
         with Horizontal(id="main"):
             yield VariantGrid(id="grid")
             yield JudgePanel(id="judge")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.backends = self.session.make_backends()
@@ -97,8 +98,9 @@ class ScillmApp(App[int]):
             await self.backends.aclose()
 
     def on_resize(self) -> None:
-        self.screen.set_class(self.size.width < 120, "-narrow")
-        self.screen.set_class(self.size.height < 32, "-short")
+        # The dashboard's screen, also when a zoom or a modal screen is on top.
+        self.default_screen.set_class(self.size.width < 120, "-narrow")
+        self.default_screen.set_class(self.size.height < 32, "-short")
 
     # ---- commands -----------------------------------------------------------------------------
 
@@ -168,6 +170,8 @@ class ScillmApp(App[int]):
             return
         self.query_one(PromptEditor).remember(spec.prompt)
         self.query_one(JudgePanel).reset()
+        if isinstance(self.screen, ZoomScreen):  # it shows a column about to be replaced
+            self.screen.close()
         await self.query_one(VariantGrid).show_run(run)
 
     @on(VariantGrid.RunFinished)
@@ -223,9 +227,8 @@ class ScillmApp(App[int]):
         self.notify(f"Exported{note} to {result.dir}", title="Export", timeout=10)
 
     def action_cancel(self) -> None:
-        if self.screen.maximized is not None:
-            self.screen.minimize()
-        elif not self.query_one(VariantGrid).cancel():
+        # While zoomed, escape is the zoom screen's "close"; this runs only from the palette.
+        if not self.query_one(VariantGrid).cancel():
             self.notify("No run is streaming.", timeout=2)
 
     def action_refresh_health(self) -> None:
@@ -233,15 +236,7 @@ class ScillmApp(App[int]):
         self.notify("Checking health…", timeout=2)
 
     def action_zoom(self) -> None:
-        if self.screen.maximized is not None:
-            self.screen.minimize()
-            return
-        column = self.query_one(VariantGrid).focused_column()
-        if column is None:
-            self.notify("No variant column to zoom yet.", severity="warning")
-        else:
-            self.screen.maximize(column, container=False)
-            column.view.focus()
+        toggle_zoom(self, self.query_one(VariantGrid))
 
     def action_copy_variant(self) -> None:
         column = self.query_one(VariantGrid).focused_column()

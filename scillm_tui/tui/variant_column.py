@@ -10,6 +10,7 @@ from scillm_tui.core.runs import VariantState
 from scillm_tui.tui.formatting import score_text, stats_text, status_text
 from scillm_tui.tui.stream_view import StreamView
 
+PLACEHOLDER = "waiting for the first token…"
 _STATUS_CLASSES = tuple(
     f"-{s}" for s in ("queued", "connecting", "retrying", "streaming", "done", "error", "cancelled")
 )
@@ -21,8 +22,6 @@ class VariantColumn(Vertical):
     Everything the model or the server sent is shown literally (no markup parsing).
     """
 
-    ALLOW_MAXIMIZE = True
-
     def __init__(self, state: VariantState, *, follow_step: int = 1, id: str | None = None) -> None:
         super().__init__(id=id, classes="variant-column")
         self.state = state
@@ -30,7 +29,7 @@ class VariantColumn(Vertical):
         self.winner = False
         self._shown: tuple[str, str, str, str] | None = None
         self.view = StreamView(
-            placeholder="waiting for the first token…",
+            placeholder=PLACEHOLDER,
             follow_step=follow_step,
             classes="column-text",
         )
@@ -47,6 +46,15 @@ class VariantColumn(Vertical):
     def on_mount(self) -> None:
         self.border_title = f"{self.state.id} · {self.state.model}"
         self.refresh_chrome()
+
+    def show_variant(self, state: VariantState, score: float | None, winner: bool) -> None:
+        """Show another variant's header, stats and verdict (the zoom screen reuses its
+        column); the caller replaces the text."""
+        self.state = state
+        self._shown = None  # repaint all chrome, status class included
+        self.view.placeholder = PLACEHOLDER
+        self.border_title = f"{state.id} · {state.model}"
+        self.set_verdict(score, winner)
 
     def append(self, text: str) -> None:
         """Buffer text; it appears on the next `flush` (called by the app's repaint timer)."""

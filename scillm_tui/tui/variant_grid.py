@@ -47,6 +47,7 @@ class VariantGrid(HorizontalScroll):
         self._dirty: set[str] = set()
         self._last_stats = 0.0
         self._columns: list[VariantColumn] = []
+        self._mirror: VariantColumn | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(EMPTY_HINT, markup=False, id="empty-hint")
@@ -60,6 +61,24 @@ class VariantGrid(HorizontalScroll):
         return next(c for c in self._columns if c.state.id == variant_id)
 
     @property
+    def mirrored(self) -> VariantColumn | None:
+        """The zoom screen's column, fed like its source column (see `mirror`)."""
+        return self._mirror
+
+    def mirror(self, column: VariantColumn | None) -> None:
+        """Feed `column` (a copy of one variant's column, on the zoom screen) the same
+        text, chrome and verdict as its source; None stops.
+
+        While a mirror is set the zoom screen covers the grid, so the grid's own columns
+        only buffer: flushing them would wrap and repaint text nobody sees. When the
+        mirror is removed they apply the whole buffer and repaint their chrome at once.
+        """
+        if column is None and self._mirror is not None:
+            self._dirty.update(c.state.id for c in self._columns)
+            self._last_stats = 0.0  # stats are due on the next flush
+        self._mirror = column
+
+    @property
     def streaming(self) -> bool:
         return self.run is not None and not self.run.finished
 
@@ -68,6 +87,7 @@ class VariantGrid(HorizontalScroll):
         self.run = run
         self._dirty.clear()
         self._columns = []
+        self._mirror = None  # the app closes the zoom first; its state is the old run's
         await self.remove_children()
         step = JUMP_SCROLL_ROWS if len(run.variants) > SMOOTH_SCROLL_MAX_COLUMNS else 1
         columns = [
@@ -100,6 +120,9 @@ class VariantGrid(HorizontalScroll):
         async for event in run.events():
             if event.kind == "delta":
                 columns[event.variant_id].append(event.text)
+                mirror = self._mirror
+                if mirror is not None and mirror.state.id == event.variant_id:
+                    mirror.append(event.text)
             self._dirty.add(event.variant_id)
         self.flush(force=True)
         self.post_message(self.RunFinished(run))
@@ -120,26 +143,37 @@ class VariantGrid(HorizontalScroll):
         if stats_due:
             self._last_stats = now
         dirty, self._dirty = self._dirty, set()
+        mirror = self._mirror
+        if mirror is not None:
+            self._flush_column(mirror, dirty, stats_due)
+            if not force:
+                return  # the grid is covered: `mirror(None)` makes its columns catch up
         for column in self._columns:  # 25 times a second: no copy
-            column.flush()
-            vid = column.state.id
-            live = not column.state.finished
-            # Status changes repaint at once; streaming stats wait for the next stats tick.
-            if (stats_due and (vid in dirty or live)) or (
-                vid in dirty and column.state.status != "streaming"
-            ):
-                column.refresh_chrome()
-            elif vid in dirty:
-                self._dirty.add(vid)
+            self._flush_column(column, dirty, stats_due)
+
+    def _flush_column(self, column: VariantColumn, dirty: set[str], stats_due: bool) -> None:
+        column.flush()
+        vid = column.state.id
+        live = not column.state.finished
+        # Status changes repaint at once; streaming stats wait for the next stats tick.
+        if (stats_due and (vid in dirty or live)) or (
+            vid in dirty and column.state.status != "streaming"
+        ):
+            column.refresh_chrome()
+        elif vid in dirty:
+            self._dirty.add(vid)
 
     def show_verdict(self, best_id: str | None, scores: dict[str, float]) -> None:
-        for column in self.columns:
+        mirror = self._mirror
+        for column in self.columns if mirror is None else [*self.columns, mirror]:
             column.set_verdict(scores.get(column.state.id), column.state.id == best_id)
         if best_id is not None:
             self.column(best_id).scroll_visible(animate=False)
 
     def focused_column(self) -> VariantColumn | None:
-        """The column holding focus, else the first one."""
+        """The zoomed column, else the column holding focus, else the first one."""
+        if self._mirror is not None:
+            return self._mirror
         focused = self.app.focused
         for column in self.columns:
             if focused is not None and (focused is column or column in focused.ancestors):

@@ -1,0 +1,107 @@
+"""One variant full-screen (f6), still streaming.
+
+A pushed screen, not `Screen.maximize`: maximizing restyles and lays out the whole
+dashboard on every toggle (~300-600 ms while 8 columns stream); a screen of its own
+leaves the dashboard alone. The screen is built once and reused (installed): building
+and styling it and its footer cost more than showing it. Its column shows the zoomed
+variant's `VariantState`; the grid feeds it the same text (`VariantGrid.mirror`) and
+stops flushing its own, covered, columns until the zoom closes.
+"""
+
+from __future__ import annotations
+
+from textual import events
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+
+from scillm_tui.tui.footer import SteadyFooter
+from scillm_tui.tui.variant_column import VariantColumn
+from scillm_tui.tui.variant_grid import VariantGrid
+
+SCREEN_NAME = "zoom"
+
+
+class ZoomScreen(Screen[None]):
+    """Escape (or f6, the app's zoom toggle) closes it; f7/f8 act on its variant."""
+
+    BINDINGS = [Binding("escape", "close", "Close zoom", id="zoom-close")]
+
+    def __init__(self, grid: VariantGrid, source: VariantColumn) -> None:
+        super().__init__()
+        self.grid = grid
+        self.column = VariantColumn(source.state, follow_step=1, id="zoom-column")
+        self._source: VariantColumn | None = source  # to copy once mounted
+        self._styled_at: int | None = None  # the app's CSS generation last applied here
+
+    def compose(self) -> ComposeResult:
+        yield self.column
+        yield SteadyFooter()
+
+    def on_mount(self) -> None:
+        self._copy_source()
+        self.column.view.focus()
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Skip Textual's restyle of the whole screen on every push (~13 ms while 8 columns
+        stream) unless the app's CSS changed (e.g. the theme) since it was last applied.
+
+        Runs before `Screen._on_screen_resume`, which reads `refresh_styles`. The CSS
+        generation is private Textual API (pinned to 8.2.8; Textual's own mode switching
+        uses it the same way); without it every push restyles, as before.
+        """
+        generation = getattr(self.app, "_css_update_count", None)
+        if generation is not None and generation == self._styled_at:
+            event.refresh_styles = False
+        self._styled_at = generation
+
+    def show(self, source: VariantColumn) -> None:
+        """Show `source`'s variant when next pushed."""
+        self._source = source
+        if self.is_mounted:  # else on_mount copies it
+            self._copy_source()
+
+    def _copy_source(self) -> None:
+        column, source, self._source = self.column, self._source, None
+        if source is None:
+            return
+        column.show_variant(source.state, source.score, source.winner)
+        view = column.view
+        view.set_text(source.view.text)
+        view.following = True
+        view.flush()  # before the first frame, which must not show the previous variant
+        # Copied and mirrored in one step on the app's thread: no delta falls in between.
+        self.grid.mirror(column)
+
+    def close(self) -> None:
+        """Back to the dashboard; its columns catch up on the next repaint tick."""
+        if self.app.screen is not self:
+            return  # already closing (dismiss pops whatever screen is on top)
+        if self.grid.mirrored is self.column:
+            self.grid.mirror(None)
+        self.column.view.clear()  # no copy of the text is kept while closed
+        self.dismiss()
+
+    def action_close(self) -> None:
+        self.close()
+
+
+def toggle_zoom(app: App[object], grid: VariantGrid) -> None:
+    """f6: close the zoom, or zoom the focused column (from the dashboard only)."""
+    screen = app.screen
+    if isinstance(screen, ZoomScreen):
+        screen.close()
+        return
+    if screen is not app.default_screen:
+        return  # a modal (e.g. the Markdown view) is open: nothing to zoom there
+    column = grid.focused_column()
+    if column is None:
+        app.notify("No variant column to zoom yet.", severity="warning")
+        return
+    if app.is_screen_installed(SCREEN_NAME):
+        zoom = app.get_screen(SCREEN_NAME, ZoomScreen)
+        zoom.show(column)
+    else:
+        zoom = ZoomScreen(grid, column)
+        app.install_screen(zoom, SCREEN_NAME)
+    app.push_screen(zoom)
