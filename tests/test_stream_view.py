@@ -237,6 +237,38 @@ async def test_follow_step_scrolls_in_jumps_and_keeps_the_tail_visible() -> None
         assert view.scroll_y == view.max_scroll_y
 
 
+class PhasedViewsApp(App[None]):
+    CSS = "StreamView { width: 1fr; height: 1fr; }"
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            for phase in range(4):
+                yield StreamView(id=f"v{phase}", follow_step=4, follow_phase=phase)
+
+
+async def test_views_with_different_phases_take_turns_to_jump() -> None:
+    app = PhasedViewsApp()
+    async with app.run_test(size=(80, 10)) as pilot:
+        views = list(app.query(StreamView))
+        jumps: list[set[int]] = []  # per line streamed: which views scrolled
+        for line in LINES[:40]:
+            before = [view.scroll_y for view in views]
+            for view in views:  # the same text at the same pace into every view
+                view.append(line + "\n")
+                view.flush()
+            await pilot.pause()
+            jumps.append({i for i, view in enumerate(views) if view.scroll_y != before[i]})
+            for view in views:
+                assert view.scroll_y == view.max_scroll_y  # each still follows its tail
+        # The first overflow scrolls every view (by different amounts); from then on
+        # they never scroll in the same frame, and each keeps jumping every 4 rows.
+        first = next(i for i, scrolled in enumerate(jumps) if scrolled)
+        assert jumps[first] == {0, 1, 2, 3}
+        later = jumps[first + 1 :]
+        assert all(len(scrolled) == 1 for scrolled in later)
+        assert all(later.count({i}) >= len(later) // 4 for i in range(4))
+
+
 async def test_growth_does_not_trigger_a_screen_layout() -> None:
     app = ViewApp(count=2)
     async with app.run_test(size=(60, 10)) as pilot:

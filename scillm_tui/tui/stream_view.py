@@ -113,6 +113,7 @@ class StreamView(ScrollView, can_focus=True):
         *,
         placeholder: str = "",
         follow_step: int = 1,
+        follow_phase: int = 0,
         text_source: Callable[[], str] | None = None,
         name: str | None = None,
         id: str | None = None,
@@ -121,7 +122,10 @@ class StreamView(ScrollView, can_focus=True):
     ) -> None:
         """Create a view, optionally with initial text and a placeholder for when empty.
 
-        `follow_step` > 1 turns on jump scrolling while following (see `follow_step`).
+        `follow_step` > 1 turns on jump scrolling while following (see `follow_step`);
+        `follow_phase` (0 to step - 1) makes the first jump that many rows shorter, so
+        views streaming at the same pace side by side take turns to jump instead of all
+        scrolling (a repaint of the whole view each) in the same frame.
         `text_source`: for a view of text its owner keeps anyway (a variant's text is in
         the run's state), a callable that returns everything appended so far (appended
         text included as soon as it is appended). The view then keeps no copy of its
@@ -157,6 +161,8 @@ class StreamView(ScrollView, can_focus=True):
         repaints only the row being written.
         """
         self._floor = 0  # minimum virtual height: keeps jump-scroll's blank rows scrollable
+        self.follow_phase = follow_phase % self.follow_step
+        self._phase = self.follow_phase  # still to apply, on the next first jump
 
     # -- public API ---------------------------------------------------------------
 
@@ -198,6 +204,7 @@ class StreamView(ScrollView, can_focus=True):
         self._wrapped.clear()
         self._forget()
         self._floor = 0
+        self._phase = self.follow_phase
         self._sync_virtual_size()
         self.following = True
         self._scroll_to_end()
@@ -355,8 +362,10 @@ class StreamView(ScrollView, can_focus=True):
                 rows = self._wrapped.row_count
                 step = min(self.follow_step, max(1, height // 2))
                 if step > 1 and rows > top + height:
-                    # Jump scroll: leave step - 1 blank rows below the last one.
-                    self._floor = rows + step - 1
+                    # Jump scroll: leave step - 1 blank rows below the last one (fewer on
+                    # the first jump, by the phase).
+                    self._floor = rows + step - 1 - self._phase % step
+                    self._phase = 0
                 self._sync_virtual_size()
                 self._scroll_to_end()
             else:

@@ -11,9 +11,10 @@ from scillm_tui.tui.formatting import score_text, stats_text, status_text
 from scillm_tui.tui.stream_view import StreamView
 
 PLACEHOLDER = "waiting for the first token…"
-_STATUS_CLASSES = tuple(
-    f"-{s}" for s in ("queued", "connecting", "retrying", "streaming", "done", "error", "cancelled")
-)
+# Statuses the stylesheet draws differently. Only these become a class: a class change
+# restyles the column and its children (~4 ms), and at a run's start and end every column
+# changes status within the same repaint tick.
+_STYLED_STATUSES = frozenset({"streaming", "error", "cancelled"})
 
 
 class VariantColumn(Vertical):
@@ -22,7 +23,14 @@ class VariantColumn(Vertical):
     Everything the model or the server sent is shown literally (no markup parsing).
     """
 
-    def __init__(self, state: VariantState, *, follow_step: int = 1, id: str | None = None) -> None:
+    def __init__(
+        self,
+        state: VariantState,
+        *,
+        follow_step: int = 1,
+        follow_phase: int = 0,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id, classes="variant-column")
         self.state = state
         self.score: float | None = None
@@ -31,6 +39,8 @@ class VariantColumn(Vertical):
         self.view = StreamView(
             placeholder=PLACEHOLDER,
             follow_step=follow_step,
+            follow_phase=follow_phase,
+            text_source=self._text,  # the run's state keeps the text: no second copy
             classes="column-text",
         )
         self._header = Static("", markup=False, classes="column-header")
@@ -55,6 +65,9 @@ class VariantColumn(Vertical):
         self.view.placeholder = PLACEHOLDER
         self.border_title = f"{state.id} · {state.model}"
         self.set_verdict(score, winner)
+
+    def _text(self) -> str:
+        return self.state.text
 
     def append(self, text: str) -> None:
         """Buffer text; it appears on the next `flush` (called by the app's repaint timer)."""
@@ -96,8 +109,10 @@ class VariantColumn(Vertical):
             self._error.update(error)
             self._error.display = bool(error)
         if state.status != previous[3]:
-            self.remove_class(*(c for c in _STATUS_CLASSES if c != f"-{state.status}"))
-            self.add_class(f"-{state.status}")
+            wanted = {f"-{state.status}"} if state.status in _STYLED_STATUSES else set()
+            current = {c for c in self.classes if c[1:] in _STYLED_STATUSES}
+            if current != wanted:  # one restyle, not one per class touched
+                self.set_classes((self.classes - current) | wanted)
             if state.finished and not state.chars:
                 self.view.placeholder = "(no text received)"
                 self.view.refresh()
