@@ -329,6 +329,11 @@ async def test_scrollbar_repaints_only_when_its_thumb_moves(monkeypatch: MonkeyP
         await pilot.pause()
         assert bar_column() == shown
 
+        # Between repaints the bar's lines are reused, not drawn again per frame.
+        crop = Region(0, 0, bar.outer_size.width, bar.outer_size.height)
+        first, again = bar.render_lines(crop), bar.render_lines(crop)
+        assert all(a is b for a, b in zip(first, again, strict=True))
+
         # 140 -> 260 rows: a one-cell thumb pinned at the bottom does not move at all.
         renders = 0
         await stream_rows(120)

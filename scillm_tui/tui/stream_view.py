@@ -72,6 +72,40 @@ def _thumb_geometry(
     return (size, start, start + ceil(thumb_size * steps))
 
 
+class _CachedScrollBar(ScrollBar):
+    """A scrollbar whose drawn lines are reused until it is repainted.
+
+    Textual asks every widget under a frame's changed area for its lines, and a stock
+    scrollbar answers through the generic per-line pipeline even when nothing about it
+    changed; with many columns streaming that was as costly as drawing their text.
+    `StreamView` repaints the bar only when its thumb visibly moves
+    (`StreamView._update_scrollbar`), so between repaints the lines cannot change.
+    """
+
+    def __init__(self, *, vertical: bool, name: str, thickness: int) -> None:
+        super().__init__(vertical=vertical, name=name, thickness=thickness)
+        self._drawn: list[Strip] | None = None
+
+    def _set_dirty(self, *regions: Region) -> None:
+        """Every repaint and resize comes through here: draw afresh next time."""
+        self._drawn = None
+        super()._set_dirty(*regions)
+
+    def notify_style_update(self) -> None:
+        self._drawn = None
+        super().notify_style_update()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        width, height = self.outer_size
+        drawn = self._drawn
+        if drawn is None or len(drawn) != height:
+            drawn = self._drawn = super().render_lines(Region(0, 0, width, height))
+        lines = drawn[crop.y : crop.bottom]
+        if crop.x or crop.width != width:
+            lines = [line.crop(crop.x, crop.right) for line in lines]
+        return lines
+
+
 class StreamView(ScrollView, can_focus=True):
     """Literal, wrapped, append-only text that follows its tail while streaming."""
 
@@ -285,6 +319,20 @@ class StreamView(ScrollView, can_focus=True):
             self.scroll_to(y=end, animate=False, force=True)
         finally:
             self._auto_scrolling = False
+
+    @property
+    def vertical_scrollbar(self) -> ScrollBar:
+        """The vertical scrollbar, a `_CachedScrollBar` (created as Textual creates its
+        own in ``Widget.vertical_scrollbar``, textual 8.2.8)."""
+        bar = self._vertical_scrollbar
+        if bar is None:
+            bar = _CachedScrollBar(
+                vertical=True, name="vertical", thickness=self.scrollbar_size_vertical
+            )
+            bar.display = False
+            self._vertical_scrollbar = bar
+            self.app._start_widget(self, bar)
+        return bar
 
     def _scroll_update(self, virtual_size: Size) -> None:
         """Textual's full scrollbar update (run on layout); it repaints the scrollbar, so
