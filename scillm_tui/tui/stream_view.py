@@ -42,6 +42,7 @@ from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
 from textual.style import Style as VisualStyle
 
+from scillm_tui.tui.line_cache import LineCache
 from scillm_tui.tui.wrap import PLACEHOLDER_CHARS, WrappedText
 
 __all__ = ["StreamView"]
@@ -72,38 +73,9 @@ def _thumb_geometry(
     return (size, start, start + ceil(thumb_size * steps))
 
 
-class _CachedScrollBar(ScrollBar):
-    """A scrollbar whose drawn lines are reused until it is repainted.
-
-    Textual asks every widget under a frame's changed area for its lines, and a stock
-    scrollbar answers through the generic per-line pipeline even when nothing about it
-    changed; with many columns streaming that was as costly as drawing their text.
-    `StreamView` repaints the bar only when its thumb visibly moves
-    (`StreamView._update_scrollbar`), so between repaints the lines cannot change.
-    """
-
-    def __init__(self, *, vertical: bool, name: str, thickness: int) -> None:
-        super().__init__(vertical=vertical, name=name, thickness=thickness)
-        self._drawn: list[Strip] | None = None
-
-    def _set_dirty(self, *regions: Region) -> None:
-        """Every repaint and resize comes through here: draw afresh next time."""
-        self._drawn = None
-        super()._set_dirty(*regions)
-
-    def notify_style_update(self) -> None:
-        self._drawn = None
-        super().notify_style_update()
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        width, height = self.outer_size
-        drawn = self._drawn
-        if drawn is None or len(drawn) != height:
-            drawn = self._drawn = super().render_lines(Region(0, 0, width, height))
-        lines = drawn[crop.y : crop.bottom]
-        if crop.x or crop.width != width:
-            lines = [line.crop(crop.x, crop.right) for line in lines]
-        return lines
+class _CachedScrollBar(LineCache, ScrollBar):
+    """A scrollbar whose lines are reused until it is repainted: `StreamView` repaints
+    it only when its thumb visibly moves (`StreamView._update_scrollbar`)."""
 
 
 class StreamView(ScrollView, can_focus=True):

@@ -8,6 +8,7 @@ from textual.widgets import Static
 
 from scillm_tui.core.runs import VariantState
 from scillm_tui.tui.formatting import score_text, stats_text, status_text
+from scillm_tui.tui.line_cache import LineCache
 from scillm_tui.tui.stream_view import StreamView
 
 PLACEHOLDER = "waiting for the first token…"
@@ -17,7 +18,11 @@ PLACEHOLDER = "waiting for the first token…"
 _STYLED_STATUSES = frozenset({"streaming", "error", "cancelled"})
 
 
-class VariantColumn(Vertical):
+class _ColumnLine(LineCache, Static):
+    """Header, error and stats lines: drawn again only when they change."""
+
+
+class VariantColumn(LineCache, Vertical):
     """Shows one `VariantState`. The grid feeds text with `append` and repaints on a timer.
 
     Everything the model or the server sent is shown literally (no markup parsing).
@@ -43,9 +48,9 @@ class VariantColumn(Vertical):
             text_source=self._text,  # the run's state keeps the text: no second copy
             classes="column-text",
         )
-        self._header = Static("", markup=False, classes="column-header")
-        self._error = Static("", markup=False, classes="column-error")
-        self._stats = Static("", markup=False, classes="column-stats")
+        self._header = _ColumnLine("", markup=False, classes="column-header")
+        self._error = _ColumnLine("", markup=False, classes="column-error")
+        self._stats = _ColumnLine("", markup=False, classes="column-stats")
 
     def compose(self) -> ComposeResult:
         yield self._header
