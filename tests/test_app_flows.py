@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 from textual.color import Color
 from textual.pilot import Pilot
-from textual.widgets import Footer, Markdown, SelectionList
+from textual.widgets import Footer, Markdown, SelectionList, Static
 
 from scillm_tui.tui.app import ScillmApp
 from scillm_tui.tui.confirm import ConfirmScreen
@@ -39,6 +39,11 @@ from tests.tui_support import (
     type_prompt,
     wait_for_run,
 )
+
+
+def header(column: VariantColumn) -> Static:
+    """A column's header line, which carries the status colour."""
+    return column.query_one(".column-header", Static)
 
 
 async def test_prompt_is_focused_at_start_so_typing_goes_there(tmp_path: Path) -> None:
@@ -94,14 +99,14 @@ async def test_cancel_mid_run_keeps_partial_text_and_closes_the_stream(tmp_path:
         await pilot.pause()
         grid = app.query_one(VariantGrid)
         grid.flush(force=True)  # what the repaint timer does
-        assert grid.column("v2").has_class("-streaming")  # the streaming border
+        assert header(grid.column("v2")).has_class("-streaming")  # the header's colour
         await pilot.press("escape")
         await wait_for_run(pilot)
         assert script.stuck_closed.is_set()
         stuck = grid.column("v2")
         assert stuck.state.status == "cancelled"
-        assert stuck.has_class("-cancelled") and not stuck.has_class("-streaming")
-        assert not grid.column("v1").has_class("-streaming")  # done: the plain border
+        assert header(stuck).has_class("-cancelled") and not header(stuck).has_class("-streaming")
+        assert not header(grid.column("v1")).has_class("-streaming")  # done: plain header
         assert stuck.view.text == STUCK_TEXT
         assert grid.column("v1").state.status == "done"
         assert "cancelled" in screen_text(app)
@@ -123,8 +128,8 @@ async def test_a_failing_variant_sits_next_to_good_ones(tmp_path: Path) -> None:
         grid = app.query_one(VariantGrid)
         broken = grid.column("v2")
         assert broken.state.status == "error"
-        assert broken.has_class("-error")  # the error border and header colour
-        assert not any(grid.column(v).has_class("-error") for v in ("v1", "v3"))
+        assert header(broken).has_class("-error")  # the header in the error colour
+        assert not any(header(grid.column(v)).has_class("-error") for v in ("v1", "v3"))
         assert "key rejected" in (broken.state.error or "")
         assert grid.column("v1").state.status == "done"
         assert grid.column("v3").state.status == "done"

@@ -12,9 +12,9 @@ from scillm_tui.tui.line_cache import LineCache
 from scillm_tui.tui.stream_view import StreamView
 
 PLACEHOLDER = "waiting for the first token…"
-# Statuses the stylesheet draws differently. Only these become a class: a class change
-# restyles the column and its children (~4 ms), and at a run's start and end every column
-# changes status within the same repaint tick.
+# Statuses the stylesheet draws differently. Only these become a class, on the header and
+# error lines (see app.tcss): at a run's start and end every column changes status within
+# the same repaint tick.
 _STYLED_STATUSES = frozenset({"streaming", "error", "cancelled"})
 
 
@@ -115,9 +115,10 @@ class VariantColumn(LineCache, Vertical):
             self._error.display = bool(error)
         if state.status != previous[3]:
             wanted = {f"-{state.status}"} if state.status in _STYLED_STATUSES else set()
-            current = {c for c in self.classes if c[1:] in _STYLED_STATUSES}
-            if current != wanted:  # one restyle, not one per class touched
-                self.set_classes((self.classes - current) | wanted)
+            for line in (self._header, self._error):
+                current = {c for c in line.classes if c[1:] in _STYLED_STATUSES}
+                if current != wanted:  # one restyle per line, not one per class touched
+                    line.set_classes((line.classes - current) | wanted)
             if state.finished and not state.chars:
                 self.view.placeholder = "(no text received)"
                 self.view.refresh()
