@@ -327,7 +327,7 @@ class StreamView(ScrollView, can_focus=True):
             return
         bar = self.vertical_scrollbar
         virtual = self.virtual_size.height
-        window = self.container_size.height - self.scrollbar_size_horizontal
+        window = self._window_height()
         position = bar.validate_position(self.scroll_y)
         bar.set_reactive(ScrollBar.window_virtual_size, virtual)
         bar.set_reactive(ScrollBar.window_size, window)
