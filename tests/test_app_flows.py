@@ -10,9 +10,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import httpx
+import pytest
 from textual.color import Color
 from textual.pilot import Pilot
-from textual.widgets import Footer, Markdown, SelectionList, Static
+from textual.widgets import Checkbox, Footer, Markdown, SelectionList, Static
 
 from scillm_tui.tui.app import ScillmApp
 from scillm_tui.tui.confirm import ConfirmScreen
@@ -86,6 +87,63 @@ async def test_run_streams_judges_and_exports_with_one_key(tmp_path: Path) -> No
         await pilot.press("ctrl+e")  # a second export never overwrites the first
         await pilot.pause()
         assert len(list((tmp_path / "artifacts" / "runs").iterdir())) == 2
+
+
+async def test_the_grid_shows_the_next_runs_variants_before_the_first_run(
+    tmp_path: Path,
+) -> None:
+    app = make_app(Script(), tmp_path, poll_health=False)
+    async with app.run_test(size=(200, 45)) as pilot:
+        await pilot.pause()
+        grid = app.query_one(VariantGrid)
+        titles = [c.border_title for c in grid.columns]  # from the settings: N=3, alpha
+        assert titles == ["v1 · alpha", "v2 · alpha", "v3 · alpha"]
+        assert screen_text(app).count("ready") == 3
+        assert "ctrl+r runs the prompt" in screen_text(app)
+        await set_form(pilot, models="alpha, beta", n="5")
+        await pilot.pause()
+        titles = [c.border_title for c in grid.columns]
+        assert titles == ["v1 · alpha", "v2 · beta", "v3 · alpha", "v4 · beta", "v5 · alpha"]
+        assert len(grid.query(VariantColumn)) == 5  # the two extra columns are gone
+        await set_form(pilot, n="")  # being edited: the last usable plan stays
+        await set_form(pilot, models=" , ")
+        assert len(grid.columns) == 5 and "v2 · beta" in screen_text(app)
+        # Nothing to zoom, copy or read yet.
+        for key in ("f6", "f7", "f8"):
+            await pilot.press(key)
+        assert isinstance(app.screen, type(app.default_screen)) and app.clipboard == ""
+        assert any("to zoom yet" in n.message for n in app._notifications)
+        assert any("No variant to copy yet" in n.message for n in app._notifications)
+
+
+async def test_runs_stream_into_the_columns_already_on_screen(tmp_path: Path) -> None:
+    app = make_app(Script(), tmp_path, poll_health=False)
+    async with app.run_test(size=(200, 45)) as pilot:
+        await set_form(pilot, models="alpha, beta", n="2")
+        grid = app.query_one(VariantGrid)
+        planned = grid.columns
+        await run_to_end(pilot, models="alpha, beta", n="2")
+        assert grid.columns == planned  # the same widgets: nothing mounted at the start
+        assert [c.view.text for c in grid.columns] == [TEXTS["alpha"], TEXTS["beta"]]
+        assert "ready" not in screen_text(app) and grid.column("v1").winner
+
+        await set_form(pilot, n="3")  # after a run, its columns stay until the next run
+        assert grid.columns == planned and grid.column("v2").view.text == TEXTS["beta"]
+
+        await run_to_end(pilot, models="beta, alpha", n="3")  # one column more
+        assert grid.columns[:2] == planned and len(grid.query(VariantColumn)) == 3
+        assert [c.view.text for c in grid.columns] == [TEXTS[m] for m in ("beta", "alpha", "beta")]
+        assert [c.state.status for c in grid.columns] == ["done"] * 3
+        assert "Alpha answer" in screen_text(app) and "Beta answer" in screen_text(app)
+
+        app.query_one(RunForm).query_one("#auto-judge", Checkbox).value = False
+        await run_to_end(pilot, models="alpha", n="1")  # two fewer; last run's verdict gone
+        assert grid.columns == planned[:1] and len(grid.query(VariantColumn)) == 1
+        column = grid.columns[0]
+        assert column.view.text == TEXTS["alpha"] and column.state.model == "alpha"
+        assert not column.winner and column.score is None
+        assert not column.has_class("-winner") and "★" not in screen_text(app)
+        assert "Beta answer" not in screen_text(app)
 
 
 async def test_cancel_mid_run_keeps_partial_text_and_closes_the_stream(tmp_path: Path) -> None:
@@ -452,8 +510,43 @@ async def test_the_zoom_screen_is_reused_for_the_next_variant_and_theme(tmp_path
         assert background is not None
         assert zoom.styles.background == Color.parse(background)  # restyled for the theme
 
-        old = grid.columns
+        old_run = grid.run
         await pilot.press("ctrl+r")  # a new run replaces the columns: the zoom closes first
         await wait_for_run(pilot)
         assert app.screen is app.default_screen and grid.mirrored is None
-        assert grid.columns != old and grid.column("v2").view.text == TEXTS["beta"]
+        assert grid.run is not old_run and grid.column("v2").state is grid.run.variants["v2"]
+        assert grid.column("v2").view.text == TEXTS["beta"]
+
+
+async def test_starting_a_run_lays_out_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run starts in the columns already on screen, and the judge panel's one-row
+    state changes in place: a layout of the whole screen at a run's start stalled all
+    columns for ~0.1 s (bench: event-loop lag max)."""
+    chunks: asyncio.Queue[str | None] = asyncio.Queue()
+    app = paced_app(tmp_path, chunks)
+    async with app.run_test(size=(200, 45)) as pilot:
+        await type_prompt(pilot, "go")
+        await set_form(pilot, models="paced", n="8")
+        grid = app.query_one(VariantGrid)
+        await until(pilot, lambda: all(c.is_mounted for c in grid.columns))
+        await pilot.pause()
+        screen = app.screen
+        layouts: list[object] = []
+        refresh_layout = screen._refresh_layout
+
+        def counting(*args: object, **kwargs: object) -> None:
+            layouts.append(args)
+            refresh_layout(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(screen, "_refresh_layout", counting)
+        await pilot.press("ctrl+r")
+        while not all(c.view.row_count for c in grid.columns):
+            chunks.put_nowait("word " * 20)
+            await pilot.pause()
+        assert "waiting for the run to finish" in screen_text(app)
+        assert layouts == []
+        for _ in grid.columns:
+            chunks.put_nowait(None)
+        await wait_for_run(pilot)

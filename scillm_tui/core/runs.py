@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from itertools import cycle, islice
 
@@ -76,8 +76,9 @@ class RunSpec(BaseModel):
             raise ValueError("the prompt is empty")
         return value
 
-    def variant_models(self) -> list[str]:
-        return list(islice(cycle(self.models), self.n))
+    def plan(self) -> dict[str, VariantState]:
+        """Fresh states for this run's variants (see `plan_variants`)."""
+        return plan_variants(self.models, self.n, self.target)
 
     def messages(self) -> list[dict[str, str]]:
         messages = []
@@ -175,6 +176,17 @@ class VariantState(BaseModel):
         return self.completion_tokens / span
 
 
+def plan_variants(models: Sequence[str], n: int, target: EndpointName) -> dict[str, VariantState]:
+    """States for the `n` variants of a run over `models`, by id: v1..vN, the models in
+    turn, each routed to its endpoint. The dashboard shows them before a run starts."""
+    states: dict[str, VariantState] = {}
+    for index, model in enumerate(islice(cycle(models), n), start=1):
+        endpoint, wire = route_model(model, target)
+        vid = f"v{index}"
+        states[vid] = VariantState(id=vid, model=model, endpoint=endpoint, wire_model=wire)
+    return states
+
+
 class Run:
     """One best-of-N run. Iterate `events()` once to drive it; `cancel()` from anywhere."""
 
@@ -183,13 +195,7 @@ class Run:
         self.backends = backends
         self.run_id = run_id or new_run_id()
         self.created_at = datetime.now(UTC)
-        self.variants: dict[str, VariantState] = {}
-        for index, model in enumerate(spec.variant_models(), start=1):
-            endpoint, wire = route_model(model, spec.target)
-            vid = f"v{index}"
-            self.variants[vid] = VariantState(
-                id=vid, model=model, endpoint=endpoint, wire_model=wire
-            )
+        self.variants = spec.plan()
         # Fail before streaming if a variant needs an unconfigured endpoint.
         for state in self.variants.values():
             backends.client(state.endpoint)

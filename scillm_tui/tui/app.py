@@ -174,6 +174,10 @@ class ScillmApp(App[int]):
             self.screen.close()
         await self.query_one(VariantGrid).show_run(run)
 
+    @on(RunForm.PlanChanged)
+    def _plan_changed(self, message: RunForm.PlanChanged) -> None:
+        self.query_one(VariantGrid).show_plan(message.plan)
+
     @on(VariantGrid.RunFinished)
     def _run_finished(self, message: VariantGrid.RunFinished) -> None:
         run = message.run

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -45,16 +46,17 @@ class JudgePanel(VerticalScroll):
         yield Static("", markup=False, id="judge-raw")
 
     def _state(self, text: str, css_class: str) -> None:
-        state = self.query_one("#judge-state", Static)
-        state.update(text)
+        _update(self.query_one("#judge-state", Static), text)
         self.set_classes(css_class)
 
     def reset(self, text: str = "waiting for the run to finish") -> None:
         self.verdict = None
         self._state(text, "-waiting")
-        self.query_one("#judge-reason", Static).update("")
-        self.query_one("#judge-raw", Static).update("")
-        self.query_one(DataTable).clear()
+        _update(self.query_one("#judge-reason", Static), "")
+        _update(self.query_one("#judge-raw", Static), "")
+        table = self.query_one(DataTable)
+        if table.row_count:
+            table.clear()
 
     def show_run(self, run: Run) -> None:
         """Fill the leaderboard with the run as it stands (no scores yet)."""
@@ -77,7 +79,7 @@ class JudgePanel(VerticalScroll):
         self.verdict = verdict
         reason = self.query_one("#judge-reason", Static)
         raw = self.query_one("#judge-raw", Static)
-        raw.update("")
+        _update(raw, "")
         if verdict.status == "verdict":
             model = run.variants[verdict.best_id].model if verdict.best_id else ""
             agreement = f" · agreement {verdict.agreement}" if verdict.agreement else ""
@@ -109,3 +111,18 @@ class JudgePanel(VerticalScroll):
             cells = (mark, state.id, model, score_text(score), tokens)
             cells += (ms(state.ttft_ms), ms(state.duration_ms))
             table.add_row(*(Text(c) for c in cells), key=state.id)
+
+
+def _update(static: Static, text: str) -> None:
+    """Update `static` only if its text changes, and without a layout if it stays one
+    row: a layout reflows the whole screen, and the panel changes at the start and end
+    of every run, while the columns stream."""
+    old = static.content
+    if old == text:
+        return
+    width = static.size.width
+
+    def one_row(value: object) -> bool:
+        return isinstance(value, str) and "\n" not in value and 0 < cell_len(value) <= width
+
+    static.update(text, layout=not (one_row(old) and one_row(text)))

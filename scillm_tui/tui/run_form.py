@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.suggester import Suggester
 from textual.widgets import Checkbox, Input, Label, Select
 
+from scillm_tui.core.endpoints import EndpointName
+from scillm_tui.core.runs import VariantState, plan_variants
 from scillm_tui.core.settings import Settings
 
 TARGETS = [("gateway", "gateway"), ("sidecar", "sidecar")]
@@ -50,6 +54,14 @@ class FormValues:
 
 class RunForm(Vertical):
     """The knobs of the next run, with defaults from settings."""
+
+    class PlanChanged(Message):
+        """N, the models or the target changed (or the form mounted): `plan` holds the
+        variants the next run would have."""
+
+        def __init__(self, plan: dict[str, VariantState]) -> None:
+            super().__init__()
+            self.plan = plan
 
     def __init__(self, settings: Settings, default_target: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -98,6 +110,37 @@ class RunForm(Vertical):
             Checkbox("auto", True, compact=True, id="auto-judge", tooltip="judge when a run ends"),
         )
 
+    def on_mount(self) -> None:
+        self._plan_changed()
+
+    @on(Input.Changed, "#n, #models")
+    @on(Select.Changed, "#target")
+    def _plan_changed(self) -> None:
+        plan = self.plan()
+        if plan is not None:
+            self.post_message(self.PlanChanged(plan))
+
+    def plan(self) -> dict[str, VariantState] | None:
+        """The variants the next run would have; None while N or the models are unusable
+        (the other fields do not change them)."""
+        models = self._models()
+        try:
+            n = self._n()
+        except ValueError:
+            return None
+        if not models:
+            return None
+        target = cast(EndpointName, self.query_one("#target", Select).value)
+        return plan_variants(models, n, target)
+
+    def _models(self) -> list[str]:
+        raw = self.query_one("#models", Input).value
+        return [m.strip() for m in raw.split(",") if m.strip()]
+
+    def _n(self) -> int:
+        raw = self.query_one("#n", Input).value.strip()
+        return _number(raw, int, 1, 64, "N: a whole number from 1 to 64")
+
     def set_models(self, models: list[str]) -> None:
         """Offer these model ids as completions (from the health probes)."""
         merged = list(dict.fromkeys([*self.suggester.models, *models]))
@@ -112,10 +155,10 @@ class RunForm(Vertical):
         def text(widget_id: str) -> str:
             return self.query_one(f"#{widget_id}", Input).value.strip()
 
-        models = [m.strip() for m in text("models").split(",") if m.strip()]
+        models = self._models()
         if not models:
             raise ValueError("models: enter at least one model name")
-        n = _number(text("n"), int, 1, 64, "N: a whole number from 1 to 64")
+        n = self._n()
         temperature = _number(
             text("temperature"), float, 0, 2, "temperature: a number from 0 to 2", optional=True
         )

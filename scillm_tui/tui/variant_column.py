@@ -12,6 +12,7 @@ from scillm_tui.tui.line_cache import LineCache
 from scillm_tui.tui.stream_view import StreamView
 
 PLACEHOLDER = "waiting for the first token…"
+PLANNED_PLACEHOLDER = "ctrl+r runs the prompt"
 # Statuses the stylesheet draws differently. Only these become a class, on the header and
 # error lines (see app.tcss): at a run's start and end every column changes status within
 # the same repaint tick.
@@ -26,6 +27,7 @@ class VariantColumn(LineCache, Vertical):
     """Shows one `VariantState`. The grid feeds text with `append` and repaints on a timer.
 
     Everything the model or the server sent is shown literally (no markup parsing).
+    A `planned` column shows a variant of the next run, before it starts.
     """
 
     def __init__(
@@ -34,15 +36,17 @@ class VariantColumn(LineCache, Vertical):
         *,
         follow_step: int = 1,
         follow_phase: int = 0,
+        planned: bool = False,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id, classes="variant-column")
         self.state = state
+        self.planned = planned
         self.score: float | None = None
         self.winner = False
         self._shown: tuple[str, str, str, str] | None = None
         self.view = StreamView(
-            placeholder=PLACEHOLDER,
+            placeholder=PLANNED_PLACEHOLDER if planned else PLACEHOLDER,
             follow_step=follow_step,
             follow_phase=follow_phase,
             text_source=self._text,  # the run's state keeps the text: no second copy
@@ -62,14 +66,38 @@ class VariantColumn(LineCache, Vertical):
         self.border_title = f"{self.state.id} · {self.state.model}"
         self.refresh_chrome()
 
-    def show_variant(self, state: VariantState, score: float | None, winner: bool) -> None:
+    def show_variant(
+        self, state: VariantState, score: float | None, winner: bool, *, planned: bool = False
+    ) -> None:
         """Show another variant's header, stats and verdict (the zoom screen reuses its
         column); the caller replaces the text."""
         self.state = state
+        self.planned = planned
         self._shown = None  # repaint all chrome, status class included
-        self.view.placeholder = PLACEHOLDER
+        self.view.placeholder = PLANNED_PLACEHOLDER if planned else PLACEHOLDER
         self.border_title = f"{state.id} · {state.model}"
         self.set_verdict(score, winner)
+
+    def bind(
+        self,
+        state: VariantState,
+        *,
+        follow_step: int = 1,
+        follow_phase: int = 0,
+        planned: bool = False,
+    ) -> None:
+        """Start over on `state`: no text, no verdict, fresh chrome.
+
+        The grid reuses its columns from run to run (and from the planned columns to the
+        first run): a reused column is already laid out and drawn, where mounting new
+        ones is a layout of the whole screen (~0.1 s for 8 columns) in the first second
+        of streaming.
+        """
+        view = self.view
+        view.follow_step = max(1, follow_step)
+        view.follow_phase = follow_phase % view.follow_step
+        self.show_variant(state, None, False, planned=planned)
+        view.clear()  # the text source is the new state's from here on
 
     def _text(self) -> str:
         return self.state.text
@@ -90,7 +118,7 @@ class VariantColumn(LineCache, Vertical):
     def refresh_chrome(self) -> None:
         """Repaint header, error line and stats if they changed."""
         state = self.state
-        header = status_text(state)
+        header = "ready" if self.planned else status_text(state)
         if self.score is not None:
             header += f" · score {score_text(self.score)}"
         if self.winner:
@@ -98,7 +126,7 @@ class VariantColumn(LineCache, Vertical):
         error = f"⚠ {state.error}" if state.error else ""
         if state.status == "cancelled":
             error = f"cancelled — {state.chars} characters kept"
-        stats = stats_text(state)
+        stats = "" if self.planned else stats_text(state)
         shown = (header, error, stats, state.status)
         previous = self._shown or ("", "", "", "")
         if shown == previous:

@@ -2,19 +2,22 @@
 
 The worker only appends to per-column buffers; the app's repaint timer calls `flush()`
 at a bounded rate, so many fast streams cost a few frames per second, not one per chunk.
+
+Before the first run the grid shows the next run's variants (`show_plan`), and each run
+reuses the columns already on screen: a run starts in columns that are laid out and
+drawn, instead of mounting N new ones in its first second of streaming.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable
 
 from textual import work
-from textual.app import ComposeResult
 from textual.containers import HorizontalScroll
 from textual.message import Message
-from textual.widgets import Static
 
-from scillm_tui.core.runs import Run
+from scillm_tui.core.runs import Run, VariantState
 from scillm_tui.tui.variant_column import VariantColumn
 
 STATS_INTERVAL_S = 0.25
@@ -23,12 +26,6 @@ MIN_COLUMN_WIDTH = 32
 # whole column, so jumping cuts frame cost (bench: lag p99 63 -> 41 ms at 8 columns).
 SMOOTH_SCROLL_MAX_COLUMNS = 4
 JUMP_SCROLL_ROWS = 4  # live stats (elapsed, tokens/s) are repainted at most this often
-
-EMPTY_HINT = (
-    "No run yet.\n\n"
-    "Type a prompt above and press ctrl+r to stream N variants side by side.\n"
-    "ctrl+j judges them, ctrl+e exports the leaderboard and artifacts."
-)
 
 
 class VariantGrid(HorizontalScroll):
@@ -48,14 +45,11 @@ class VariantGrid(HorizontalScroll):
         self._last_stats = 0.0
         self._columns: list[VariantColumn] = []
         self._mirror: VariantColumn | None = None
-        self._mounted = False  # the current run's columns are mounted
-
-    def compose(self) -> ComposeResult:
-        yield Static(EMPTY_HINT, markup=False, id="empty-hint")
 
     @property
     def columns(self) -> list[VariantColumn]:
-        """The current run's columns, in variant order."""
+        """The columns, in variant order: the current run's, or the planned ones before
+        the first run."""
         return list(self._columns)
 
     def column(self, variant_id: str) -> VariantColumn:
@@ -83,38 +77,56 @@ class VariantGrid(HorizontalScroll):
     def streaming(self) -> bool:
         return self.run is not None and not self.run.finished
 
+    def show_plan(self, plan: dict[str, VariantState]) -> None:
+        """Show the variants the next run will have, as ready columns (before the first
+        run only: after it, the last run's columns stay until the next run)."""
+        if self.run is None:
+            self._show(list(plan.values()), planned=True)
+
     async def show_run(self, run: Run) -> None:
-        """Replace the columns with fresh ones for `run` and start streaming it."""
+        """Show `run` in the columns (reused, plus or minus the difference in N) and
+        start streaming it."""
         self.run = run
         self._dirty.clear()
-        self._columns = []
         self._mirror = None  # the app closes the zoom first; its state is the old run's
-        self._mounted = False
-        await self.remove_children()
-        step = JUMP_SCROLL_ROWS if len(run.variants) > SMOOTH_SCROLL_MAX_COLUMNS else 1
-        columns = [
-            # Different phases: columns streaming at the same pace take turns to jump.
-            VariantColumn(state, follow_step=step, follow_phase=index % step, id=f"col-{vid}")
-            for index, (vid, state) in enumerate(run.variants.items())
-        ]
-        self._columns = columns
-        # The requests go out while the columns mount (~0.1-0.25 s for 8): until then
-        # the columns only buffer, and `flush` leaves them alone.
+        changes = self._show(list(run.variants.values()), planned=False)
+        # The requests go out at once; columns still mounting only buffer until then.
         self._drive(run)
-        # Sized before mounting: sizing them after is a second layout of the whole screen.
-        self._size_columns(columns)
-        await self.mount_all(columns)
-        self._mounted = True
+        for change in changes:
+            await change
         self.scroll_home(animate=False)
         self.flush(force=True)
+
+    def _show(self, states: list[VariantState], *, planned: bool) -> list[Awaitable[None]]:
+        """Bind the columns to `states`, mounting or removing the difference in number.
+        Returns the mount and removal to await (none if the number is unchanged)."""
+        step = JUMP_SCROLL_ROWS if len(states) > SMOOTH_SCROLL_MAX_COLUMNS else 1
+        kept = self._columns[: len(states)]
+        extra = self._columns[len(states) :]
+        for index, (column, state) in enumerate(zip(kept, states, strict=False)):
+            # Different phases: columns streaming at the same pace take turns to jump.
+            column.bind(state, follow_step=step, follow_phase=index % step, planned=planned)
+        new = [
+            VariantColumn(state, follow_step=step, follow_phase=index % step, planned=planned)
+            for index, state in enumerate(states[len(kept) :], start=len(kept))
+        ]
+        self._columns = kept + new
+        changes: list[Awaitable[None]] = []
+        if new or extra:
+            # Sized before mounting: sizing them after is a second layout of the screen.
+            self._size_columns()
+        if extra:
+            changes.append(self.remove_children(extra))
+        if new:
+            changes.append(self.mount_all(new))
+        return changes
 
     def on_resize(self) -> None:
         self._size_columns()
 
-    def _size_columns(self, columns: list[VariantColumn] | None = None) -> None:
+    def _size_columns(self) -> None:
         """Share the width equally, but never below a readable minimum (then scroll)."""
-        if columns is None:
-            columns = self.columns
+        columns = self._columns
         if not columns:
             return
         width = max(MIN_COLUMN_WIDTH, self.scrollable_content_region.width // len(columns))
@@ -143,8 +155,8 @@ class VariantGrid(HorizontalScroll):
 
     def flush(self, *, force: bool = False) -> None:
         """Apply buffered text and repaint changed headers; live stats at a lower rate."""
-        if self.run is None or not self._mounted:
-            return  # `show_run` flushes once the columns are mounted
+        if self.run is None:
+            return
         now = time.monotonic()
         stats_due = force or now - self._last_stats >= STATS_INTERVAL_S
         if stats_due:
@@ -156,7 +168,10 @@ class VariantGrid(HorizontalScroll):
             if not force:
                 return  # the grid is covered: `mirror(None)` makes its columns catch up
         for column in self._columns:  # 25 times a second: no copy
-            self._flush_column(column, dirty, stats_due)
+            if column.is_mounted:
+                self._flush_column(column, dirty, stats_due)
+            elif column.state.id in dirty:  # `show_run` flushes once it is mounted
+                self._dirty.add(column.state.id)
 
     def _flush_column(self, column: VariantColumn, dirty: set[str], stats_due: bool) -> None:
         column.flush()
@@ -178,9 +193,12 @@ class VariantGrid(HorizontalScroll):
             self.column(best_id).scroll_visible(animate=False)
 
     def focused_column(self) -> VariantColumn | None:
-        """The zoomed column, else the column holding focus, else the first one."""
+        """The zoomed column, else the column holding focus, else the first one; None
+        before the first run."""
         if self._mirror is not None:
             return self._mirror
+        if self.run is None:
+            return None
         focused = self.app.focused
         for column in self.columns:
             if focused is not None and (focused is column or column in focused.ancestors):
