@@ -7,6 +7,7 @@ the real client and HTTP stack, and checks the exact text and how the stream end
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -429,3 +430,23 @@ async def test_cancelling_the_consumer_closes_the_connection_promptly(
         assert await wait(state.wait_for_idle, 1.5)
     assert received and "".join(received) != EXPECTED_TEXT["slow"]
     assert EXPECTED_TEXT["slow"].startswith("".join(received))
+
+
+async def test_https_endpoints_verify_with_the_trusted_cas_and_http_ones_load_none() -> None:
+    """Loading the CA bundle costs ~50 ms a client before the first frame: https clients
+    share one load; http clients (sidecar, demo) load none and would refuse any TLS."""
+
+    def tls(base_url: str) -> ssl.SSLContext:
+        client = EndpointClient(EndpointConfig(name="gateway", base_url=base_url))
+        context = client._http._transport._pool._ssl_context  # type: ignore[attr-defined]
+        assert isinstance(context, ssl.SSLContext)
+        return context
+
+    first, second = tls("https://gw.test"), tls("HTTPS://other.test")
+    assert first is second
+    assert first.verify_mode == ssl.CERT_REQUIRED and first.check_hostname
+    assert first.cert_store_stats()["x509_ca"] > 10
+    plain = tls("http://127.0.0.1:8089")
+    assert plain is not first
+    assert plain.verify_mode == ssl.CERT_REQUIRED and plain.check_hostname
+    assert plain.cert_store_stats()["x509_ca"] == 0

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import random
+import ssl
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -114,6 +116,23 @@ def _finish_reason(choice: dict[str, Any]) -> str | None:
     return reason if isinstance(reason, str) and reason else None
 
 
+@functools.cache
+def _trusted_cas() -> ssl.SSLContext:
+    """The trusted CAs for https endpoints (certifi's, as httpx would load them): loaded
+    once per process and shared, not once per client (~50 ms a load, before the
+    dashboard's first frame)."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
+def _tls_context(base_url: str) -> ssl.SSLContext:
+    """An http:// endpoint (the local sidecar, the demo) never negotiates TLS, since
+    redirects are not followed: it skips loading the CA bundle. Its context trusts no CA,
+    so a TLS handshake through it would fail closed, never pass unchecked."""
+    if base_url.lower().startswith("https://"):
+        return _trusted_cas()
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies, with no CA to trust
+
+
 class EndpointClient:
     """Talks to one endpoint. Inject `transport` in tests; never follows redirects."""
 
@@ -146,6 +165,7 @@ class EndpointClient:
             timeout=httpx.Timeout(request_timeout_s, connect=connect_timeout_s),
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=32),
             trust_env=False,
+            verify=_tls_context(config.base_url),
         )
 
     async def aclose(self) -> None:
