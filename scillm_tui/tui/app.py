@@ -85,13 +85,21 @@ class ScillmApp(App[int]):
         yield SteadyFooter()
 
     def on_mount(self) -> None:
-        self.backends = self.session.make_backends()
-        if self.poll_health:
-            self.query_one(HealthStrip).start(self.backends)
+        # The clients (and their first health probes) come after the first frame, which
+        # shows the health panes "checking…" either way.
+        self.call_after_refresh(self._connect)
         self.query_one(PromptEditor).focus_prompt()
         self.set_interval(1 / REPAINT_HZ, self.query_one(VariantGrid).flush, name="repaint")
         # Long-lived start-up objects never need collecting; freezing them shortens GC pauses.
         self.call_after_refresh(gc.freeze)
+
+    def _connect(self) -> Backends:
+        """The endpoint clients, made once, inside the event loop that uses them."""
+        if self.backends is None:
+            self.backends = self.session.make_backends()
+            if self.poll_health:
+                self.query_one(HealthStrip).start(self.backends)
+        return self.backends
 
     async def on_unmount(self) -> None:
         if self.backends is not None:
@@ -160,11 +168,11 @@ class ScillmApp(App[int]):
 
     async def _start_run(self) -> None:
         parsed = self._spec()
-        if parsed is None or self.backends is None:
+        if parsed is None:
             return
         spec, self._judge_spec, self._auto_judge = parsed
         try:
-            run = Run(spec, self.backends)
+            run = Run(spec, self._connect())
         except ScillmError as exc:
             self.notify(str(exc), title="Cannot run", severity="error")
             return
@@ -197,8 +205,8 @@ class ScillmApp(App[int]):
             panel.show_run(run)
 
     def _judge(self, run: Run) -> None:
-        if self.backends is not None and self._judge_spec is not None:
-            self.query_one(JudgePanel).judge(run, self.backends, self._judge_spec)
+        if self._judge_spec is not None:
+            self.query_one(JudgePanel).judge(run, self._connect(), self._judge_spec)
 
     @on(JudgePanel.Judged)
     def _judged(self, message: JudgePanel.Judged) -> None:
