@@ -107,7 +107,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _skip_httpx_cli() -> None:
+    """Keep httpx's optional command-line client out of this process.
+
+    `import httpx` also imports `httpx._main` (click, pygments, rich.progress: ~25 ms of
+    start-up) whenever those happen to be installed, and scillm-tui never runs it. A None
+    entry in sys.modules makes that import fail, which httpx handles with a stub `main`.
+    """
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _skip_httpx_cli()
     args = build_parser().parse_args(argv)
     if args.command == "serve-demo":
         from scillm_tui.demo.server import serve_demo_forever
