@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import sys
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from itertools import pairwise
 
@@ -17,6 +17,7 @@ from rich.cells import cell_len
 from scillm_tui.tui import wrap as wrap_module
 from scillm_tui.tui.wrap import (
     BLOCK_ROWS,
+    CACHED_BLOCKS,
     CHUNK_FANOUT,
     LONE_MARK_BASE,
     REPLACEMENT,
@@ -466,18 +467,285 @@ def test_rows_cost_about_the_size_of_the_text() -> None:
     assert held < 1.5 * len(text)
 
 
-def test_without_kept_text_rows_are_the_same_and_rewrap_takes_the_text() -> None:
+def test_with_a_source_rows_are_the_same_and_text_and_rewrap_read_the_source() -> None:
     text = "alpha beta\tgamma 中文 delta\r\nepsilon " * 20
-    kept, bare = WrappedText(13), WrappedText(13, keep_text=False)
+    owned = [text, "not appended yet"]
+    kept, sourced = WrappedText(13), WrappedText(13, source=lambda: "".join(owned))
     for start in range(0, len(text), 7):
         kept.append(text[start : start + 7])
-        bare.append(text[start : start + 7])
-    assert list(bare.rows) == list(kept.rows)
-    assert bare.length == len(text) and bare._chunks == []
-    with pytest.raises(RuntimeError):
-        bare.text  # noqa: B018 -- reading it is the point
+        sourced.append(text[start : start + 7])
+    assert list(sourced.rows) == list(kept.rows)
+    assert sourced.length == len(text) and sourced._chunks == [] and sourced._levels == []
+    assert sourced.text == text  # only as much as was appended
     with pytest.raises(ValueError):
-        bare.rewrap(20, text[:-1])  # not what was appended
-    bare.rewrap(20, text)
+        sourced.rewrap(20, text[:-1])  # not what was appended
+    sourced.rewrap(20, text)
     kept.rewrap(20)
-    assert list(bare.rows) == list(kept.rows) == wrap(text, 20)
+    assert list(sourced.rows) == list(kept.rows) == wrap(text, 20)
+    sourced.rewrap(7)  # without the text: from the source
+    assert list(sourced.rows) == wrap(text, 7)
+    sourced.clear()
+    owned[:] = ["new"]  # append-only between clears, so it may start over after one
+    sourced.append("new")
+    assert sourced.text == "new" and list(sourced.rows) == ["new"]
+
+
+# -- rows re-wrapped from a source -------------------------------------------------------
+
+_SOURCE_ALPHABET = st.one_of(
+    # What wraps (words, spaces, wide characters) more often than the rest; a row that
+    # starts with one space, so that a wide character can end it and the carried word's
+    # row at once.
+    st.sampled_from([*"ab xy", "  ", "ab", "abc", "\n", "\n ", "\n x", "你", "😀", "é", "é你"]),
+    st.sampled_from(
+        [
+            "   ",
+            "abcdefghijklmnopqrstuvwxyz0123456789",  # longer than most rows: hard breaks
+            "[b]",
+            "\r",
+            "\r\n",
+            "\t",
+            "\u2028",
+            "\u2029",
+            "\x1b",
+            "\x7f",
+            "\x85",
+            "\ud800",
+            "\u0301",  # combining mark
+            "\u200b",  # zero width space (a mark here)
+            "\u200d",  # ZWJ
+            "\ufe0f",  # VS16
+            LONE_MARK_BASE,
+            REPLACEMENT,
+        ]
+    ),
+)
+
+
+@st.composite
+def _long_text_and_cuts(draw: st.DrawFn) -> tuple[str, list[str]]:
+    """A text of many rows (every character class the wrapper handles) and a split."""
+    text = "".join(draw(st.lists(_SOURCE_ALPHABET, max_size=150)))
+    cuts = sorted(draw(st.lists(st.integers(0, len(text)), max_size=20)))
+    bounds = [0, *cuts, len(text)]
+    return text, [text[a:b] for a, b in pairwise(bounds)]
+
+
+def _read_in_order(wrapped: WrappedText, order: list[int]) -> list[str]:
+    """`row(i)` for each i of `order` (a permutation of the row numbers), in row order."""
+    got = [""] * len(order)
+    for index in order:
+        got[index] = wrapped.row(index)
+    return got
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    _long_text_and_cuts(),
+    st.one_of(st.integers(1, 6), st.integers(1, 40)),
+    st.integers(0, 3),
+    st.integers(1, 40),
+    st.data(),
+)
+def test_rows_re_wrapped_from_the_source_equal_the_kept_rows(
+    text_and_pieces: tuple[str, list[str]],
+    width: int,
+    shift: int,
+    new_width: int,
+    data: st.DataObject,
+) -> None:
+    # Tiny blocks (1 to 8 rows), so every kind of row start is some block's first row: a
+    # carried partial word, after a dropped space, a hard break, a \r whose \n is in the
+    # next block, a lone mark, a tab. The source runs on past what was appended.
+    text, pieces = text_and_pieces
+    expected, expected_rewrapped = wrap(text, width), wrap(text, new_width)
+    with _small_storage(shift):
+        source_text = text + "\n unflushed 你\r"
+        sourced = WrappedText(width, source=lambda: source_text)
+        kept = WrappedText(width)
+        for piece in pieces:
+            sourced.append(piece)
+            kept.append(piece)
+            count = kept.row_count
+            assert sourced.row_count == count
+            # Reads between appends fill the cache with blocks sealed so far.
+            if count:
+                some = data.draw(st.lists(st.integers(0, count - 1), max_size=5))
+                assert [sourced.row(i) for i in some] == [kept.row(i) for i in some]
+        assert sourced._blocks == [] and len(sourced._ends) == 0  # rows kept as offsets
+        assert sourced.length == len(text)
+        order = data.draw(st.permutations(range(len(expected))))
+        assert _read_in_order(sourced, order) == expected
+        assert _all_rows_every_way(sourced) == _all_rows_every_way(kept) == expected
+        if expected:
+            start = data.draw(st.integers(-len(expected), len(expected)))
+            assert sourced.rows[start:] == expected[start:]
+        sourced.rewrap(new_width)
+        order = data.draw(st.permutations(range(len(expected_rewrapped))))
+        assert _read_in_order(sourced, order) == expected_rewrapped
+        assert _all_rows_every_way(sourced) == expected_rewrapped
+        sourced.rewrap(width, text)
+        assert _all_rows_every_way(sourced) == expected
+
+
+@pytest.mark.parametrize(
+    ("pieces", "width"),
+    [
+        (["ab cdef gh"], 5),  # rows carried from a break point ("cdef" started as "cd")
+        (["abcd efgh ijkl"], 4),  # rows after a dropped space
+        (["abcdefghijklmnop"], 3),  # hard breaks mid-word
+        (["ab\r", "\ncd\r", "ef\r\r\n\rgh\r"], 4),  # \r ends a block, \n starts one
+        (["ab \u0301cd", "abcd\u0301\u0301ef", "abcd \u0301x"], 4),  # marks at row starts
+        (["\u0301\n\u200dx\u0301\n", "\u0301"], 3),  # lone marks, joiners
+        (["ab\tc\tdefg\t\th\ti"], 5),  # tabs from the row start, at a full row
+        (["你好世界 a你 😀😀 x\u0301"], 1),  # width 1: wide characters replaced
+        (["ab 你好世", "界 x\ud800 \x1b[1m"], 3),  # wide characters never straddle
+        (["x\u2028y\u2029\u2028z\x85"], 2),
+        # One character ends two rows: the row before the break point, then the carried
+        # word's (it does not fit with the carried word either) ...
+        (["abcd  ééé你", "好 x"], 4),
+        (["abc", "  é\u0301é", "😀 a"], 3),
+        # ... or the carried word and the start of a word hard-broken after it.
+        (["xxxx  éé", "abcdef gh"], 4),
+    ],
+)
+def test_every_kind_of_block_start_is_re_wrapped_exactly(pieces: list[str], width: int) -> None:
+    for shift in range(3):
+        for lead in range(1 << shift):  # shifts the rows so each row boundary is a block's
+            text = "\n" * lead + "".join(pieces)
+            with _small_storage(shift):
+                sourced = WrappedText(width, source=lambda text=text: text + "\n")
+                for piece in ["\n" * lead, *pieces]:
+                    sourced.append(piece)
+                expected = wrap(text, width)
+                assert sourced._sealed >= len(expected) - (1 << shift)
+                rows = [sourced.row(i) for i in reversed(range(len(expected)))]
+                assert rows == expected[::-1]
+                assert list(sourced.rows) == expected
+
+
+def test_many_rows_re_wrapped_from_the_source_in_real_blocks() -> None:
+    rng = random.Random(11)
+    choices = [*"ab xy", "\n", "你", "  ", "é", "’", "\r", "\r\n", "\t", "\u0301", "abcdefghijk"]
+    text = "".join(rng.choice(choices) for _ in range(12_000))
+    for width in (1, 7, 23, 40):
+        sourced = WrappedText(width, source=lambda: text)
+        position = 0
+        while position < len(text):
+            size = rng.randint(1, 80)
+            sourced.append(text[position : position + size])
+            position += size
+        expected = wrap(text, width)
+        assert sourced._sealed >= 3 * BLOCK_ROWS
+        sample = rng.sample(range(len(expected)), 200)  # ~200 re-wraps: a cache miss each
+        assert [sourced.row(i) for i in sample] == [expected[i] for i in sample]
+        assert _all_rows_every_way(sourced) == expected
+        assert len(sourced._cache) <= CACHED_BLOCKS
+
+
+def test_random_texts_re_wrap_from_the_source_like_the_full_pass() -> None:
+    # Longer texts than the property test draws, so that rare row starts meet a block
+    # start: e.g. a row of one space and a word filling it, ended together with the
+    # carried word's row by a wide character that fits on neither.
+    rng = random.Random(7)
+    tokens = [*"ab xy", "  ", "abc", "\n", "\n ", "你", "😀", "é", "\u0301", "\t", "\r", "\x1b"]
+    for _ in range(150):
+        text = "".join(rng.choice(tokens) for _ in range(rng.randint(50, 400)))
+        width = rng.choice([rng.randint(1, 6), rng.randint(1, 30)])
+        with _small_storage(rng.randint(1, 3)):
+            sourced = WrappedText(width, source=lambda text=text: text)
+            position = 0
+            while position < len(text):
+                size = rng.randint(1, 30)
+                sourced.append(text[position : position + size])
+                position += size
+            expected = wrap(text, width)
+            order = list(range(len(expected)))
+            rng.shuffle(order)
+            assert _read_in_order(sourced, order) == expected, (text, width)
+
+
+class _CountingSource:
+    """A source that counts how often the text is asked for."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.calls = 0
+
+    def __call__(self) -> str:
+        self.calls += 1
+        return self.text
+
+
+def test_the_newest_rows_never_call_the_source() -> None:
+    text = "".join(f"word{n} " + ("\n" if n % 7 == 0 else "") for n in range(3000))
+    source = _CountingSource(text)
+    wrapped, kept = WrappedText(20, source=source), WrappedText(20)
+    expected = wrap(text, 20)
+    position = 0
+    while position < len(text):  # streaming, the view reads only the tail
+        wrapped.append(text[position : position + 13])
+        kept.append(text[position : position + 13])
+        position += 13
+        count = wrapped.row_count
+        tail = range(wrapped._sealed, count)
+        assert [wrapped.row(i) for i in tail] == [kept.row(i) for i in tail]
+        assert wrapped.rows[-1] == kept.row(count - 1)
+        assert wrapped.length == min(position, len(text))
+    assert wrapped._sealed >= 4 * BLOCK_ROWS
+    assert source.calls == 0
+    # A row of a sealed block re-wraps that block from the source, once.
+    assert [wrapped.row(i) for i in range(BLOCK_ROWS)] == expected[:BLOCK_ROWS]
+    assert source.calls == 1
+    assert wrapped.row(BLOCK_ROWS + 3) == expected[BLOCK_ROWS + 3]
+    assert source.calls == 2
+    for number in range(2, 2 + CACHED_BLOCKS):  # evicts the least recently read, block 0
+        assert wrapped.row(number * BLOCK_ROWS) == expected[number * BLOCK_ROWS]
+    assert source.calls == 2 + CACHED_BLOCKS
+    assert wrapped.row(3 * BLOCK_ROWS - 1) == expected[3 * BLOCK_ROWS - 1]  # still cached
+    assert source.calls == 2 + CACHED_BLOCKS
+    assert wrapped.row(5) == expected[5]
+    assert source.calls == 3 + CACHED_BLOCKS
+
+
+def _held_after(build: Callable[[], WrappedText]) -> tuple[WrappedText, int]:
+    """What `build` returns, and the bytes it newly holds (tracemalloc)."""
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        wrapped = build()
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    return wrapped, held
+
+
+def test_sealed_blocks_of_a_source_backed_text_hold_no_text() -> None:
+    # A second copy of every answer's text cost 1.2x the text; with a source, sealed
+    # blocks keep 8 bytes each and no text: only the rows not sealed yet (fewer than
+    # BLOCK_ROWS, however long the text) are kept as str.
+    rng = random.Random(3)
+    words = ["the", "model", "streams", "tokens", "into", "each", "column", "while", "waits"]
+    text = "".join(
+        " ".join(rng.choice(words) for _ in range(rng.randint(5, 20))) + "\n" for _ in range(1500)
+    )
+    assert len(text) > 100 * 1024
+    source = _CountingSource(text)
+    sourced, held = _held_after(lambda: WrappedText(31, text, source=source))
+    assert sourced._sealed > 20 * BLOCK_ROWS
+    assert sourced._blocks == [] and len(sourced._ends) == 0
+    unsealed = sys.getsizeof(sourced._recent) + sum(map(sys.getsizeof, sourced._recent))
+    assert held - unsealed < 4096  # the object, its arrays: not a function of the text
+    kept, held_kept = _held_after(lambda: WrappedText(31, text))
+    assert held_kept > len(text) / 2  # the measure sees rows that are kept as text
+    assert sourced.row(0) == kept.row(0)
+    assert source.calls == 1
+
+
+def test_a_source_that_lost_the_appended_text_is_an_error() -> None:
+    owned = ["ab cd ef gh"]
+    with _small_storage(0):
+        wrapped = WrappedText(3, owned[0], source=lambda: owned[0])
+        owned[0] = "ab"
+        with pytest.raises(RuntimeError):
+            wrapped.row(0)

@@ -135,12 +135,12 @@ class StreamView(ScrollView, can_focus=True):
         `text_source`: for a view of text its owner keeps anyway (a variant's text is in
         the run's state), a callable that returns everything appended so far (appended
         text included as soon as it is appended). The view then keeps no copy of its
-        own (only the wrapped rows): `text` is the source's, and a re-wrap on resize
-        reads the source.
+        own: `text` is the source's, and a re-wrap on resize, or drawing rows older than
+        the newest 128 or so, reads the source (see `WrappedText`).
         """
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._text_source = text_source
-        self._wrapped = WrappedText(_INITIAL_WIDTH, text, keep_text=text_source is None)
+        self._wrapped = WrappedText(_INITIAL_WIDTH, text, source=text_source)
         self._pending: list[str] = []
         self._pending_reset = False  # set_text() called: the next flush replaces all
         self._strips: LRUCache[int, Strip] = LRUCache(256)

@@ -33,16 +33,30 @@ exactly the rows of wrapping the whole text at once):
 
 Storage: a view keeps every row of a long answer (and the app one view per variant
 column), so rows are stored compactly. One ``str`` per row cost ~80 bytes for a
-~30-character row, 3.5x the text. Finished rows are instead joined into blocks of
-:data:`BLOCK_ROWS` rows, with an ``array`` of 4-byte row end offsets within each
-block. An all-ASCII block stays a ``str`` (1 byte a character, sliced without
-decoding); any other block is UTF-8 ``bytes``, because one curly quote or CJK character
-would make a ``str`` block 2 (emoji: 4) bytes for *every* character. A row thus costs
-its UTF-8 size plus ~4 bytes, and ``row(i)`` is a slice (plus decoding that one row in
-a non-ASCII block), O(1). The newest finished rows wait as ``str`` in a short list
-until a whole block is full, so an append stays O(new text) and a stored row is never
-copied again. The original text (:attr:`WrappedText.text`) is kept losslessly and
-joined only when read: the newest appended chunks as given, and every
+~30-character row, 3.5x the text. Finished rows are instead sealed in blocks of
+:data:`BLOCK_ROWS` rows; the newest finished rows wait as ``str`` in a short list until
+a whole block is full, so an append stays O(new text) and the rows a following view
+shows (the newest ones) are plain strings.
+
+With a *source* (``WrappedText(width, source=...)``: a callable returning the text,
+which the caller keeps anyway -- the app's views read the run's state), a sealed block
+holds no text at all, only its *resume point*: the offset in the text where wrapping
+from an empty row gives the block's first row, and whether a ``\\n`` there belongs to a
+``\\r`` before it (8 bytes a block). Storing the rows as well, even compactly, was a
+second copy of every answer's text, 1.2x its size. ``row(i)`` of a sealed block
+re-wraps the text from that block's resume point (to a little past the next block's) at
+the same width, which gives exactly its rows because wrapping is deterministic per
+character and every row starts from its resume point in the state the full pass had
+there (see ``WrappedText._end_row``). The rows of the last :data:`CACHED_BLOCKS` blocks read are
+kept, so drawing a screen costs a re-wrap (a few ms) per block it shows, not per row.
+
+Without a source, the text is kept, and a sealed block holds its rows: an all-ASCII
+block as one ``str`` (1 byte a character, sliced without decoding), any other as UTF-8
+``bytes``, because one curly quote or CJK character would make a ``str`` block 2 (emoji:
+4) bytes for *every* character; with an ``array`` of 4-byte row end offsets. A row thus
+costs its UTF-8 size plus ~4 bytes, and ``row(i)`` is a slice (plus decoding that one
+row in a non-ASCII block), O(1). The original text (:attr:`WrappedText.text`) is kept
+losslessly and joined only when read: the newest appended chunks as given, and every
 :data:`CHUNK_FANOUT` of them joined into one UTF-8 piece (one ``str`` joined from many
 appends would cost 2 bytes a character for the lot once one of them had a curly quote);
 every CHUNK_FANOUT pieces of a level are joined into one of the next, so tiny appends
@@ -53,7 +67,7 @@ from __future__ import annotations
 
 import re
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import accumulate
 from typing import overload
 
@@ -61,6 +75,7 @@ from rich.cells import get_character_cell_size
 
 __all__ = [
     "BLOCK_ROWS",
+    "CACHED_BLOCKS",
     "CHUNK_FANOUT",
     "LONE_MARK_BASE",
     "PLACEHOLDER_CHARS",
@@ -85,6 +100,11 @@ _BLOCK_MASK = BLOCK_ROWS - 1
 
 CHUNK_FANOUT = 256
 """Appended chunks per level of the original-text store before they are joined."""
+
+CACHED_BLOCKS = 4
+"""Re-wrapped blocks of a source-backed WrappedText kept (as rows) for further reads."""
+
+_LOOKAHEAD = 64  # characters read past a block at first when re-wrapping it (see _rebuild)
 
 _UTF8 = "utf-8"
 # Lossless for lone surrogates: the original text may hold them (rows never should, but
@@ -154,6 +174,16 @@ class _Rows(Sequence[str]):
 
     def __iter__(self) -> Iterator[str]:
         wrapped = self._wrapped
+        if wrapped._source is not None:
+            if wrapped._starts:
+                text = wrapped._source()  # once for all the blocks
+                cached = wrapped._cache
+                for number in range(len(wrapped._starts)):
+                    yield from cached.get(number) or wrapped._rebuild(number, text)
+            yield from wrapped._recent
+            if wrapped._has_text:
+                yield wrapped._cur
+            return
         ends = wrapped._ends
         for number, block in enumerate(wrapped._blocks):
             start = 0
@@ -175,15 +205,22 @@ class WrappedText:
     everything and is meant for resizes only.
     """
 
-    def __init__(self, width: int, text: str = "", *, keep_text: bool = True) -> None:
-        """`keep_text=False` keeps only the rows (and `length`): for a caller that holds
-        the text anyway, which then passes it to `rewrap`."""
+    def __init__(
+        self, width: int, text: str = "", *, source: Callable[[], str] | None = None
+    ) -> None:
+        """`source`: for a caller that keeps the text anyway, a callable returning it.
+
+        Then no copy of the text and no finished rows are kept, only where each block of
+        rows starts in the text: ``source()[:length]`` must be exactly what was appended
+        (it may run on with text not appended yet) until :meth:`clear`. Reading a row
+        of a finished block calls it; the newest rows are kept and never do.
+        """
         self._width = max(1, width)
-        self._keep_text = keep_text
+        self._source = source
         self._length = 0  # characters appended
-        # The original text: the newest appends as given, then older text in levels of
-        # UTF-8 joins (level k + 1 piece = CHUNK_FANOUT pieces of level k; the older the
-        # text, the higher its level).
+        # The original text (without a source): the newest appends as given, then older
+        # text in levels of UTF-8 joins (level k + 1 piece = CHUNK_FANOUT pieces of level
+        # k; the older the text, the higher its level).
         self._chunks: list[str] = []
         self._levels: list[list[bytes]] = []
         self._has_text = False
@@ -193,15 +230,23 @@ class WrappedText:
 
     def _reset_rows(self) -> None:
         """Forget all rows and the line-state (not the original text)."""
-        # BLOCK_ROWS finished rows each: an ASCII str (1 byte a character, sliced
-        # without decoding) or, if any row has other characters, UTF-8 bytes.
+        self._sealed = 0  # rows in blocks (a multiple of BLOCK_ROWS)
+        # Without a source: BLOCK_ROWS finished rows each, an ASCII str (1 byte a
+        # character, sliced without decoding) or, if any row has other characters, UTF-8
+        # bytes; and per row in a block its end offset in the block.
         self._blocks: list[str | bytes] = []
-        self._ends = array("I")  # per row in a block: its end offset in the block
+        self._ends = array("I")
+        # With a source: per block the resume point (see `_end_row`) of its first row;
+        # and the rows of the last few blocks read, least recently read first.
+        self._starts = array("Q")
+        self._cache: dict[int, list[str]] = {}
         self._recent: list[str] = []  # finished rows not in a block yet (< BLOCK_ROWS)
+        self._recent_start = 0  # resume point of recent[0] (or of _cur if none)
         self._cur = ""  # the live (last) row, already sanitised
         self._cur_w = 0  # its width in cells
         self._brk_i = 0  # index in _cur just after the last space; 0 = no break point
         self._brk_w = 0  # width of _cur[:_brk_i]
+        self._brk_pos = 0  # offset in the text just after the break point
         self._has_last = False  # _cur ends with a cluster a zero-width char can join
         self._last_repl = False  # ...and that cluster is a U+FFFD stand-in
         self._pending_cr = False  # last char was \r: a following \n is part of it
@@ -221,8 +266,8 @@ class WrappedText:
     @property
     def text(self) -> str:
         """Everything appended, byte-for-byte (controls, \\r, tabs untouched)."""
-        if not self._keep_text:
-            raise RuntimeError("this WrappedText keeps no text (keep_text=False)")
+        if self._source is not None:
+            return self._source()[: self._length] if self._length else ""
         chunks = self._chunks
         if len(chunks) > 1:
             chunks[:] = ["".join(chunks)]
@@ -243,7 +288,7 @@ class WrappedText:
         """Number of display rows (0 only when no text has been appended)."""
         if not self._has_text:
             return 0
-        return len(self._ends) + len(self._recent) + 1
+        return self._sealed + len(self._recent) + 1
 
     @property
     def rows(self) -> Sequence[str]:
@@ -252,15 +297,17 @@ class WrappedText:
 
     def row(self, index: int) -> str:
         """Row `index` (0-based, non-negative); cheaper than ``rows[index]``."""
-        ends = self._ends
-        if 0 <= index < len(ends):
+        if 0 <= index < self._sealed:
+            if (source := self._source) is not None:
+                return self._block_rows(index >> _BLOCK_SHIFT, source)[index & _BLOCK_MASK]
+            ends = self._ends
             block = self._blocks[index >> _BLOCK_SHIFT]
             if index & _BLOCK_MASK:
                 text = block[ends[index - 1] : ends[index]]
             else:
                 text = block[: ends[index]]
             return text if text.__class__ is str else text.decode(_UTF8, _SURROGATES)
-        index -= len(ends)
+        index -= self._sealed
         recent = self._recent
         if 0 <= index < len(recent):
             return recent[index]
@@ -273,7 +320,7 @@ class WrappedText:
         if not text:
             return
         self._length += len(text)
-        if self._keep_text:
+        if self._source is None:
             chunks = self._chunks
             chunks.append(text)
             if len(chunks) >= CHUNK_FANOUT:
@@ -284,7 +331,7 @@ class WrappedText:
     def rewrap(self, width: int, text: str | None = None) -> None:
         """Re-wrap all text at a new width (full pass; call on resize only).
 
-        Without kept text (`keep_text=False`), `text` must be what was appended.
+        `text`, if given, must be what was appended (saves reading the text back).
         """
         if text is None:
             text = self.text if self._has_text else ""
@@ -325,23 +372,70 @@ class WrappedText:
             level.clear()
         levels.append([piece])
 
-    def _store_block(self) -> None:
-        """Encode the BLOCK_ROWS finished rows in `_recent` into one block."""
+    def _store_block(self, next_start: int) -> None:
+        """Seal the BLOCK_ROWS finished rows in `_recent` into one block; `next_start` is
+        the resume point of the row after them."""
         recent = self._recent
-        joined = "".join(recent)
-        if joined.isascii():
+        if self._source is not None:
+            self._starts.append(self._recent_start)
+        elif (joined := "".join(recent)).isascii():
             self._blocks.append(joined)
             self._ends.extend(accumulate(map(len, recent)))
         else:
             encoded = [row.encode(_UTF8, _SURROGATES) for row in recent]
             self._blocks.append(b"".join(encoded))
             self._ends.extend(accumulate(map(len, encoded)))
+        self._sealed += len(recent)
+        self._recent_start = next_start
         recent.clear()
+
+    def _block_rows(self, number: int, source: Callable[[], str]) -> list[str]:
+        """The rows of sealed block `number`, from the cache or re-wrapped."""
+        cache = self._cache
+        rows = cache.pop(number, None)
+        if rows is None:
+            rows = self._rebuild(number, source())
+            if len(cache) >= CACHED_BLOCKS:
+                del cache[next(iter(cache))]  # the least recently read
+        cache[number] = rows
+        return rows
+
+    def _rebuild(self, number: int, text: str) -> list[str]:
+        """Re-wrap sealed block `number` from `text` (the source's text).
+
+        Wrapping is deterministic per character, and from its resume point a row starts
+        in the state the full pass had there (see `_end_row`), so wrapping on from the
+        block's resume point gives the rows of the block, and then those after it. That
+        takes the text up to the next block's resume point and a little beyond: a
+        character that does not fit can end two rows at once (the one before the break
+        point, then the carried word's, if it does not fit with that either), so the
+        block's last row may end only at a character after the next block's resume point.
+        """
+        length = self._length
+        if len(text) < length:
+            raise RuntimeError("the source no longer holds the text that was appended")
+        starts = self._starts
+        start = starts[number]
+        end = starts[number + 1] if number + 1 < len(starts) else self._recent_start
+        scratch = _BlockWrapper(self._width, bool(start & 1))
+        rows = scratch._recent
+        position, stop, step = start >> 1, end >> 1, _LOOKAHEAD
+        while True:
+            scratch.feed(text[position:stop])
+            if len(rows) >= BLOCK_ROWS or stop >= length:
+                break
+            position, stop, step = stop, min(length, stop + step), 2 * step
+        if len(rows) < BLOCK_ROWS:
+            raise RuntimeError("the source's text does not wrap into the rows it did")
+        del rows[BLOCK_ROWS:]
+        return rows
 
     # -- the state machine ---------------------------------------------------------
 
     def _feed(self, text: str) -> None:
-        """Run text through the wrapping state machine."""
+        """Run text (the last len(text) characters appended) through the wrapping state
+        machine."""
+        base = self._length - len(text)  # offsets of text in everything appended
         for match in _TOKENS.finditer(text):
             token = match.group()
             first = token[0]
@@ -350,40 +444,50 @@ class WrappedText:
                 if first == "\n":
                     continue
             if first == " ":
-                self._add_spaces(len(token))
+                self._add_spaces(len(token), base + match.start())
             elif "!" <= first <= "~":
-                self._add_word(token)
+                self._add_word(token, base + match.start())
             else:
-                self._add_char(first)
+                self._add_char(first, base + match.start())
 
-    def _add_char(self, char: str) -> None:
-        """Handle one character outside the printable-ASCII fast path."""
+    def _add_char(self, char: str, pos: int) -> None:
+        """Handle one character (at offset `pos`) outside the printable-ASCII fast path."""
         if char in _LINE_BREAKS:
-            self._end_row()
+            self._end_row((pos + 1) << 1)
         elif char == "\r":
-            self._end_row()
+            self._end_row((pos + 1) << 1 | 1)
             self._pending_cr = True
         elif char == "\t":
             room = self._width - self._cur_w
             if room:
-                self._add_spaces(min(TAB_SIZE - self._cur_w % TAB_SIZE, room))
+                self._add_spaces(min(TAB_SIZE - self._cur_w % TAB_SIZE, room), pos)
+                self._brk_pos = pos + 1  # the spaces are one character of the text
             else:
-                self._end_row()
+                self._end_row((pos + 1) << 1)
         elif (stand_in := sanitize_char(char)) is not None:
-            self._add_cluster(stand_in, 1)
+            self._add_cluster(stand_in, 1, pos)
         elif char in _DROPPED:
             pass
         elif (cells := get_character_cell_size(char)) == 0:
-            self._add_mark(char)
+            self._add_mark(char, pos)
         else:
-            self._add_cluster(char, cells)
+            self._add_cluster(char, cells, pos)
 
-    def _end_row(self) -> None:
-        """Finish the live row and start an empty one."""
+    def _end_row(self, start: int) -> None:
+        """Finish the live row and start an empty one at resume point `start`.
+
+        A resume point is ``offset << 1 | pending_cr``: the offset in the text where
+        wrapping the next row's text from an empty row gives that row, and whether a
+        ``\\n`` there ends the ``\\r`` before it. Each row ends at a character (a line
+        break, a dropped space, a full row or the last break point), and the state after
+        it is the empty row, or the empty row plus the characters after the break point
+        (the carried partial word: glyphs and their marks, no spaces, no marks of their
+        own to move), which is what those characters give from an empty row too.
+        """
         recent = self._recent
         recent.append(self._cur)
         if len(recent) == BLOCK_ROWS:
-            self._store_block()
+            self._store_block(start)
         self._cur = ""
         self._cur_w = self._brk_i = self._brk_w = 0
         self._has_last = self._last_repl = False
@@ -395,33 +499,38 @@ class WrappedText:
         recent = self._recent
         recent.append(cur[:brk])
         if len(recent) == BLOCK_ROWS:
-            self._store_block()
+            self._store_block(self._brk_pos << 1)
         if brk == len(cur):
             self._has_last = self._last_repl = False
         self._cur = cur[brk:]
         self._cur_w -= self._brk_w
         self._brk_i = self._brk_w = 0
 
-    def _add_spaces(self, count: int) -> None:
-        """Add spaces; each is a break point and one that does not fit is dropped."""
+    def _add_spaces(self, count: int, pos: int) -> None:
+        """Add spaces (from offset `pos`); each is a break point, and one that does not
+        fit is dropped."""
         width = self._width
         while count:
             room = width - self._cur_w
             if not room:
-                self._end_row()
                 count -= 1
+                pos += 1
+                self._end_row(pos << 1)
                 continue
             take = min(count, room)
             self._cur += " " * take
             self._cur_w += take
             count -= take
+            pos += take
             self._brk_i = len(self._cur)
             self._brk_w = self._cur_w
+            self._brk_pos = pos
             self._has_last = True
             self._last_repl = False
 
-    def _add_word(self, word: str) -> None:
-        """Add printable ASCII without spaces (every character one cell)."""
+    def _add_word(self, word: str, pos: int) -> None:
+        """Add printable ASCII without spaces (from offset `pos`; every character one
+        cell)."""
         width = self._width
         while word:
             room = width - self._cur_w
@@ -438,10 +547,11 @@ class WrappedText:
                 self._cur += word[:room]
                 self._cur_w = width
                 word = word[room:]
-            self._end_row()
+                pos += room
+            self._end_row(pos << 1)
 
-    def _add_cluster(self, glyph: str, cells: int) -> None:
-        """Add one non-space glyph of 1 or 2 cells."""
+    def _add_cluster(self, glyph: str, cells: int, pos: int) -> None:
+        """Add one non-space glyph of 1 or 2 cells (the character at offset `pos`)."""
         width = self._width
         repl = cells > width
         if repl:
@@ -456,12 +566,12 @@ class WrappedText:
             if self._brk_i:
                 self._wrap_at_break()
             else:
-                self._end_row()
+                self._end_row(pos << 1)
 
-    def _add_mark(self, mark: str) -> None:
-        """Attach a zero-width character to the glyph before it."""
+    def _add_mark(self, mark: str, pos: int) -> None:
+        """Attach a zero-width character (at offset `pos`) to the glyph before it."""
         if not self._has_last:
-            self._add_cluster(LONE_MARK_BASE + mark, 1)
+            self._add_cluster(LONE_MARK_BASE + mark, 1, pos)
             return
         if self._last_repl:
             return  # the stand-in replaced the whole glyph, marks included
@@ -470,6 +580,26 @@ class WrappedText:
         if at_break:
             # Keep the mark with its space so a wrap never starts a row with it.
             self._brk_i = len(self._cur)
+            self._brk_pos = pos + 1
+
+
+class _BlockWrapper(WrappedText):
+    """Scratch wrapper for re-wrapping one sealed block: keeps all its rows unsealed."""
+
+    def __init__(self, width: int, pending_cr: bool) -> None:
+        self._width = width
+        self._source = None
+        self._length = 0  # fed (offsets are counted from the resume point, and unused)
+        self._reset_rows()
+        self._pending_cr = pending_cr
+
+    def feed(self, text: str) -> None:
+        """Wrap more text, keeping no copy of it."""
+        self._length += len(text)
+        self._feed(text)
+
+    def _store_block(self, next_start: int) -> None:
+        pass  # _recent just grows
 
 
 def wrap(text: str, width: int) -> list[str]:
