@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -484,6 +485,38 @@ async def test_text_streamed_while_zoomed_shows_there_and_stays_in_the_column(
         await pilot.pause()
         assert column.view.text == "Before the zoom. Streamed while zoomed. The end."
         assert column.winner and "★ winner" in screen_text(app)
+
+
+async def test_zooming_while_deltas_wait_in_the_queue_shows_each_character_once(
+    tmp_path: Path,
+) -> None:
+    """The run's state runs ahead of the deltas queued for the grid; a zoom opened in
+    between showed those deltas twice, and the next resize crashed the app."""
+    chunks: asyncio.Queue[str | None] = asyncio.Queue()
+    app = paced_app(tmp_path, chunks)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await type_prompt(pilot, "Explain CRDTs")
+        await set_form(pilot, models="paced", n="1")
+        await pilot.press("ctrl+r")
+        chunks.put_nowait("Before the zoom. ")
+        await until(pilot, lambda: "Before the zoom." in screen_text(app))
+        grid = app.query_one(VariantGrid)
+        column = grid.column("v1")
+        column.state.add_text("Queued. ", time.perf_counter())  # applied, not delivered
+        column.view.focus()
+        await pilot.press("f6")
+        zoom = app.screen
+        assert isinstance(zoom, ZoomScreen) and grid.mirrored is zoom.column
+        for view in (column, zoom.column):  # what VariantGrid._drive then delivers
+            view.append("Queued. ")
+        await until(pilot, lambda: "Queued." in screen_text(app))
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        shown = "".join(zoom.column.view._wrapped.rows)  # wrapped at spaces: no breaks
+        assert shown.replace(" ", "") == "Beforethezoom.Queued."
+        assert zoom.column.view.appended == "Before the zoom. Queued. "
+        chunks.put_nowait(None)
+        await wait_for_run(pilot)
 
 
 async def test_the_zoom_screen_is_built_before_the_first_f6(tmp_path: Path) -> None:

@@ -186,6 +186,16 @@ class StreamView(ScrollView, can_focus=True):
         return self._wrapped.text + buffered
 
     @property
+    def appended(self) -> str:
+        """What was appended so far (flushed or not). With a `text_source` this is the
+        source's text up to what reached the view: the source may already hold more
+        (e.g. a run's state, ahead of the deltas still queued for the view)."""
+        if self._text_source is None or self._pending_reset:
+            return self.text if self._text_source is None else "".join(self._pending)
+        pending = sum(map(len, self._pending))
+        return self._text_source()[: self._wrapped.length + pending]
+
+    @property
     def row_count(self) -> int:
         """Number of wrapped rows currently displayed (flushed text only)."""
         return self._wrapped.row_count

@@ -45,6 +45,9 @@ class ZoomScreen(Screen[None]):
         self._styled_at = _css_generation(self.app)  # mounting applied the app's CSS
         self._copy_source()
         self.column.view.focus()
+        # The footer builds its keys when its screen's bindings are first announced, at
+        # the first push; built now, while idle, that push finds them unchanged.
+        self.query_one(SteadyFooter).bindings_changed(self)
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         """Skip Textual's restyle of the whole screen on every push (~13 ms while 8 columns
@@ -71,7 +74,9 @@ class ZoomScreen(Screen[None]):
             return
         column.show_variant(source.state, source.score, source.winner)
         view = column.view
-        view.set_text(source.view.text)
+        # What reached the source column, not all its state holds: deltas still queued
+        # for the grid reach this column too (`VariantGrid.mirror`).
+        view.set_text(source.view.appended)
         view.following = True
         view.flush()  # before the first frame, which must not show the previous variant
         # Copied and mirrored in one step on the app's thread: no delta falls in between.
