@@ -161,12 +161,15 @@ class Probe:
         plan = [("type", base + i + 1) for i in range(typed)]
         plan += [("zoom", i % 2 == 0) for i in range(zooms)]
         for index, (kind, expected) in enumerate(plan):
-            if stop.wait(rng.uniform(0.04, 0.12)):
-                return
             if index == typed:
                 # f6 in the prompt is TextArea's "select line": zoom from a column's text,
-                # as a user would after clicking into it.
+                # as a user would after clicking into it (not in the same instant: the
+                # focus change rebuilds the footer's keys).
                 app.call_from_thread(lambda: app.query_one(VariantGrid).columns[0].view.focus())
+                if stop.wait(0.3):
+                    return
+            if stop.wait(rng.uniform(0.04, 0.12)):
+                return
             key = events.Key("x", "x") if kind == "type" else events.Key("f6", None)
             key.set_sender(app)
             self.key_seen.clear()
