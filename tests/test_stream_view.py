@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.scrollbar import ScrollBar
 from textual.widget import Widget
 
+from scillm_tui.tui import stream_view
 from scillm_tui.tui.stream_view import StreamView
 
 LINES = [f"line {n:03d}" for n in range(60)]
@@ -343,6 +344,50 @@ async def test_scrollbar_repaints_only_when_its_thumb_moves(monkeypatch: MonkeyP
         bar.refresh()
         await pilot.pause()
         assert bar_column() == shown
+
+
+async def test_a_followed_growing_text_repaints_its_scrollbar_at_a_bounded_rate(
+    monkeypatch: MonkeyPatch,
+) -> None:
+    """Each repaint draws the whole bar; while a followed text grows the thumb moves every
+    few rows, so it is repainted at most every FOLLOW_THUMB_INTERVAL_S, then once more
+    when it settles, exactly."""
+    now = [1000.0]
+    monkeypatch.setattr(stream_view, "monotonic", lambda: now[0])
+    app = ViewApp()
+    async with app.run_test(size=(30, 12)) as pilot:
+        view = app.view()
+        await fill(app, pilot, LINES[:20])
+        bar = view.vertical_scrollbar
+        renders = 0
+        original = ScrollBar.render
+
+        def counting(self: ScrollBar) -> RenderableType:
+            nonlocal renders
+            renders += self is bar
+            return original(self)
+
+        def bar_column() -> list[str]:
+            region = bar.region
+            strips = app.screen._compositor.render_strips()[region.y : region.bottom]
+            return [repr(list(strip.crop(region.x, region.right))) for strip in strips]
+
+        monkeypatch.setattr(ScrollBar, "render", counting)
+        now[0] += 10
+        for n in range(100):  # 20 -> 120 rows within one interval: the thumb shrinks
+            view.append(f"row {n}\n")
+            view.flush()
+            await pilot.pause()
+        assert view.following and renders == 1 and view._thumb_timer is not None
+        now[0] += stream_view.FOLLOW_THUMB_INTERVAL_S
+        while view._thumb_timer is not None:  # the deferred repaint, on Textual's timer
+            await pilot.pause()
+        await pilot.pause()
+        assert renders == 2
+        shown = bar_column()
+        bar.refresh()
+        await pilot.pause()
+        assert bar_column() == shown  # the settled bar is exact
 
 
 async def _detach_with(pilot: Pilot[None], view: StreamView, how: str) -> None:

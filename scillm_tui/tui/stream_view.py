@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from math import ceil
+from time import monotonic
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -41,6 +42,7 @@ from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
 from textual.style import Style as VisualStyle
+from textual.timer import Timer
 
 from scillm_tui.tui.line_cache import LineCache
 from scillm_tui.tui.wrap import PLACEHOLDER_CHARS, WrappedText
@@ -51,6 +53,12 @@ _PLACEHOLDER_RUN = re.compile("[" + "".join(sorted(PLACEHOLDER_CHARS)) + "]+")
 
 _INITIAL_WIDTH = 80
 """Wrap width used before the first layout tells us the real one."""
+
+FOLLOW_THUMB_INTERVAL_S = 0.5
+"""While following, the scrollbar is repainted at most this often, and once more when its
+thumb settles. Each repaint draws the whole bar (~3 ms for a 44-row column), and while a
+text grows its thumb moves every few rows: with 8 columns that was ~10 % of the
+dashboard's CPU, for a motion nobody follows at 25 frames a second."""
 
 
 def _thumb_geometry(
@@ -154,6 +162,8 @@ class StreamView(ScrollView, can_focus=True):
         self._pass: tuple[int, int] | None = None  # (width, top row) during render_lines
         self._auto_scrolling = False  # our own scroll: must not change `following`
         self._thumb: tuple[int, int, int] | None = None  # scrollbar thumb last painted
+        self._thumb_at = 0.0  # when it was painted (monotonic)
+        self._thumb_timer: Timer | None = None  # a deferred repaint (see _update_scrollbar)
         self._batching = False  # inside _rows_changed: scrollbar updated once at the end
         self.placeholder = placeholder
         """Shown (dim) in the first row while there is no text; not part of `text`."""
@@ -322,9 +332,10 @@ class StreamView(ScrollView, can_focus=True):
         self._thumb = None
         super()._scroll_update(virtual_size)
 
-    def _update_scrollbar(self) -> None:
+    def _update_scrollbar(self, *, growing: bool = False) -> None:
         """Give the scrollbar its new range and position; repaint it only if the thumb
-        it draws actually moved.
+        it draws actually moved (and, for text `growing` while followed, at most every
+        `FOLLOW_THUMB_INTERVAL_S`).
 
         Repainting a scrollbar goes through Textual's per-line pipeline for its full
         height; done on every new row it was the largest cost of a streaming frame
@@ -347,8 +358,19 @@ class StreamView(ScrollView, can_focus=True):
         else:
             thumb = None  # unknown renderer: always repaint
         if (thumb is None or thumb != self._thumb) and self._on_screen():
+            now = monotonic()
+            wait = FOLLOW_THUMB_INTERVAL_S - (now - self._thumb_at)
+            if growing and self.following and thumb is not None and wait > 0:
+                if self._thumb_timer is None:  # repaint later, with the thumb as it is then
+                    self._thumb_timer = self.set_timer(wait, self._thumb_settled)
+                return
             self._thumb = thumb
+            self._thumb_at = now
             bar.refresh()
+
+    def _thumb_settled(self) -> None:
+        self._thumb_timer = None
+        self._update_scrollbar(growing=True)
 
     def _sync_virtual_size(self) -> None:
         """Make the scrollable area match the rows, without a screen relayout.
@@ -402,7 +424,7 @@ class StreamView(ScrollView, can_focus=True):
                 self._sync_virtual_size()
         finally:
             self._batching = False
-        self._update_scrollbar()
+        self._update_scrollbar(growing=not everything)
         if not self._on_screen():
             return  # drawn in full, from the rows, when it comes into view
         if everything:
