@@ -288,8 +288,9 @@ class ScillmApp(App[int]):
     @on(HealthStrip.Changed)
     def _health_changed(self, message: HealthStrip.Changed) -> None:
         report, previous = message.report, message.previous
-        if report.models:
-            self.query_one(RunForm).set_models(report.models)
+        forms = self.query(RunForm)  # none while the app shuts down: a probe may end then
+        if report.models and forms:
+            forms.first().set_models(report.models)
         if previous is not None and previous.status != report.status:
             severity = "information" if report.status == "up" else "warning"
             self.notify(
