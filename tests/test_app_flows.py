@@ -449,17 +449,22 @@ async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 10
     await asyncio.wait_for(poll(), timeout)
 
 
+async def stream_first_words(pilot: Pilot, chunks: asyncio.Queue[str | None], text: str) -> None:
+    """Run one `paced` variant and let `text` reach the screen; the stream stays open."""
+    await type_prompt(pilot, "Explain CRDTs")
+    await set_form(pilot, models="paced", n="1")
+    await pilot.press("ctrl+r")
+    chunks.put_nowait(text)
+    await until(pilot, lambda: text.strip() in screen_text(pilot.app))
+
+
 async def test_text_streamed_while_zoomed_shows_there_and_stays_in_the_column(
     tmp_path: Path,
 ) -> None:
     chunks: asyncio.Queue[str | None] = asyncio.Queue()
     app = paced_app(tmp_path, chunks)
     async with app.run_test(size=(120, 36)) as pilot:
-        await type_prompt(pilot, "Explain CRDTs")
-        await set_form(pilot, models="paced", n="1")
-        await pilot.press("ctrl+r")
-        chunks.put_nowait("Before the zoom. ")
-        await until(pilot, lambda: "Before the zoom." in screen_text(app))
+        await stream_first_words(pilot, chunks, "Before the zoom. ")
         await pilot.press("f6")
         zoom = app.screen
         assert isinstance(zoom, ZoomScreen)
@@ -495,11 +500,7 @@ async def test_zooming_while_deltas_wait_in_the_queue_shows_each_character_once(
     chunks: asyncio.Queue[str | None] = asyncio.Queue()
     app = paced_app(tmp_path, chunks)
     async with app.run_test(size=(120, 36)) as pilot:
-        await type_prompt(pilot, "Explain CRDTs")
-        await set_form(pilot, models="paced", n="1")
-        await pilot.press("ctrl+r")
-        chunks.put_nowait("Before the zoom. ")
-        await until(pilot, lambda: "Before the zoom." in screen_text(app))
+        await stream_first_words(pilot, chunks, "Before the zoom. ")
         grid = app.query_one(VariantGrid)
         column = grid.column("v1")
         column.state.add_text("Queued. ", time.perf_counter())  # applied, not delivered

@@ -295,24 +295,40 @@ async def test_growth_does_not_trigger_a_screen_layout() -> None:
         assert screen_rows(app, app.view(0))[-2].startswith("line 039")
 
 
+class RenderCount:
+    """How many times a scrollbar drew itself (`n`, settable)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+
+def count_renders(monkeypatch: MonkeyPatch, bar: ScrollBar) -> RenderCount:
+    """Count `bar`'s draws from now on."""
+    count = RenderCount()
+    original = ScrollBar.render
+
+    def counting(self: ScrollBar) -> RenderableType:
+        count.n += self is bar
+        return original(self)
+
+    monkeypatch.setattr(ScrollBar, "render", counting)
+    return count
+
+
+def column_of(app: App[None], widget: Widget) -> list[str]:
+    """What the screen shows under `widget`, line by line, as segments."""
+    region = widget.region
+    strips = app.screen._compositor.render_strips()[region.y : region.bottom]
+    return [repr(list(strip.crop(region.x, region.right))) for strip in strips]
+
+
 async def test_scrollbar_repaints_only_when_its_thumb_moves(monkeypatch: MonkeyPatch) -> None:
     app = ViewApp()
     async with app.run_test(size=(30, 12)) as pilot:
         view = app.view()
         await fill(app, pilot, LINES[:20])
         bar = view.vertical_scrollbar
-        renders = 0
-        original = ScrollBar.render
-
-        def counting(self: ScrollBar) -> RenderableType:
-            nonlocal renders
-            renders += self is bar
-            return original(self)
-
-        def bar_column() -> list[str]:
-            region = bar.region
-            strips = app.screen._compositor.render_strips()[region.y : region.bottom]
-            return [repr(list(strip.crop(region.x, region.right))) for strip in strips]
+        renders = count_renders(monkeypatch, bar)
 
         async def stream_rows(count: int) -> None:
             for n in range(count):
@@ -320,15 +336,14 @@ async def test_scrollbar_repaints_only_when_its_thumb_moves(monkeypatch: MonkeyP
                 view.flush()
                 await pilot.pause()
 
-        monkeypatch.setattr(ScrollBar, "render", counting)
         # 20 -> 140 rows: the thumb shrinks towards one cell, moving most rows.
         await stream_rows(120)
-        assert 0 < renders <= 120
+        assert 0 < renders.n <= 120
         # What is on screen equals a forced full repaint of the scrollbar.
-        shown = bar_column()
+        shown = column_of(app, bar)
         bar.refresh()
         await pilot.pause()
-        assert bar_column() == shown
+        assert column_of(app, bar) == shown
 
         # Between repaints the bar's lines are reused, not drawn again per frame.
         crop = Region(0, 0, bar.outer_size.width, bar.outer_size.height)
@@ -336,14 +351,14 @@ async def test_scrollbar_repaints_only_when_its_thumb_moves(monkeypatch: MonkeyP
         assert all(a is b for a, b in zip(first, again, strict=True))
 
         # 140 -> 260 rows: a one-cell thumb pinned at the bottom does not move at all.
-        renders = 0
+        renders.n = 0
         await stream_rows(120)
         assert view.following
-        assert renders <= 1
-        shown = bar_column()
+        assert renders.n <= 1
+        shown = column_of(app, bar)
         bar.refresh()
         await pilot.pause()
-        assert bar_column() == shown
+        assert column_of(app, bar) == shown
 
 
 async def test_a_followed_growing_text_repaints_its_scrollbar_at_a_bounded_rate(
@@ -359,35 +374,23 @@ async def test_a_followed_growing_text_repaints_its_scrollbar_at_a_bounded_rate(
         view = app.view()
         await fill(app, pilot, LINES[:20])
         bar = view.vertical_scrollbar
-        renders = 0
-        original = ScrollBar.render
+        renders = count_renders(monkeypatch, bar)
 
-        def counting(self: ScrollBar) -> RenderableType:
-            nonlocal renders
-            renders += self is bar
-            return original(self)
-
-        def bar_column() -> list[str]:
-            region = bar.region
-            strips = app.screen._compositor.render_strips()[region.y : region.bottom]
-            return [repr(list(strip.crop(region.x, region.right))) for strip in strips]
-
-        monkeypatch.setattr(ScrollBar, "render", counting)
         now[0] += 10
         for n in range(100):  # 20 -> 120 rows within one interval: the thumb shrinks
             view.append(f"row {n}\n")
             view.flush()
             await pilot.pause()
-        assert view.following and renders == 1 and view._thumb_timer is not None
+        assert view.following and renders.n == 1 and view._thumb_timer is not None
         now[0] += stream_view.FOLLOW_THUMB_INTERVAL_S
         while view._thumb_timer is not None:  # the deferred repaint, on Textual's timer
             await pilot.pause()
         await pilot.pause()
-        assert renders == 2
-        shown = bar_column()
+        assert renders.n == 2
+        shown = column_of(app, bar)
         bar.refresh()
         await pilot.pause()
-        assert bar_column() == shown  # the settled bar is exact
+        assert column_of(app, bar) == shown  # the settled bar is exact
 
 
 async def _detach_with(pilot: Pilot[None], view: StreamView, how: str) -> None:
