@@ -29,7 +29,7 @@ JUMP_SCROLL_ROWS = 4  # live stats (elapsed, tokens/s) are repainted at most thi
 
 
 class VariantGrid(HorizontalScroll):
-    """Columns for the variants of the current run."""
+    """Columns for the variants of the current run (before the first run: of the next)."""
 
     class RunFinished(Message):
         """Every variant of `run` has ended (done, error or cancelled)."""
