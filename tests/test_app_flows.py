@@ -18,6 +18,7 @@ from textual.widgets import Checkbox, Footer, Markdown, SelectionList, Static
 
 from scillm_tui.tui.app import ScillmApp
 from scillm_tui.tui.confirm import ConfirmScreen
+from scillm_tui.tui.footer import SteadyFooter
 from scillm_tui.tui.health_strip import HealthStrip
 from scillm_tui.tui.judge_panel import JudgePanel
 from scillm_tui.tui.markdown_screen import MarkdownScreen
@@ -601,3 +602,17 @@ async def test_starting_a_run_lays_out_nothing(
         for _ in grid.columns:
             chunks.put_nowait(None)
         await wait_for_run(pilot)
+
+
+async def test_line_cached_widgets_are_still_their_base_widgets_to_css(tmp_path: Path) -> None:
+    """`LineCache` is mixed in first; Textual takes CSS type names (default CSS, type
+    selectors, queries) from a widget's first DOMNode base, so a Widget-based mixin had
+    hidden the footer's `Footer` rules and type."""
+    app = make_app(Script(), tmp_path, poll_health=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        footer = app.query_one(Footer)
+        assert isinstance(footer, SteadyFooter)
+        assert footer.region.height == 1 and footer.region.bottom == 36  # docked at the bottom
+        column = app.query_one(VariantGrid).columns[0]
+        assert len(column.query(Static)) == 3  # header, error and stats lines

@@ -12,6 +12,8 @@ from __future__ import annotations
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from scillm_tui.tui.line_cache import LineCache
+
 KeySignature = tuple[tuple[str, str, str, bool, str], ...]
 
 
@@ -24,7 +26,7 @@ def shown_keys(screen: Screen) -> KeySignature:
     )
 
 
-class SteadyFooter(Footer):
+class SteadyFooter(LineCache, Footer):
     """A `Footer` that skips rebuilds which would show the same keys."""
 
     def __init__(self) -> None:

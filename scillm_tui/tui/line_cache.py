@@ -12,14 +12,21 @@ the picture exact; the tests compare against Textual's own drawing.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
 __all__ = ["LineCache"]
 
+# Not a Widget subclass at run time: Textual takes a widget's CSS type names (what
+# `Static { ... }` rules and `query(Static)` match) from the first DOMNode base only, so a
+# Widget-based mixin put first would hide the real base's default CSS and type.
+_Base = Widget if TYPE_CHECKING else object
 
-class LineCache(Widget):
+
+class LineCache(_Base):
     """Mix in before a widget class: ``class Header(LineCache, Static)``."""
 
     _drawn: list[Strip] | None = None
