@@ -355,6 +355,15 @@ def _small_storage(shift: int | None) -> Iterator[None]:
         yield
 
 
+def _append_in_pieces(wrapped: WrappedText, text: str, rng: random.Random, most: int) -> None:
+    """Append `text` in random pieces of 1 to `most` characters, as a stream would."""
+    position = 0
+    while position < len(text):
+        size = rng.randint(1, most)
+        wrapped.append(text[position : position + size])
+        position += size
+
+
 def _all_rows_every_way(wrapped: WrappedText) -> list[str]:
     """The rows read through iteration, row(), rows[i], rows[-i] and a slice (all equal)."""
     rows = list(wrapped.rows)
@@ -404,11 +413,7 @@ def test_many_rows_across_real_blocks_match_the_reference() -> None:
     mixed_part = "".join(rng.choice([*"ab xy", "\n", "你", "  ", "é", "’"]) for _ in range(5000))
     text = ascii_part + mixed_part
     wrapped = WrappedText(7)
-    position = 0
-    while position < len(text):
-        size = rng.randint(1, 80)
-        wrapped.append(text[position : position + size])
-        position += size
+    _append_in_pieces(wrapped, text, rng, 80)
     assert wrapped.row_count > 5 * BLOCK_ROWS
     # Both kinds of block are exercised (ASCII str and UTF-8 bytes).
     assert {type(block) for block in wrapped._blocks} == {str, bytes}
@@ -630,11 +635,7 @@ def test_many_rows_re_wrapped_from_the_source_in_real_blocks() -> None:
     text = "".join(rng.choice(choices) for _ in range(12_000))
     for width in (1, 7, 23, 40):
         sourced = WrappedText(width, source=lambda: text)
-        position = 0
-        while position < len(text):
-            size = rng.randint(1, 80)
-            sourced.append(text[position : position + size])
-            position += size
+        _append_in_pieces(sourced, text, rng, 80)
         expected = wrap(text, width)
         assert sourced._sealed >= 3 * BLOCK_ROWS
         sample = rng.sample(range(len(expected)), 200)  # ~200 re-wraps: a cache miss each
@@ -654,11 +655,7 @@ def test_random_texts_re_wrap_from_the_source_like_the_full_pass() -> None:
         width = rng.choice([rng.randint(1, 6), rng.randint(1, 30)])
         with _small_storage(rng.randint(1, 3)):
             sourced = WrappedText(width, source=lambda text=text: text)
-            position = 0
-            while position < len(text):
-                size = rng.randint(1, 30)
-                sourced.append(text[position : position + size])
-                position += size
+            _append_in_pieces(sourced, text, rng, 30)
             expected = wrap(text, width)
             order = list(range(len(expected)))
             rng.shuffle(order)
