@@ -616,3 +616,43 @@ async def test_line_cached_widgets_are_still_their_base_widgets_to_css(tmp_path:
         assert footer.region.height == 1 and footer.region.bottom == 36  # docked at the bottom
         column = app.query_one(VariantGrid).columns[0]
         assert len(column.query(Static)) == 3  # header, error and stats lines
+
+
+async def test_columns_scrolled_out_of_sight_stream_quietly_and_show_all_when_seen(
+    tmp_path: Path,
+) -> None:
+    """Eight 40-cell columns do not fit: the ones out of sight keep streaming without
+    asking the screen to repaint them (each such request made Textual rebuild its map of
+    the whole screen, ~2-5 ms a frame), and show everything once scrolled to."""
+    chunks: asyncio.Queue[str | None] = asyncio.Queue()
+    app = paced_app(tmp_path, chunks)
+    async with app.run_test(size=(200, 45)) as pilot:
+        await type_prompt(pilot, "go")
+        await set_form(pilot, models="paced", n="8")
+        grid = app.query_one(VariantGrid)
+        await until(pilot, lambda: all(c.is_mounted for c in grid.columns))
+        await pilot.press("ctrl+r")
+        last = grid.columns[-1]
+        n = 0
+        while last.state.text.count("\n") < 3:  # the streams share the queue
+            chunks.put_nowait(f"line{n} " * 4 + "\n")
+            n += 1
+            await pilot.pause()
+        grid.flush(force=True)
+        latest = last.state.text.split()[-1]
+        compositor = app.screen._compositor
+        visible = compositor.visible_widgets
+        assert grid.columns[0] in visible and last not in visible
+        quiet = [last, *last.query("*")]
+        assert not any(widget._repaint_required for widget in quiet)
+        assert not compositor._full_map_invalidated
+
+        grid.scroll_to(x=grid.max_scroll_x, animate=False)
+        await until(pilot, lambda: last in app.screen._compositor.visible_widgets)
+        await pilot.pause()
+        shown = screen_text(app)
+        assert latest in shown and "streaming" in shown  # text and header as they are now
+        assert f"{last.state.completion_tokens} tok" in shown  # its stats line, up to date
+        for _ in grid.columns:
+            chunks.put_nowait(None)
+        await wait_for_run(pilot)

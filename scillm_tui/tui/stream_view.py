@@ -35,7 +35,6 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.cache import LRUCache
-from textual.dom import NoScreen
 from textual.geometry import Region, Size
 from textual.reactive import var
 from textual.scroll_view import ScrollView
@@ -45,6 +44,7 @@ from textual.style import Style as VisualStyle
 from textual.timer import Timer
 
 from scillm_tui.tui.line_cache import LineCache
+from scillm_tui.tui.offscreen import OffscreenQuiet, in_last_frame
 from scillm_tui.tui.wrap import PLACEHOLDER_CHARS, WrappedText
 
 __all__ = ["StreamView"]
@@ -81,12 +81,12 @@ def _thumb_geometry(
     return (size, start, start + ceil(thumb_size * steps))
 
 
-class _CachedScrollBar(LineCache, ScrollBar):
+class _CachedScrollBar(OffscreenQuiet, LineCache, ScrollBar):
     """A scrollbar whose lines are reused until it is repainted: `StreamView` repaints
     it only when its thumb visibly moves (`StreamView._update_scrollbar`)."""
 
 
-class StreamView(ScrollView, can_focus=True):
+class StreamView(OffscreenQuiet, ScrollView, can_focus=True):
     """Literal, wrapped, append-only text that follows its tail while streaming."""
 
     ALLOW_SELECT = False
@@ -443,20 +443,11 @@ class StreamView(ScrollView, can_focus=True):
         return max(0, self.container_size.height - self.scrollbar_size_horizontal)
 
     def _on_screen(self) -> bool:
-        """Was the view in the last frame? Views scrolled out of sight are not repainted.
-
-        Repainting a widget that is not visible invalidates the compositor's map of the
-        whole screen, and the next lookup of any widget's region (``size``, ``region``,
-        ``is_on_screen``) rebuilds it: ~5-10 ms per frame while the columns scrolled out
-        of the grid stream. A view that comes into view is drawn in full by the
-        compositor anyway (its region changes), from the rows as they are then.
-        ``visible_widgets`` is private Textual API (pinned to 8.2.8); tests cover both
-        sides (`tests/test_stream_view.py`).
+        """Was the view in the last frame? Views scrolled out of sight are not repainted
+        (see `offscreen`): one scrolled into view is drawn in full by the compositor, from
+        the rows as they are then. Tests cover both sides (`tests/test_stream_view.py`).
         """
-        try:
-            return self in self.screen._compositor.visible_widgets
-        except NoScreen:
-            return False
+        return in_last_frame(self)
 
     def on_resize(self, event: events.Resize) -> None:
         """Re-wrap once for a new width; keep following, or keep the relative position."""

@@ -9,6 +9,7 @@ from textual.widgets import Static
 from scillm_tui.core.runs import VariantState
 from scillm_tui.tui.formatting import score_text, stats_text, status_text
 from scillm_tui.tui.line_cache import LineCache
+from scillm_tui.tui.offscreen import OffscreenQuiet
 from scillm_tui.tui.stream_view import StreamView
 
 PLACEHOLDER = "waiting for the first token…"
@@ -19,11 +20,11 @@ PLANNED_PLACEHOLDER = "ctrl+r runs the prompt"
 _STYLED_STATUSES = frozenset({"streaming", "error", "cancelled"})
 
 
-class _ColumnLine(LineCache, Static):
+class _ColumnLine(OffscreenQuiet, LineCache, Static):
     """Header, error and stats lines: drawn again only when they change."""
 
 
-class VariantColumn(LineCache, Vertical):
+class VariantColumn(OffscreenQuiet, LineCache, Vertical):
     """Shows one `VariantState`. The grid feeds text with `append` and repaints on a timer.
 
     Everything the model or the server sent is shown literally (no markup parsing).

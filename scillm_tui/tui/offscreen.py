@@ -1,0 +1,72 @@
+"""Repaints of widgets scrolled out of sight wait until they come into view.
+
+The grid shows as many 40-cell columns as fit and scrolls sideways to the others, which
+keep streaming. Textual answers a repaint request from a widget that was not in the last
+frame by invalidating the compositor's map of the whole screen, and the next look-up of
+any widget's region (every widget it draws looks itself up) rebuilds that map: 2-5 ms a
+frame at 8 columns, for text nobody can see. A widget that comes into view is drawn by
+the compositor anyway (its place on screen changed), so marking it dirty is enough.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Self
+
+from textual.dom import NoScreen
+from textual.geometry import Region
+from textual.widget import Widget
+
+__all__ = ["OffscreenQuiet", "in_last_frame"]
+
+# A plain mixin at run time, for the reason given in `line_cache`.
+_Base = Widget if TYPE_CHECKING else object
+
+
+def in_last_frame(widget: Widget) -> bool:
+    """Was `widget` (at least partly) in its screen's last frame?
+
+    Reads the compositor's set of visible widgets, private Textual API (pinned): the
+    public ``is_on_screen`` and ``region`` look the widget up in the very map whose
+    rebuild this avoids. Call it from handlers and timers, never while the screen is
+    being arranged (see `_known_unseen`).
+    """
+    try:
+        return widget in widget.screen._compositor.visible_widgets
+    except NoScreen:
+        return False
+
+
+def _known_unseen(widget: Widget) -> bool:
+    """True only if the compositor's cached set of visible widgets lacks `widget`.
+
+    Never builds that set: scrollbars repaint while the compositor arranges the screen,
+    and a set built then, from the map being replaced, stays cached with the old regions
+    (after a resize Textual drew them past the screen's edge and crashed).
+    """
+    try:
+        visible = widget.screen._compositor._visible_widgets
+    except NoScreen:
+        return False
+    return visible is not None and widget not in visible
+
+
+class OffscreenQuiet(_Base):
+    """Mix in before a widget class: a repaint while out of sight only marks it dirty.
+
+    Layouts and recomposes go through unchanged: they can bring the widget into view.
+    """
+
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:
+        super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+        quiet = repaint and not layout and not recompose and self.is_mounted
+        if quiet and _known_unseen(self):
+            # Its caches are dropped (styles cache, drawn lines); only the request to the
+            # screen, which is what invalidates the map, is withdrawn.
+            self._repaint_required = False
+        return self
