@@ -13,7 +13,6 @@ from pathlib import Path
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal
 from textual.screen import Screen
 
 from scillm_tui.core.artifacts import export_run
@@ -24,6 +23,7 @@ from scillm_tui.core.judge import JudgeSpec
 from scillm_tui.core.runs import Run, RunSpec
 from scillm_tui.session import Session, data_dir
 from scillm_tui.tui.confirm import ConfirmScreen
+from scillm_tui.tui.containers import DashboardScreen, Row
 from scillm_tui.tui.footer import SteadyFooter
 from scillm_tui.tui.health_strip import HealthStrip
 from scillm_tui.tui.judge_panel import JudgePanel
@@ -74,12 +74,15 @@ class ScillmApp(App[int]):
         if session.demo:
             self.sub_title = "demo backend"
 
+    def get_default_screen(self) -> Screen:
+        return DashboardScreen(id="_default")
+
     def compose(self) -> ComposeResult:
         yield HealthStrip(interval_s=self.health_interval_s, id="health")
-        with Horizontal(id="top"):
+        with Row(id="top"):
             yield PromptEditor(self.history, id="editor")
             yield RunForm(self.session.settings, self.session.default_target, id="form")
-        with Horizontal(id="main"):
+        with Row(id="main"):
             yield VariantGrid(id="grid")
             yield JudgePanel(id="judge")
         yield SteadyFooter()

@@ -16,12 +16,13 @@ from scillm_tui.core.backends import Backends
 from scillm_tui.core.endpoints import EndpointName
 from scillm_tui.core.health import HealthReport, probe, unconfigured
 from scillm_tui.tui.health_pane import HealthPane
+from scillm_tui.tui.line_cache import LineCache
 
 POLL_INTERVAL_S = 10.0
 DOWN_BACKOFF_S = (2.0, 4.0, 8.0)  # poll sooner while an endpoint is down, then settle
 
 
-class HealthStrip(Horizontal):
+class HealthStrip(LineCache, Horizontal):
     """Sidecar and gateway panes, refreshed in the background."""
 
     class Changed(Message):

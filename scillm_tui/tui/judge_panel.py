@@ -15,12 +15,14 @@ from scillm_tui.core.backends import Backends
 from scillm_tui.core.judge import JudgeSpec, Verdict, judge_run
 from scillm_tui.core.runs import Run
 from scillm_tui.tui.formatting import ms, score_text
+from scillm_tui.tui.line_cache import LineCache
+from scillm_tui.tui.scrollbars import CachedScrollbars
 
 COLUMNS = ("#", "id", "model", "score", "tok", "ttft", "time")
 MODEL_WIDTH = 14
 
 
-class JudgePanel(VerticalScroll):
+class JudgePanel(CachedScrollbars, LineCache, VerticalScroll):
     """Shows the judge's state and verdict; runs the judge in a worker."""
 
     class Judged(Message):

@@ -43,8 +43,8 @@ from textual.strip import Strip
 from textual.style import Style as VisualStyle
 from textual.timer import Timer
 
-from scillm_tui.tui.line_cache import LineCache
 from scillm_tui.tui.offscreen import OffscreenQuiet, in_last_frame
+from scillm_tui.tui.scrollbars import CachedScrollbars
 from scillm_tui.tui.wrap import PLACEHOLDER_CHARS, WrappedText
 
 __all__ = ["StreamView"]
@@ -81,12 +81,7 @@ def _thumb_geometry(
     return (size, start, start + ceil(thumb_size * steps))
 
 
-class _CachedScrollBar(OffscreenQuiet, LineCache, ScrollBar):
-    """A scrollbar whose lines are reused until it is repainted: `StreamView` repaints
-    it only when its thumb visibly moves (`StreamView._update_scrollbar`)."""
-
-
-class StreamView(OffscreenQuiet, ScrollView, can_focus=True):
+class StreamView(CachedScrollbars, OffscreenQuiet, ScrollView, can_focus=True):
     """Literal, wrapped, append-only text that follows its tail while streaming."""
 
     ALLOW_SELECT = False
@@ -311,20 +306,6 @@ class StreamView(OffscreenQuiet, ScrollView, can_focus=True):
             self.scroll_to(y=end, animate=False, force=True)
         finally:
             self._auto_scrolling = False
-
-    @property
-    def vertical_scrollbar(self) -> ScrollBar:
-        """The vertical scrollbar, a `_CachedScrollBar` (created as Textual creates its
-        own in ``Widget.vertical_scrollbar``, textual 8.2.8)."""
-        bar = self._vertical_scrollbar
-        if bar is None:
-            bar = _CachedScrollBar(
-                vertical=True, name="vertical", thickness=self.scrollbar_size_vertical
-            )
-            bar.display = False
-            self._vertical_scrollbar = bar
-            self.app._start_widget(self, bar)
-        return bar
 
     def _scroll_update(self, virtual_size: Size) -> None:
         """Textual's full scrollbar update (run on layout); it repaints the scrollbar, so

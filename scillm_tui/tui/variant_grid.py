@@ -18,6 +18,8 @@ from textual.containers import HorizontalScroll
 from textual.message import Message
 
 from scillm_tui.core.runs import Run, VariantState
+from scillm_tui.tui.line_cache import LineCache
+from scillm_tui.tui.scrollbars import CachedScrollbars
 from scillm_tui.tui.variant_column import VariantColumn
 
 STATS_INTERVAL_S = 0.25
@@ -28,7 +30,7 @@ SMOOTH_SCROLL_MAX_COLUMNS = 4
 JUMP_SCROLL_ROWS = 4  # live stats (elapsed, tokens/s) are repainted at most this often
 
 
-class VariantGrid(HorizontalScroll):
+class VariantGrid(CachedScrollbars, LineCache, HorizontalScroll):
     """Columns for the variants of the current run (before the first run: of the next)."""
 
     class RunFinished(Message):
