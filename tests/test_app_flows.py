@@ -13,11 +13,14 @@ from pathlib import Path
 import httpx
 import pytest
 from textual.color import Color
+from textual.containers import Horizontal
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Markdown, SelectionList, Static
 
 from scillm_tui.tui.app import ScillmApp
 from scillm_tui.tui.confirm import ConfirmScreen
+from scillm_tui.tui.containers import DashboardScreen
 from scillm_tui.tui.footer import SteadyFooter
 from scillm_tui.tui.health_strip import HealthStrip
 from scillm_tui.tui.judge_panel import JudgePanel
@@ -34,11 +37,13 @@ from tests.tui_support import (
     TEXTS,
     MessageWaiter,
     Script,
+    fixed_report,
     make_app,
     make_session,
     run_to_end,
     screen_text,
     set_form,
+    show_health,
     type_prompt,
     wait_for_run,
 )
@@ -570,6 +575,19 @@ async def test_the_zoom_screen_is_reused_for_the_next_variant_and_theme(tmp_path
         assert grid.column("v2").view.text == TEXTS["beta"]
 
 
+def count_layouts(monkeypatch: pytest.MonkeyPatch, screen: Screen) -> list[object]:
+    """From now on, each layout of `screen` adds an entry to the returned list."""
+    layouts: list[object] = []
+    refresh_layout = screen._refresh_layout
+
+    def counting(*args: object, **kwargs: object) -> None:
+        layouts.append(args)
+        refresh_layout(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(screen, "_refresh_layout", counting)
+    return layouts
+
+
 async def test_starting_a_run_lays_out_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -584,15 +602,7 @@ async def test_starting_a_run_lays_out_nothing(
         grid = app.query_one(VariantGrid)
         await until(pilot, lambda: all(c.is_mounted for c in grid.columns))
         await pilot.pause()
-        screen = app.screen
-        layouts: list[object] = []
-        refresh_layout = screen._refresh_layout
-
-        def counting(*args: object, **kwargs: object) -> None:
-            layouts.append(args)
-            refresh_layout(*args, **kwargs)  # type: ignore[arg-type]
-
-        monkeypatch.setattr(screen, "_refresh_layout", counting)
+        layouts = count_layouts(monkeypatch, app.screen)
         await pilot.press("ctrl+r")
         while not all(c.view.row_count for c in grid.columns):
             chunks.put_nowait("word " * 20)
@@ -616,6 +626,9 @@ async def test_line_cached_widgets_are_still_their_base_widgets_to_css(tmp_path:
         assert footer.region.height == 1 and footer.region.bottom == 36  # docked at the bottom
         column = app.query_one(VariantGrid).columns[0]
         assert len(column.query(Static)) == 3  # header, error and stats lines
+        screen = app.screen  # `Screen { layout: vertical; }` in app.tcss
+        assert isinstance(screen, DashboardScreen) and screen.styles.layout.name == "vertical"
+        assert {row.id for row in app.query(Horizontal)} >= {"top", "main", "health"}
 
 
 async def test_columns_scrolled_out_of_sight_stream_quietly_and_show_all_when_seen(
@@ -656,3 +669,23 @@ async def test_columns_scrolled_out_of_sight_stream_quietly_and_show_all_when_se
         for _ in grid.columns:
             chunks.put_nowait(None)
         await wait_for_run(pilot)
+
+
+async def test_a_health_report_repaints_its_pane_without_a_layout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Panes are polled every 10 s; a layout per report stalled 16 streaming columns for
+    ~40 ms (bench: event-loop lag max)."""
+    app = make_app(Script(), tmp_path, poll_health=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        show_health(app, fixed_report("sidecar", "up"), fixed_report("gateway", "up"))
+        await pilot.pause()
+        layouts = count_layouts(monkeypatch, app.screen)
+        sidecar = fixed_report("sidecar", "up", latency_ms=123.0)
+        gateway = fixed_report("gateway", "down", "connection refused")
+        show_health(app, sidecar, gateway)
+        await pilot.pause()
+        text = screen_text(app)
+        assert "123 ms" in text and "connection refused" in text
+        assert app.query_one("#health-gateway").has_class("-down")
+        assert layouts == []

@@ -36,7 +36,9 @@ class HealthPane(Static):
     def show(self, report: HealthReport) -> None:
         self.report = report
         status = report.status
-        self.set_classes(f"health-pane -{status}")
+        classes = f"health-pane -{status}"
+        if set(classes.split()) != set(self.classes):  # a restyle, only when it changes
+            self.set_classes(classes)
         self.border_title = TITLES.get(report.endpoint, report.endpoint) + (
             " · demo backend" if report.demo else ""
         )
@@ -58,7 +60,9 @@ class HealthPane(Static):
         if status != "up":  # the reason comes first: on a short screen the details are cut
             lines.append(Content.assemble((report.message, _message_style(status))))
         lines.append(Content.assemble(*line2))
-        self.update(Content("\n").join(lines))
+        # The stylesheet fixes the pane's size, so new text needs no layout: a layout
+        # is of the whole screen, ~40 ms with 16 columns streaming, every poll.
+        self.update(Content("\n").join(lines), layout=False)
 
 
 def _short(value: object) -> str:
