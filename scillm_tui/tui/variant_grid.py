@@ -18,6 +18,7 @@ from textual.containers import HorizontalScroll
 from textual.message import Message
 
 from scillm_tui.core.runs import Run, VariantState
+from scillm_tui.tui.gc_pause import full_collections_deferred
 from scillm_tui.tui.line_cache import LineCache
 from scillm_tui.tui.scrollbars import CachedScrollbars
 from scillm_tui.tui.variant_column import VariantColumn
@@ -138,13 +139,14 @@ class VariantGrid(CachedScrollbars, LineCache, HorizontalScroll):
     @work(exclusive=True, group="run", exit_on_error=False)
     async def _drive(self, run: Run) -> None:
         columns = {c.state.id: c for c in self._columns}
-        async for event in run.events():
-            if event.kind == "delta":
-                columns[event.variant_id].append(event.text)
-                mirror = self._mirror
-                if mirror is not None and mirror.state.id == event.variant_id:
-                    mirror.append(event.text)
-            self._dirty.add(event.variant_id)
+        with full_collections_deferred():
+            async for event in run.events():
+                if event.kind == "delta":
+                    columns[event.variant_id].append(event.text)
+                    mirror = self._mirror
+                    if mirror is not None and mirror.state.id == event.variant_id:
+                        mirror.append(event.text)
+                self._dirty.add(event.variant_id)
         self.flush(force=True)
         self.post_message(self.RunFinished(run))
 
