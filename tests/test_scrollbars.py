@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from textual.app import App, ComposeResult
+from textual.containers import HorizontalScroll, VerticalScroll
 from textual.geometry import Region
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.widget import Widget
+from textual.widgets import Static
 
 from scillm_tui.tui.judge_panel import JudgePanel
-from scillm_tui.tui.scrollbars import CachedScrollBar
+from scillm_tui.tui.scrollbars import CachedScrollBar, CachedScrollbars
 from scillm_tui.tui.variant_grid import VariantGrid
 from tests.tui_support import Script, make_app, set_form
 
@@ -49,3 +53,58 @@ async def test_panel_and_column_bars_are_cached(tmp_path: Path) -> None:
             grid.columns[0].view.vertical_scrollbar,
         ]
         assert all(isinstance(bar, CachedScrollBar) for bar in bars)
+
+
+class _Tall(CachedScrollbars, VerticalScroll):
+    pass
+
+
+class _Wide(CachedScrollbars, HorizontalScroll):
+    pass
+
+
+class BarsApp(App[None]):
+    """A two-cell-thick vertical bar and a horizontal one, both scrollable."""
+
+    CSS = """
+    _Tall { height: 12; scrollbar-size-vertical: 2; }
+    _Tall Static { height: 5; }
+    _Wide { height: 4; }
+    _Wide Static { width: 30; }
+    """
+
+    def compose(self) -> ComposeResult:
+        with _Tall():
+            yield from (Static(f"row {n}") for n in range(9))
+        with _Wide():
+            yield from (Static(f"column {n}") for n in range(9))
+
+
+def crops(bar: ScrollBar) -> list[Region]:
+    """The whole bar, and a part of it (as when it is partly covered)."""
+    width, height = bar.size
+    part = Region(0, 1, width, height - 2) if height > 2 else Region(3, 0, width - 5, height)
+    return [Region(0, 0, width, height), part]
+
+
+@pytest.mark.parametrize("where", [0, 0.13, 0.5, 0.77, 1])
+async def test_drawn_directly_as_textual_draws_it(where: float) -> None:
+    """Drawn from the bar's segments, the rows equal those of Textual's own pipeline
+    (a Rich render through the styles cache), for every thumb position, both
+    orientations, a thick bar, hover and drag."""
+    app = BarsApp()
+    async with app.run_test(size=(60, 24)) as pilot:
+        tall, wide = app.query_one(_Tall), app.query_one(_Wide)
+        tall.scroll_to(y=tall.max_scroll_y * where, animate=False)
+        wide.scroll_to(x=wide.max_scroll_x * where, animate=False)
+        await pilot.pause()
+        vertical, horizontal = tall.vertical_scrollbar, wide.horizontal_scrollbar
+        assert isinstance(vertical, CachedScrollBar) and vertical.size.width == 2
+        assert isinstance(horizontal, CachedScrollBar) and horizontal.display
+        for state in ("plain", "hover", "grabbed"):
+            vertical.mouse_over = state == "hover"
+            vertical.grabbed = (0, 0) if state == "grabbed" else None
+            for bar in (vertical, horizontal):
+                bar.refresh()
+                for crop in crops(bar):
+                    assert bar.render_lines(crop) == Widget.render_lines(bar, crop), state
