@@ -16,7 +16,7 @@ from textual.color import Color
 from textual.containers import Horizontal
 from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.widgets import Checkbox, Footer, Markdown, SelectionList, Static
+from textual.widgets import Checkbox, DataTable, Footer, Markdown, SelectionList, Static
 
 from scillm_tui.tui.app import ScillmApp
 from scillm_tui.tui.confirm import ConfirmScreen
@@ -689,3 +689,20 @@ async def test_a_health_report_repaints_its_pane_without_a_layout(
         assert "123 ms" in text and "connection refused" in text
         assert app.query_one("#health-gateway").has_class("-down")
         assert layouts == []
+
+
+async def test_a_run_ends_quietly_when_all_is_well_and_with_a_summary_when_not(
+    tmp_path: Path,
+) -> None:
+    """All done: the headers and the judge panel say so, and the leaderboard comes with
+    the verdict (filled at the run's end too, its table was drawn twice, the first time
+    as the last columns finished). Failures or cancellations are summed up in a toast."""
+    app = make_app(Script(), tmp_path, poll_health=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await run_to_end(pilot, models="alpha, beta", n="2")
+        assert not any("Run finished" in n.message for n in app._notifications)
+        table = app.query_one(JudgePanel).query_one(DataTable)
+        assert table.row_count == 2 and "★ winner v1" in screen_text(app)
+
+        await run_to_end(pilot, models="alpha, broken", n="2")
+        assert any("Run finished: 1 done, 1 error" in n.message for n in app._notifications)

@@ -196,11 +196,13 @@ class ScillmApp(App[int]):
     def _run_finished(self, message: VariantGrid.RunFinished) -> None:
         run = message.run
         counts = Counter(state.status for state in run.variants.values())
-        summary = ", ".join(f"{n} {status}" for status, n in counts.items())
-        self.notify(f"Run finished: {summary}", timeout=4)
+        if counts["done"] != len(run.variants):  # all done: the headers and panel say so
+            summary = ", ".join(f"{n} {status}" for status, n in counts.items())
+            self.notify(f"Run finished: {summary}", timeout=4)
         panel = self.query_one(JudgePanel)
         if self._auto_judge and not counts["cancelled"]:
-            panel.show_run(run)
+            # The leaderboard fills with the verdict. Filled now as well, its table was
+            # drawn twice, the first time (~40-100 ms) as the last columns finished.
             self._judge(run)
         else:  # a cancelled run is judged only when the user asks
             ended = "run cancelled" if counts["cancelled"] else "run finished"
