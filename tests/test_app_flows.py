@@ -706,3 +706,27 @@ async def test_a_run_ends_quietly_when_all_is_well_and_with_a_summary_when_not(
 
         await run_to_end(pilot, models="alpha, broken", n="2")
         assert any("Run finished: 1 done, 1 error" in n.message for n in app._notifications)
+
+
+async def test_the_dashboard_is_styled_once_at_start_and_again_for_a_new_theme(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Textual restyles a screen's widgets each time it is shown, though mounting
+    styled them: ~50 ms of start-up. A CSS change (a theme) still restyles."""
+    restyled: list[object] = []
+    update_node_styles = DashboardScreen.update_node_styles
+
+    def counting(self: DashboardScreen, animate: bool = True) -> None:
+        restyled.append(self)
+        update_node_styles(self, animate)
+
+    monkeypatch.setattr(DashboardScreen, "update_node_styles", counting)
+    app = make_app(Script(), tmp_path, poll_health=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.pause()
+        assert restyled == []
+        header = app.query_one(VariantGrid).columns[0].query_one(".column-header", Static)
+        before = (app.screen.styles.background, header.styles.background)
+        app.theme = "textual-light"
+        await pilot.pause()
+        assert (app.screen.styles.background, header.styles.background) != before

@@ -4,19 +4,19 @@ A pushed screen, not `Screen.maximize`: maximizing restyles and lays out the who
 dashboard on every toggle (~300-600 ms while 8 columns stream); a screen of its own
 leaves the dashboard alone. The screen is built once, while the app is idle
 (`prepare_zoom`), and reused (installed): building and styling it and its footer cost
-more than showing it (~0.1 s against ~30 ms while 8 columns stream). Its column shows the zoomed
+more than showing it (~0.1 s against ~30 ms while 8 columns stream), and it is not
+restyled when shown (`StyledOnceScreen`). Its column shows the zoomed
 variant's `VariantState`; the grid feeds it the same text (`VariantGrid.mirror`) and
 stops flushing its own, covered, columns until the zoom closes.
 """
 
 from __future__ import annotations
 
-from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 
 from scillm_tui.core.runs import VariantState
+from scillm_tui.tui.containers import StyledOnceScreen
 from scillm_tui.tui.footer import SteadyFooter
 from scillm_tui.tui.variant_column import VariantColumn
 from scillm_tui.tui.variant_grid import VariantGrid
@@ -24,7 +24,7 @@ from scillm_tui.tui.variant_grid import VariantGrid
 SCREEN_NAME = "zoom"
 
 
-class ZoomScreen(Screen[None]):
+class ZoomScreen(StyledOnceScreen[None]):
     """Escape (or f6, the app's zoom toggle) closes it; f7/f8 act on its variant."""
 
     BINDINGS = [Binding("escape", "close", "Close zoom", id="zoom-close")]
@@ -35,32 +35,17 @@ class ZoomScreen(Screen[None]):
         self.grid = grid
         self.column = VariantColumn(state, follow_step=1, id="zoom-column")
         self._source: VariantColumn | None = None  # to copy once mounted
-        self._styled_at: int | None = None  # the app's CSS generation last applied here
 
     def compose(self) -> ComposeResult:
         yield self.column
         yield SteadyFooter()
 
     def on_mount(self) -> None:
-        self._styled_at = _css_generation(self.app)  # mounting applied the app's CSS
         self._copy_source()
         self.column.view.focus()
         # The footer builds its keys when its screen's bindings are first announced, at
         # the first push; built now, while idle, that push finds them unchanged.
         self.query_one(SteadyFooter).bindings_changed(self)
-
-    def on_screen_resume(self, event: events.ScreenResume) -> None:
-        """Skip Textual's restyle of the whole screen on every push (~13 ms while 8 columns
-        stream) unless the app's CSS changed (e.g. the theme) since it was last applied.
-
-        Runs before `Screen._on_screen_resume`, which reads `refresh_styles`. The CSS
-        generation is private Textual API (pinned to 8.2.8; Textual's own mode switching
-        uses it the same way); without it every push restyles, as before.
-        """
-        generation = _css_generation(self.app)
-        if generation is not None and generation == self._styled_at:
-            event.refresh_styles = False
-        self._styled_at = generation
 
     def show(self, source: VariantColumn) -> None:
         """Show `source`'s variant when next pushed."""
@@ -93,11 +78,6 @@ class ZoomScreen(Screen[None]):
 
     def action_close(self) -> None:
         self.close()
-
-
-def _css_generation(app: App[object]) -> int | None:
-    """How many times the app's CSS changed (private Textual API, see `on_screen_resume`)."""
-    return getattr(app, "_css_update_count", None)
 
 
 def prepare_zoom(app: App[object], grid: VariantGrid) -> ZoomScreen | None:
