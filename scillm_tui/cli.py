@@ -137,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if args.command == "health":
                     return headless.health_command(session, as_json=args.json)
                 return headless.run_command(session, args)
-        with open_session(args) as session:
+        with open_session(args, serve_demo_later=True) as session:
             from scillm_tui.tui.app import run_dashboard
 
             return run_dashboard(session)

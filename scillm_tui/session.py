@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -20,6 +20,9 @@ from scillm_tui.core.errors import ConfigError
 from scillm_tui.core.logs import configure_logging
 from scillm_tui.core.retry import RetryPolicy
 from scillm_tui.core.settings import Settings, load_settings, normalise_base_url
+
+if TYPE_CHECKING:
+    from scillm_tui.demo.deferred import DeferredDemoServer
 
 DEMO_MODEL = "demo-fast"
 DEMO_JUDGE_MODEL = "demo-judge"
@@ -32,6 +35,12 @@ class Session:
     demo_url: str | None = None
     transport: httpx.AsyncBaseTransport | None = None
     retry: RetryPolicy | None = None
+    _demo: DeferredDemoServer | None = None
+
+    def start_demo(self) -> None:
+        """Serve the demo backend if it waits to be served (see `open_session`)."""
+        if self._demo is not None:
+            self._demo.start()
 
     @property
     def default_target(self) -> str:
@@ -83,19 +92,27 @@ def demo_settings(settings: Settings, base_url: str) -> Settings:
 
 
 @contextmanager
-def open_session(args: argparse.Namespace, *, log_file: Path | None = None) -> Iterator[Session]:
+def open_session(
+    args: argparse.Namespace, *, log_file: Path | None = None, serve_demo_later: bool = False
+) -> Iterator[Session]:
+    """The session for `args`; with ``--demo``, the demo backend runs until it closes.
+
+    `serve_demo_later`: only bind the demo backend's socket now; `Session.start_demo`
+    serves it (the dashboard calls it after its first frame)."""
     settings = settings_from_args(args)
     if not getattr(args, "demo", False):
         _configure_logs(settings, args)
         yield Session(settings=settings)
         return
-    from scillm_tui.demo.server import start_demo_server
+    from scillm_tui.demo.deferred import DeferredDemoServer
 
-    server = start_demo_server()
+    server = DeferredDemoServer()
     try:
+        if not serve_demo_later:
+            server.start()
         settings = demo_settings(settings, server.base_url)
         _configure_logs(settings, args)
-        yield Session(settings=settings, demo=True, demo_url=server.base_url)
+        yield Session(settings=settings, demo=True, demo_url=server.base_url, _demo=server)
     finally:
         server.stop()
 

@@ -480,3 +480,34 @@ def test_serve_forever_announces_itself_and_exits_cleanly_on_ctrl_c() -> None:
             proc.wait()
     assert proc.returncode == 0, err
     assert "Traceback" not in err
+
+
+async def test_a_deferred_demo_server_listens_at_once_and_answers_once_started() -> None:
+    """The dashboard binds the demo backend's socket before its first frame and serves
+    it after (uvicorn and starlette cost ~85 ms of start-up): a request made in between
+    waits in the backlog and is answered once the server starts."""
+    from scillm_tui.demo.deferred import DeferredDemoServer
+
+    server = DeferredDemoServer()
+    try:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as http:
+            early = asyncio.create_task(http.get("/healthz"))
+            await asyncio.sleep(0.05)  # it connects and waits
+            assert not server.started
+            await asyncio.to_thread(server.start)
+            assert (await early).json()["ok"] is True
+            server.start()  # once only
+            assert (await http.get("/v1/models")).status_code == 200
+    finally:
+        server.stop()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(server.base_url + "/healthz", timeout=2)
+
+
+def test_a_deferred_demo_server_never_started_frees_its_port() -> None:
+    from scillm_tui.demo.deferred import DeferredDemoServer
+
+    server = DeferredDemoServer()
+    server.stop()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(server.base_url + "/healthz", timeout=2)

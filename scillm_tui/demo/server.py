@@ -119,9 +119,21 @@ def _uvicorn_config(app: Any, host: str, port: int) -> uvicorn.Config:
 class BackgroundServer:
     """An ASGI app served by uvicorn on loopback from a daemon thread; a context manager."""
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        app: Any,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        sock: socket.socket | None = None,
+    ) -> None:
+        """Serve `app` on `host:port`, or on `sock`, a loopback socket already listening
+        (connections made before `start` wait in its backlog)."""
         self.app = app
         self.host = host
+        self._sockets = None if sock is None else [sock]
+        if sock is not None:
+            host, port = sock.getsockname()[:2]
         self._ready = threading.Event()
         self._server = _QuietServer(
             _uvicorn_config(app, host, port), on_started=lambda _port: self._ready.set()
@@ -165,7 +177,7 @@ class BackgroundServer:
 
     def _run(self) -> None:
         try:
-            self._server.run()
+            self._server.run(sockets=self._sockets)
         except BaseException as exc:  # uvicorn exits via SystemExit when it cannot bind
             self._error = exc
         finally:

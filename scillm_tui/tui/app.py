@@ -97,8 +97,13 @@ class ScillmApp(App[int]):
         self.call_after_refresh(gc.freeze)
 
     def _connect(self) -> Backends:
-        """The endpoint clients, made once, inside the event loop that uses them."""
+        """The endpoint clients, made once, inside the event loop that uses them (and,
+        with ``--demo``, the demo backend served: both after the first frame)."""
         if self.backends is None:
+            try:
+                self.session.start_demo()
+            except ScillmError as exc:  # the requests will fail and say so too
+                self.notify(str(exc), title="Demo backend", severity="error")
             self.backends = self.session.make_backends()
             if self.poll_health:
                 self.query_one(HealthStrip).start(self.backends)
