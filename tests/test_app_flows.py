@@ -16,7 +16,7 @@ from textual.color import Color
 from textual.containers import Horizontal
 from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.widgets import Checkbox, DataTable, Footer, Markdown, SelectionList, Static
+from textual.widgets import Checkbox, Footer, Markdown, SelectionList, Static
 
 from scillm_tui.tui.app import ScillmApp
 from scillm_tui.tui.confirm import ConfirmScreen
@@ -24,6 +24,7 @@ from scillm_tui.tui.containers import DashboardScreen
 from scillm_tui.tui.footer import SteadyFooter
 from scillm_tui.tui.health_strip import HealthStrip
 from scillm_tui.tui.judge_panel import JudgePanel
+from scillm_tui.tui.leaderboard import Leaderboard
 from scillm_tui.tui.markdown_screen import MarkdownScreen
 from scillm_tui.tui.model_picker import ModelPicker
 from scillm_tui.tui.prompt_editor import PromptEditor
@@ -701,8 +702,8 @@ async def test_a_run_ends_quietly_when_all_is_well_and_with_a_summary_when_not(
     async with app.run_test(size=(160, 45)) as pilot:
         await run_to_end(pilot, models="alpha, beta", n="2")
         assert not any("Run finished" in n.message for n in app._notifications)
-        table = app.query_one(JudgePanel).query_one(DataTable)
-        assert table.row_count == 2 and "★ winner v1" in screen_text(app)
+        leaderboard = app.query_one(JudgePanel).query_one(Leaderboard)
+        assert len(leaderboard.rows) == 2 and "★ winner v1" in screen_text(app)
 
         await run_to_end(pilot, models="alpha, broken", n="2")
         assert any("Run finished: 1 done, 1 error" in n.message for n in app._notifications)

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 from rich.cells import cell_len
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from scillm_tui.core.artifacts import ranked
 from scillm_tui.core.backends import Backends
 from scillm_tui.core.judge import JudgeSpec, Verdict, judge_run
 from scillm_tui.core.runs import Run
 from scillm_tui.tui.formatting import ms, score_text
+from scillm_tui.tui.leaderboard import Leaderboard
 from scillm_tui.tui.line_cache import LineCache
 from scillm_tui.tui.scrollbars import CachedScrollbars
 
-COLUMNS = ("#", "id", "model", "score", "tok", "ttft", "time")
 MODEL_WIDTH = 14
 
 
@@ -42,9 +41,7 @@ class JudgePanel(CachedScrollbars, LineCache, VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static("waiting for a run", markup=False, id="judge-state")
         yield Static("", markup=False, id="judge-reason")
-        table: DataTable[Text] = DataTable(id="leaderboard", cursor_type="row", zebra_stripes=True)
-        table.add_columns(*COLUMNS)
-        yield table
+        yield Leaderboard(id="leaderboard")
         yield Static("", markup=False, id="judge-raw")
 
     def _state(self, text: str, css_class: str) -> None:
@@ -56,9 +53,7 @@ class JudgePanel(CachedScrollbars, LineCache, VerticalScroll):
         self._state(text, "-waiting")
         _update(self.query_one("#judge-reason", Static), "")
         _update(self.query_one("#judge-raw", Static), "")
-        table = self.query_one(DataTable)
-        if table.row_count:
-            table.clear()
+        self.query_one(Leaderboard).show([])
 
     def show_run(self, run: Run) -> None:
         """Fill the leaderboard with the run as it stands (no scores yet)."""
@@ -102,17 +97,17 @@ class JudgePanel(CachedScrollbars, LineCache, VerticalScroll):
         self._fill(run, verdict)
 
     def _fill(self, run: Run, verdict: Verdict | None) -> None:
-        table = self.query_one(DataTable)
-        table.clear()
+        rows: list[tuple[str, ...]] = []
+        best = verdict.best_id if verdict is not None else None
         for rank, (state, score, _note) in enumerate(ranked(run, verdict), start=1):
-            mark = "★" if verdict is not None and state.id == verdict.best_id else str(rank)
+            mark = "★" if state.id == best else str(rank)
             tokens = f"{'~' if state.tokens_estimated else ''}{state.completion_tokens}"
             model = state.model
             if len(model) > MODEL_WIDTH:
                 model = model[: MODEL_WIDTH - 1] + "…"
             cells = (mark, state.id, model, score_text(score), tokens)
-            cells += (ms(state.ttft_ms), ms(state.duration_ms))
-            table.add_row(*(Text(c) for c in cells), key=state.id)
+            rows.append((*cells, ms(state.ttft_ms), ms(state.duration_ms)))
+        self.query_one(Leaderboard).show(rows, winner=best is not None)  # ranked first
 
 
 def _update(static: Static, text: str) -> None:
