@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
-from scillm_tui.core.backends import Backends
 from scillm_tui.core.errors import ConfigError
 from scillm_tui.core.logs import configure_logging
-from scillm_tui.core.retry import RetryPolicy
 from scillm_tui.core.settings import Settings, load_settings, normalise_base_url
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the HTTP stack is imported once clients are made (after the first frame)
+    import httpx
+
+    from scillm_tui.core.backends import Backends
+    from scillm_tui.core.retry import RetryPolicy
     from scillm_tui.demo.deferred import DeferredDemoServer
 
 DEMO_MODEL = "demo-fast"
@@ -48,6 +48,8 @@ class Session:
 
     def make_backends(self) -> Backends:
         """Build clients inside the event loop that will use them."""
+        from scillm_tui.core.backends import Backends
+
         return Backends(self.settings, transport=self.transport, retry=self.retry, demo=self.demo)
 
 

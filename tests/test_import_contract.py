@@ -82,3 +82,15 @@ def test_rich_is_only_pulled_in_by_httpx_itself() -> None:
 
 def test_the_check_itself_detects_a_textual_import() -> None:
     assert _run("import sys, scillm_tui.tui.app\nprint('textual' in sys.modules)") == "True"
+
+
+def test_the_dashboard_imports_without_the_http_stack() -> None:
+    """Everything up to the dashboard's first frame imports without httpx, uvicorn or
+    starlette (~0.15 s of start-up): the clients and the demo backend come after it."""
+    code = (
+        "import sys\n"
+        "import scillm_tui.cli, scillm_tui.session, scillm_tui.tui.app\n"
+        "heavy = ('httpx', 'httpcore', 'uvicorn', 'starlette')\n"
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in heavy)))\n"
+    )
+    assert _run(code) == "", "the dashboard's imports pulled in the HTTP stack"

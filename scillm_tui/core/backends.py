@@ -53,13 +53,14 @@ class Backends:
         name, wire_model = route_model(model, target)
         return self.client(name), wire_model
 
+    async def probe(self, name: EndpointName) -> HealthReport:
+        """One endpoint's health now (no request if it is not configured)."""
+        client = self.sidecar if name == "sidecar" else self.gateway
+        return await probe(client) if client is not None else unconfigured(name)
+
     async def health(self) -> dict[EndpointName, HealthReport]:
         """Probe both endpoints concurrently."""
-        gateway_probe = probe(self.gateway) if self.gateway is not None else None
-        if gateway_probe is None:
-            sidecar = await probe(self.sidecar)
-            return {"sidecar": sidecar, "gateway": unconfigured("gateway")}
-        sidecar, gateway = await asyncio.gather(probe(self.sidecar), gateway_probe)
+        sidecar, gateway = await asyncio.gather(self.probe("sidecar"), self.probe("gateway"))
         return {"sidecar": sidecar, "gateway": gateway}
 
     async def aclose(self) -> None:

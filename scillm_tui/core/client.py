@@ -20,8 +20,8 @@ from typing import Any
 
 import httpx
 from httpx_sse._decoders import SSELineDecoder  # private module: pinned <0.5 in pyproject
-from pydantic import BaseModel, ConfigDict, Field
 
+from scillm_tui.core.chat import ChatRequest, ChatResult
 from scillm_tui.core.endpoints import EndpointConfig
 from scillm_tui.core.errors import EndpointError
 from scillm_tui.core.events import (
@@ -41,41 +41,6 @@ from scillm_tui.core.retry import RetryPolicy
 log = logging.getLogger("scillm_tui.http")
 
 _MAX_ERROR_BODY = 64 * 1024
-
-
-class ChatRequest(BaseModel):
-    """One chat-completions request, as the OpenAI API spells it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    model: str
-    messages: list[dict[str, str]]
-    temperature: float | None = None
-    max_tokens: int | None = None
-    response_format: dict[str, Any] | None = None
-
-    def body(self, *, stream: bool) -> dict[str, Any]:
-        data: dict[str, Any] = {"model": self.model, "messages": self.messages}
-        if self.temperature is not None:
-            data["temperature"] = self.temperature
-        if self.max_tokens is not None:
-            data["max_tokens"] = self.max_tokens
-        if self.response_format is not None:
-            data["response_format"] = self.response_format
-        if stream:
-            data["stream"] = True
-            data["stream_options"] = {"include_usage": True}
-        return data
-
-
-class ChatResult(BaseModel):
-    """A non-streaming answer."""
-
-    text: str
-    finish_reason: str | None = None
-    usage: Usage | None = None
-    latency_ms: float = 0.0
-    raw: dict[str, Any] = Field(default_factory=dict)
 
 
 def _usage(data: Any) -> Usage | None:

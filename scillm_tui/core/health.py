@@ -1,50 +1,22 @@
-"""Health probes: is each endpoint up, and if not, what should the user do about it."""
+"""Health probes: is each endpoint up, and if not, what should the user do about it.
+
+The report itself is in `health_report`, which does not import the HTTP stack.
+"""
 
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
 
 from scillm_tui.core.client import EndpointClient, parse_model_ids
-from scillm_tui.core.endpoints import EndpointName
 from scillm_tui.core.errors import EndpointError
 from scillm_tui.core.failures import classify_exception, classify_status
+from scillm_tui.core.health_report import HealthReport, HealthStatus, unconfigured
 from scillm_tui.core.redact import redact
 
-HealthStatus = Literal["up", "degraded", "auth", "down", "unconfigured"]
-
-
-class HealthReport(BaseModel):
-    """One probe of one endpoint."""
-
-    model_config = ConfigDict(frozen=True)
-
-    endpoint: EndpointName
-    base_url: str | None
-    status: HealthStatus
-    message: str
-    latency_ms: float | None = None
-    healthz: dict[str, Any] | None = None
-    models: list[str] | None = None  # None: the endpoint has no model list
-    demo: bool = False
-    checked_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
-
-    @property
-    def model_count_text(self) -> str:
-        if self.models is None:
-            return "no model list"
-        return f"{len(self.models)} model" + ("" if len(self.models) == 1 else "s")
-
-
-def unconfigured(endpoint: EndpointName) -> HealthReport:
-    hint = "set CHUTES_API_BASE" if endpoint == "gateway" else "set CODEX_AGENT_API_BASE"
-    return HealthReport(
-        endpoint=endpoint, base_url=None, status="unconfigured", message=f"not configured — {hint}"
-    )
+__all__ = ["HealthReport", "HealthStatus", "probe", "unconfigured"]
 
 
 def _masked(value: Any) -> Any:

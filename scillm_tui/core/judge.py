@@ -8,17 +8,20 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from scillm_tui.core.backends import Backends
-from scillm_tui.core.client import ChatRequest, EndpointClient
+from scillm_tui.core.chat import ChatRequest
 from scillm_tui.core.endpoints import EndpointName, route_model
 from scillm_tui.core.errors import EndpointError, ScillmError
 from scillm_tui.core.judge_parse import JudgeParseError, parse_judge_output
 from scillm_tui.core.judge_prompt import build_judge_messages, build_repair_messages, labels_for
 from scillm_tui.core.runs import Run, VariantState
+
+if TYPE_CHECKING:  # the HTTP stack: imported once clients are made
+    from scillm_tui.core.backends import Backends
+    from scillm_tui.core.client import EndpointClient
 
 VerdictStatus = Literal["verdict", "default", "none", "error"]
 

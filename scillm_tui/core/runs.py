@@ -14,11 +14,11 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from itertools import cycle, islice
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
-from scillm_tui.core.backends import Backends
-from scillm_tui.core.client import ChatRequest
+from scillm_tui.core.chat import ChatRequest
 from scillm_tui.core.endpoints import EndpointName, route_model
 from scillm_tui.core.events import (
     TERMINAL_STATUSES,
@@ -36,6 +36,9 @@ from scillm_tui.core.events import (
     VariantStatus,
     VariantUsage,
 )
+
+if TYPE_CHECKING:  # the HTTP stack: imported once clients are made
+    from scillm_tui.core.backends import Backends
 
 CHARS_PER_TOKEN_ESTIMATE = 4.0
 _JOIN_EVERY = 256  # VariantState.add_text merges its text pieces this many at a time

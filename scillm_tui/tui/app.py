@@ -9,6 +9,7 @@ import gc
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
@@ -16,7 +17,6 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from scillm_tui.core.artifacts import export_run
-from scillm_tui.core.backends import Backends
 from scillm_tui.core.errors import ScillmError, first_problem
 from scillm_tui.core.history import PromptHistory
 from scillm_tui.core.judge import JudgeSpec
@@ -32,6 +32,9 @@ from scillm_tui.tui.prompt_editor import PromptEditor
 from scillm_tui.tui.run_form import RunForm
 from scillm_tui.tui.variant_grid import VariantGrid
 from scillm_tui.tui.zoom_screen import ZoomScreen, prepare_zoom, toggle_zoom
+
+if TYPE_CHECKING:  # the HTTP stack: imported once clients are made
+    from scillm_tui.core.backends import Backends
 
 REPAINT_HZ = 25
 

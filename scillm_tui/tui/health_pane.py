@@ -7,7 +7,7 @@ import json
 from textual.content import Content
 from textual.widgets import Static
 
-from scillm_tui.core.health import HealthReport
+from scillm_tui.core.health_report import HealthReport
 
 BADGE_STYLE = {
     "up": "bold $success",

@@ -7,16 +7,19 @@ are bounded by the client's health timeout and never block the interface.
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
 
-from scillm_tui.core.backends import Backends
 from scillm_tui.core.endpoints import EndpointName
-from scillm_tui.core.health import HealthReport, probe, unconfigured
+from scillm_tui.core.health_report import HealthReport
 from scillm_tui.tui.health_pane import HealthPane
 from scillm_tui.tui.line_cache import LineCache
+
+if TYPE_CHECKING:  # the HTTP stack: imported once clients are made
+    from scillm_tui.core.backends import Backends
 
 POLL_INTERVAL_S = 10.0
 DOWN_BACKOFF_S = (2.0, 4.0, 8.0)  # poll sooner while an endpoint is down, then settle
@@ -63,15 +66,14 @@ class HealthStrip(LineCache, Horizontal):
 
     async def _poll(self, endpoint: EndpointName) -> None:
         assert self.backends is not None
-        client = self.backends.sidecar if endpoint == "sidecar" else self.backends.gateway
         failures = 0
         while True:
-            report = await probe(client) if client is not None else unconfigured(endpoint)
+            report = await self.backends.probe(endpoint)
             pane = self.pane(endpoint)
             previous = pane.report
             pane.show(report)
             self.post_message(self.Changed(report, previous))
-            if client is None:
+            if report.status == "unconfigured":  # nothing to poll
                 return
             if report.status in ("up", "degraded"):
                 failures = 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.cells import cell_len
 from textual import work
 from textual.app import ComposeResult
@@ -10,13 +12,15 @@ from textual.message import Message
 from textual.widgets import Static
 
 from scillm_tui.core.artifacts import ranked
-from scillm_tui.core.backends import Backends
 from scillm_tui.core.judge import JudgeSpec, Verdict, judge_run
 from scillm_tui.core.runs import Run
 from scillm_tui.tui.formatting import ms, score_text
 from scillm_tui.tui.leaderboard import Leaderboard
 from scillm_tui.tui.line_cache import LineCache
 from scillm_tui.tui.scrollbars import CachedScrollbars
+
+if TYPE_CHECKING:  # the HTTP stack: imported once clients are made
+    from scillm_tui.core.backends import Backends
 
 MODEL_WIDTH = 14
 
