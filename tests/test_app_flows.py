@@ -456,6 +456,23 @@ async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 10
     await asyncio.wait_for(poll(), timeout)
 
 
+async def planned_paced_columns(pilot: Pilot, n: int) -> VariantGrid:
+    """Type a prompt and ask for `n` `paced` variants; returns the grid once its `n`
+    planned columns are mounted."""
+    await type_prompt(pilot, "go")
+    await set_form(pilot, models="paced", n=str(n))
+    grid = pilot.app.query_one(VariantGrid)
+    await until(pilot, lambda: all(c.is_mounted for c in grid.columns))
+    return grid
+
+
+async def end_paced_run(pilot: Pilot, chunks: asyncio.Queue[str | None]) -> None:
+    """End every `paced` stream and wait for the run (and its judge) to finish."""
+    for _ in pilot.app.query_one(VariantGrid).columns:
+        chunks.put_nowait(None)
+    await wait_for_run(pilot)
+
+
 async def stream_first_words(pilot: Pilot, chunks: asyncio.Queue[str | None], text: str) -> None:
     """Run one `paced` variant and let `text` reach the screen; the stream stays open."""
     await type_prompt(pilot, "Explain CRDTs")
@@ -523,8 +540,7 @@ async def test_zooming_while_deltas_wait_in_the_queue_shows_each_character_once(
         shown = "".join(zoom.column.view._wrapped.rows)  # wrapped at spaces: no breaks
         assert shown.replace(" ", "") == "Beforethezoom.Queued."
         assert zoom.column.view.appended == "Before the zoom. Queued. "
-        chunks.put_nowait(None)
-        await wait_for_run(pilot)
+        await end_paced_run(pilot, chunks)
 
 
 async def test_the_zoom_screen_is_built_before_the_first_f6(tmp_path: Path) -> None:
@@ -598,10 +614,7 @@ async def test_starting_a_run_lays_out_nothing(
     chunks: asyncio.Queue[str | None] = asyncio.Queue()
     app = paced_app(tmp_path, chunks)
     async with app.run_test(size=(200, 45)) as pilot:
-        await type_prompt(pilot, "go")
-        await set_form(pilot, models="paced", n="8")
-        grid = app.query_one(VariantGrid)
-        await until(pilot, lambda: all(c.is_mounted for c in grid.columns))
+        grid = await planned_paced_columns(pilot, 8)
         await pilot.pause()
         layouts = count_layouts(monkeypatch, app.screen)
         await pilot.press("ctrl+r")
@@ -610,9 +623,7 @@ async def test_starting_a_run_lays_out_nothing(
             await pilot.pause()
         assert "waiting for the run to finish" in screen_text(app)
         assert layouts == []
-        for _ in grid.columns:
-            chunks.put_nowait(None)
-        await wait_for_run(pilot)
+        await end_paced_run(pilot, chunks)
 
 
 async def test_line_cached_widgets_are_still_their_base_widgets_to_css(tmp_path: Path) -> None:
@@ -641,10 +652,7 @@ async def test_columns_scrolled_out_of_sight_stream_quietly_and_show_all_when_se
     chunks: asyncio.Queue[str | None] = asyncio.Queue()
     app = paced_app(tmp_path, chunks)
     async with app.run_test(size=(200, 45)) as pilot:
-        await type_prompt(pilot, "go")
-        await set_form(pilot, models="paced", n="8")
-        grid = app.query_one(VariantGrid)
-        await until(pilot, lambda: all(c.is_mounted for c in grid.columns))
+        grid = await planned_paced_columns(pilot, 8)
         await pilot.press("ctrl+r")
         last = grid.columns[-1]
         n = 0
@@ -667,9 +675,7 @@ async def test_columns_scrolled_out_of_sight_stream_quietly_and_show_all_when_se
         shown = screen_text(app)
         assert latest in shown and "streaming" in shown  # text and header as they are now
         assert f"{last.state.completion_tokens} tok" in shown  # its stats line, up to date
-        for _ in grid.columns:
-            chunks.put_nowait(None)
-        await wait_for_run(pilot)
+        await end_paced_run(pilot, chunks)
 
 
 async def test_a_health_report_repaints_its_pane_without_a_layout(

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from scillm_tui.tui.gc_pause import DEFERRED_THRESHOLD, full_collections_deferred
-from tests.test_app_flows import paced_app, stream_first_words
-from tests.tui_support import wait_for_run
+from tests.test_app_flows import end_paced_run, paced_app, stream_first_words
 
 
 @pytest.fixture
@@ -58,6 +57,5 @@ async def test_the_dashboard_defers_them_for_exactly_its_run(
         assert gc.get_threshold() == threshold
         await stream_first_words(pilot, chunks, "Streaming now. ")
         assert gc.get_threshold()[2] == DEFERRED_THRESHOLD
-        chunks.put_nowait(None)
-        await wait_for_run(pilot)
+        await end_paced_run(pilot, chunks)
         assert gc.get_threshold() == threshold
