@@ -322,6 +322,12 @@ def column_of(app: App[None], widget: Widget) -> list[str]:
     return [repr(list(strip.crop(region.x, region.right))) for strip in strips]
 
 
+async def thumb_settled(pilot: Pilot[None], view: StreamView) -> None:
+    """Let the app run until `view` has no scrollbar repaint deferred by the throttle."""
+    while view._thumb_timer is not None:
+        await pilot.pause()
+
+
 async def test_scrollbar_repaints_only_when_its_thumb_moves(monkeypatch: MonkeyPatch) -> None:
     app = ViewApp()
     async with app.run_test(size=(30, 12)) as pilot:
@@ -339,7 +345,9 @@ async def test_scrollbar_repaints_only_when_its_thumb_moves(monkeypatch: MonkeyP
         # 20 -> 140 rows: the thumb shrinks towards one cell, moving most rows.
         await stream_rows(120)
         assert 0 < renders.n <= 120
-        # What is on screen equals a forced full repaint of the scrollbar.
+        # Once a deferred repaint (at most FOLLOW_THUMB_INTERVAL_S after the last one)
+        # is done, what is on screen equals a forced full repaint of the scrollbar.
+        await thumb_settled(pilot, view)
         shown = column_of(app, bar)
         bar.refresh()
         await pilot.pause()
@@ -355,6 +363,7 @@ async def test_scrollbar_repaints_only_when_its_thumb_moves(monkeypatch: MonkeyP
         await stream_rows(120)
         assert view.following
         assert renders.n <= 1
+        await thumb_settled(pilot, view)
         shown = column_of(app, bar)
         bar.refresh()
         await pilot.pause()
