@@ -23,6 +23,7 @@ from textual.widget import Widget
 
 from scillm_tui.tui.line_cache import LineCache
 from scillm_tui.tui.offscreen import OffscreenQuiet
+from scillm_tui.tui.plain_style import plain_left_padding
 
 __all__ = ["CachedScrollBar", "CachedScrollbars"]
 
@@ -36,17 +37,7 @@ class _DirectScrollBar(ScrollBar):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         bar = self.render()
-        styles = self.styles
-        plain = (
-            type(bar) is ScrollBarRender
-            and not any(styles.padding)
-            and not any(edge for edge, _ in styles.border)
-            and not any(edge for edge, _ in styles.outline)
-            and not styles.tint.a
-            and self.opacity == 1.0
-            and styles.text_opacity == 1.0
-        )
-        if not plain:
+        if type(bar) is not ScrollBarRender or plain_left_padding(self) != 0:
             return super().render_lines(crop)
         width, height = self.size
         size, thickness = (height, width) if bar.vertical else (width, height)

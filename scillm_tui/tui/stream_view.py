@@ -44,6 +44,7 @@ from textual.style import Style as VisualStyle
 from textual.timer import Timer
 
 from scillm_tui.tui.offscreen import OffscreenQuiet, in_last_frame
+from scillm_tui.tui.plain_style import plain_left_padding
 from scillm_tui.tui.scrollbars import CachedScrollbars
 from scillm_tui.tui.wrap import PLACEHOLDER_CHARS, WrappedText
 
@@ -486,25 +487,6 @@ class StreamView(CachedScrollbars, OffscreenQuiet, ScrollView, can_focus=True):
             self._strips.discard(row)
             self._lines.discard(row)
 
-    def _plain_padding(self) -> int | None:
-        """Left padding, if the styles are ones `render_lines` can draw itself (no
-        border, outline, other padding, tint, hatch or opacity); else None."""
-        styles = self.styles
-        top, right, bottom, left = styles.padding
-        if (
-            top
-            or right
-            or bottom
-            or any(edge for edge, _ in styles.border)
-            or any(edge for edge, _ in styles.outline)
-            or styles.tint.a
-            or self.opacity != 1.0
-            or styles.text_opacity != 1.0
-            or (styles.has_rule("hatch") and styles.hatch != "none")
-        ):
-            return None
-        return left
-
     def render_lines(self, crop: Region) -> list[Strip]:
         """Draw the visible rows from finished-line caches.
 
@@ -513,13 +495,13 @@ class StreamView(CachedScrollbars, OffscreenQuiet, ScrollView, can_focus=True):
         background, borders, post-processing, line filters) on every scroll, although
         the row's strip is cached: with many columns following their streams that was
         most of a frame's drawing. For the plain styles the view has (see
-        `_plain_padding`) this does the same steps once per row and caches the result;
+        `plain_left_padding`) this does the same steps once per row and caches the result;
         other styles take the generic path.
         """
         width, top = self.size.width, self.scroll_offset.y
         self._pass = (width, top)
         try:
-            pad = self._plain_padding()
+            pad = plain_left_padding(self)
             if pad is None:
                 return super().render_lines(crop)
             filters = self.get_line_filters()
