@@ -328,30 +328,44 @@ async def thumb_settled(pilot: Pilot[None], view: StreamView) -> None:
         await pilot.pause()
 
 
+async def watched_bar(
+    app: ViewApp, pilot: Pilot[None], monkeypatch: MonkeyPatch
+) -> tuple[StreamView, ScrollBar, RenderCount]:
+    """The first view, holding 20 lines, its scrollbar, and a count of its draws."""
+    view = app.view()
+    await fill(app, pilot, LINES[:20])
+    bar = view.vertical_scrollbar
+    return view, bar, count_renders(monkeypatch, bar)
+
+
+async def stream_rows(pilot: Pilot[None], view: StreamView, count: int) -> None:
+    """Append and flush `count` rows, one per frame, as the repaint timer would."""
+    for n in range(count):
+        view.append(f"row {n}\n")
+        view.flush()
+        await pilot.pause()
+
+
+async def assert_bar_is_exact(app: App[None], pilot: Pilot[None], bar: ScrollBar) -> None:
+    """What is on screen under `bar` equals a forced full repaint of it."""
+    shown = column_of(app, bar)
+    bar.refresh()
+    await pilot.pause()
+    assert column_of(app, bar) == shown
+
+
 async def test_scrollbar_repaints_only_when_its_thumb_moves(monkeypatch: MonkeyPatch) -> None:
     app = ViewApp()
     async with app.run_test(size=(30, 12)) as pilot:
-        view = app.view()
-        await fill(app, pilot, LINES[:20])
-        bar = view.vertical_scrollbar
-        renders = count_renders(monkeypatch, bar)
-
-        async def stream_rows(count: int) -> None:
-            for n in range(count):
-                view.append(f"row {n}\n")
-                view.flush()
-                await pilot.pause()
+        view, bar, renders = await watched_bar(app, pilot, monkeypatch)
 
         # 20 -> 140 rows: the thumb shrinks towards one cell, moving most rows.
-        await stream_rows(120)
+        await stream_rows(pilot, view, 120)
         assert 0 < renders.n <= 120
         # Once a deferred repaint (at most FOLLOW_THUMB_INTERVAL_S after the last one)
         # is done, what is on screen equals a forced full repaint of the scrollbar.
         await thumb_settled(pilot, view)
-        shown = column_of(app, bar)
-        bar.refresh()
-        await pilot.pause()
-        assert column_of(app, bar) == shown
+        await assert_bar_is_exact(app, pilot, bar)
 
         # Between repaints the bar's lines are reused, not drawn again per frame.
         crop = Region(0, 0, bar.outer_size.width, bar.outer_size.height)
@@ -360,14 +374,11 @@ async def test_scrollbar_repaints_only_when_its_thumb_moves(monkeypatch: MonkeyP
 
         # 140 -> 260 rows: a one-cell thumb pinned at the bottom does not move at all.
         renders.n = 0
-        await stream_rows(120)
+        await stream_rows(pilot, view, 120)
         assert view.following
         assert renders.n <= 1
         await thumb_settled(pilot, view)
-        shown = column_of(app, bar)
-        bar.refresh()
-        await pilot.pause()
-        assert column_of(app, bar) == shown
+        await assert_bar_is_exact(app, pilot, bar)
 
 
 async def test_a_followed_growing_text_repaints_its_scrollbar_at_a_bounded_rate(
@@ -380,26 +391,16 @@ async def test_a_followed_growing_text_repaints_its_scrollbar_at_a_bounded_rate(
     monkeypatch.setattr(stream_view, "monotonic", lambda: now[0])
     app = ViewApp()
     async with app.run_test(size=(30, 12)) as pilot:
-        view = app.view()
-        await fill(app, pilot, LINES[:20])
-        bar = view.vertical_scrollbar
-        renders = count_renders(monkeypatch, bar)
+        view, bar, renders = await watched_bar(app, pilot, monkeypatch)
 
         now[0] += 10
-        for n in range(100):  # 20 -> 120 rows within one interval: the thumb shrinks
-            view.append(f"row {n}\n")
-            view.flush()
-            await pilot.pause()
+        await stream_rows(pilot, view, 100)  # 20 -> 120 rows within one interval
         assert view.following and renders.n == 1 and view._thumb_timer is not None
         now[0] += stream_view.FOLLOW_THUMB_INTERVAL_S
-        while view._thumb_timer is not None:  # the deferred repaint, on Textual's timer
-            await pilot.pause()
+        await thumb_settled(pilot, view)  # the deferred repaint, on Textual's timer
         await pilot.pause()
         assert renders.n == 2
-        shown = column_of(app, bar)
-        bar.refresh()
-        await pilot.pause()
-        assert column_of(app, bar) == shown  # the settled bar is exact
+        await assert_bar_is_exact(app, pilot, bar)  # the settled bar is exact
 
 
 async def _detach_with(pilot: Pilot[None], view: StreamView, how: str) -> None:
