@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.scrollbar import ScrollBar
 from textual.widget import Widget
 
-from scillm_tui.tui import stream_view
+from scillm_tui.tui import stream_thumb
 from scillm_tui.tui.stream_view import StreamView
 
 LINES = [f"line {n:03d}" for n in range(60)]
@@ -324,7 +324,7 @@ def column_of(app: App[None], widget: Widget) -> list[str]:
 
 async def thumb_settled(pilot: Pilot[None], view: StreamView) -> None:
     """Let the app run until `view` has no scrollbar repaint deferred by the throttle."""
-    while view._thumb_timer is not None:
+    while view._thumb.repaint_pending:
         await pilot.pause()
 
 
@@ -388,15 +388,15 @@ async def test_a_followed_growing_text_repaints_its_scrollbar_at_a_bounded_rate(
     few rows, so it is repainted at most every FOLLOW_THUMB_INTERVAL_S, then once more
     when it settles, exactly."""
     now = [1000.0]
-    monkeypatch.setattr(stream_view, "monotonic", lambda: now[0])
+    monkeypatch.setattr(stream_thumb, "monotonic", lambda: now[0])
     app = ViewApp()
     async with app.run_test(size=(30, 12)) as pilot:
         view, bar, renders = await watched_bar(app, pilot, monkeypatch)
 
         now[0] += 10
         await stream_rows(pilot, view, 100)  # 20 -> 120 rows within one interval
-        assert view.following and renders.n == 1 and view._thumb_timer is not None
-        now[0] += stream_view.FOLLOW_THUMB_INTERVAL_S
+        assert view.following and renders.n == 1 and view._thumb.repaint_pending
+        now[0] += stream_thumb.FOLLOW_THUMB_INTERVAL_S
         await thumb_settled(pilot, view)  # the deferred repaint, on Textual's timer
         await pilot.pause()
         assert renders.n == 2

@@ -12,74 +12,37 @@ Design:
   :meth:`flush` on every view at ~20-30 Hz, which wraps the new text incrementally
   (:class:`~scillm_tui.tui.wrap.WrappedText`), grows the virtual size without a
   relayout and repaints only rows that changed (or the whole view if it scrolled).
-* The scrollbar is repainted only when its thumb visibly moves, and is always shown
-  (``overflow-y: scroll``) so that it never appears mid-stream (which is a layout).
+* The scrollbar is repainted only when its thumb visibly moves (`FollowThumb`), and is
+  always shown (``overflow-y: scroll``) so that it never appears mid-stream (a layout).
 * Optional jump scrolling (``follow_step``) trades "last row always on the bottom line"
   for far fewer whole-view repaints.
-* Line API: :meth:`render_line` draws only visible rows, from a per-row ``Strip`` cache.
-  Rows are built from plain ``Segment``s, so text is never parsed as markup and control
-  characters arrive already replaced by visible placeholders.
+* Line API: only visible rows are drawn, from per-row ``Strip`` caches (`RowPainter`),
+  as plain ``Segment``s: text is never parsed as markup, and control characters arrive
+  already replaced by visible placeholders.
 * ``following``: pinned to the end while True. Any user scroll whose target is above the
   end turns it off; reaching the end (``end`` key, wheel, scrollbar) turns it back on.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from math import ceil
-from time import monotonic
 
-from rich.cells import cell_len
-from rich.segment import Segment
-from rich.style import Style
 from textual import events
-from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.reactive import var
 from textual.scroll_view import ScrollView
-from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
-from textual.style import Style as VisualStyle
-from textual.timer import Timer
 
 from scillm_tui.tui.offscreen import OffscreenQuiet, in_last_frame
-from scillm_tui.tui.plain_style import plain_left_padding
 from scillm_tui.tui.scrollbars import CachedScrollbars
-from scillm_tui.tui.wrap import PLACEHOLDER_CHARS, WrappedText
+from scillm_tui.tui.stream_rows import RowPainter
+from scillm_tui.tui.stream_thumb import FollowThumb
+from scillm_tui.tui.wrap import WrappedText
 
 __all__ = ["StreamView"]
 
-_PLACEHOLDER_RUN = re.compile("[" + "".join(sorted(PLACEHOLDER_CHARS)) + "]+")
-
 _INITIAL_WIDTH = 80
 """Wrap width used before the first layout tells us the real one."""
-
-FOLLOW_THUMB_INTERVAL_S = 0.5
-"""While following, the scrollbar is repainted at most this often, and once more when its
-thumb settles. Each repaint draws the whole bar (~3 ms for a 44-row column), and while a
-text grows its thumb moves every few rows: with 8 columns that was ~10 % of the
-dashboard's CPU, for a motion nobody follows at 25 frames a second."""
-
-
-def _thumb_geometry(
-    size: int, virtual_size: int, window_size: int, position: float
-) -> tuple[int, int, int]:
-    """What a vertical ``ScrollBarRender`` would draw: (height, start, end) in 1/8 cells.
-
-    Mirrors ``ScrollBar._render_bar`` + ``ScrollBarRender.render_bar`` (textual 8.2.8);
-    ``tests/test_stream_view.py`` checks that skipping repaints with it leaves the same
-    picture as repainting every time.
-    """
-    if window_size >= virtual_size:
-        window_size = 0
-    if not (window_size and size and virtual_size and size != virtual_size):
-        return (size, -1, -1)
-    steps = len(ScrollBarRender.VERTICAL_BARS)
-    thumb_size = max(1, window_size / (virtual_size / size))
-    offset = (size - thumb_size) * (position / (virtual_size - window_size))
-    start = int(offset * steps)
-    return (size, start, start + ceil(thumb_size * steps))
 
 
 class StreamView(CachedScrollbars, OffscreenQuiet, ScrollView, can_focus=True):
@@ -147,19 +110,9 @@ class StreamView(CachedScrollbars, OffscreenQuiet, ScrollView, can_focus=True):
         self._wrapped = WrappedText(_INITIAL_WIDTH, text, source=text_source)
         self._pending: list[str] = []
         self._pending_reset = False  # set_text() called: the next flush replaces all
-        self._strips: LRUCache[int, Strip] = LRUCache(256)
-        # Finished screen lines (padding and line filters applied) for `render_lines`.
-        self._lines: LRUCache[int, Strip] = LRUCache(256)
-        self._lines_key: tuple[object, ...] | None = None  # what `_lines` were built with
-        self._pad_style = Style()  # left padding's style in `_lines`
-        self._strip_width = 0  # width the cached strips were padded to
-        self._blank: Strip | None = None
-        self._styles: tuple[Style, Style, Style] | None = None  # text, control, placeholder
-        self._pass: tuple[int, int] | None = None  # (width, top row) during render_lines
+        self._painter = RowPainter(self, self._wrapped)
+        self._thumb = FollowThumb(self)
         self._auto_scrolling = False  # our own scroll: must not change `following`
-        self._thumb: tuple[int, int, int] | None = None  # scrollbar thumb last painted
-        self._thumb_at = 0.0  # when it was painted (monotonic)
-        self._thumb_timer: Timer | None = None  # a deferred repaint (see _update_scrollbar)
         self._batching = False  # inside _rows_changed: scrollbar updated once at the end
         self.placeholder = placeholder
         """Shown (dim) in the first row while there is no text; not part of `text`."""
@@ -310,49 +263,15 @@ class StreamView(CachedScrollbars, OffscreenQuiet, ScrollView, can_focus=True):
 
     def _scroll_update(self, virtual_size: Size) -> None:
         """Textual's full scrollbar update (run on layout); it repaints the scrollbar, so
-        forget the thumb `_update_scrollbar` last drew."""
-        self._thumb = None
+        forget the thumb last drawn."""
+        self._thumb.forget()
         super()._scroll_update(virtual_size)
 
     def _update_scrollbar(self, *, growing: bool = False) -> None:
-        """Give the scrollbar its new range and position; repaint it only if the thumb
-        it draws actually moved (and, for text `growing` while followed, at most every
-        `FOLLOW_THUMB_INTERVAL_S`).
-
-        Repainting a scrollbar goes through Textual's per-line pipeline for its full
-        height; done on every new row it was the largest cost of a streaming frame
-        (8 columns: ~74 ms/frame with, ~27 ms without). With a long text the thumb
-        moves by one eighth of a cell only every few rows, so most repaints are no-ops.
-        The reactives are set without their refresh, and `_thumb_geometry` mirrors
-        ``ScrollBarRender.render_bar`` to tell when the picture changes.
-        """
-        if self._batching or not self.show_vertical_scrollbar:
-            return
-        bar = self.vertical_scrollbar
-        virtual = self.virtual_size.height
-        window = self._window_height()
-        position = bar.validate_position(self.scroll_y)
-        bar.set_reactive(ScrollBar.window_virtual_size, virtual)
-        bar.set_reactive(ScrollBar.window_size, window)
-        bar.set_reactive(ScrollBar.position, position)
-        if bar.renderer is ScrollBarRender:
-            thumb = _thumb_geometry(bar.outer_size.height, virtual, window, position)
-        else:
-            thumb = None  # unknown renderer: always repaint
-        if (thumb is None or thumb != self._thumb) and self._on_screen():
-            now = monotonic()
-            wait = FOLLOW_THUMB_INTERVAL_S - (now - self._thumb_at)
-            if growing and self.following and thumb is not None and wait > 0:
-                if self._thumb_timer is None:  # repaint later, with the thumb as it is then
-                    self._thumb_timer = self.set_timer(wait, self._thumb_settled)
-                return
-            self._thumb = thumb
-            self._thumb_at = now
-            bar.refresh()
-
-    def _thumb_settled(self) -> None:
-        self._thumb_timer = None
-        self._update_scrollbar(growing=True)
+        """Scrollbar range and position, repainted only if its thumb moved (`FollowThumb`);
+        inside `_rows_changed`, once at its end."""
+        if not self._batching:
+            self._thumb.update(growing=growing)
 
     def _sync_virtual_size(self) -> None:
         """Make the scrollable area match the rows, without a screen relayout.
@@ -389,7 +308,7 @@ class StreamView(CachedScrollbars, OffscreenQuiet, ScrollView, can_focus=True):
         streaming into this view costs no painting at all.
         """
         top = self.scroll_offset.y
-        height = self._window_height()
+        height = self.window_height()
         self._batching = True  # one scrollbar update below, not one per step
         try:
             if self.following:
@@ -419,7 +338,7 @@ class StreamView(CachedScrollbars, OffscreenQuiet, ScrollView, can_focus=True):
         if start < end:
             self.refresh(Region(0, start - top, self.outer_size.width, end - start))
 
-    def _window_height(self) -> int:
+    def window_height(self) -> int:
         """Rows of text the view shows (what ``scrollable_content_region.height`` gives,
         without looking the widget up in the compositor's map: see `_on_screen`)."""
         return max(0, self.container_size.height - self.scrollbar_size_horizontal)
@@ -433,10 +352,7 @@ class StreamView(CachedScrollbars, OffscreenQuiet, ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         """Re-wrap once for a new width; keep following, or keep the relative position."""
-        self._strips = LRUCache(max(64, 3 * event.size.height))
-        self._lines = LRUCache(max(64, 3 * event.size.height))
-        self._lines_key = None
-        self._strip_width = 0
+        self._painter.resize(event.size.height)
         width = self.size.width - self.scrollbar_size_vertical
         if width >= 1 and width != self._wrapped.width:
             old_rows = self._wrapped.row_count
@@ -459,132 +375,22 @@ class StreamView(CachedScrollbars, OffscreenQuiet, ScrollView, can_focus=True):
             self._scroll_to_end()
         self.refresh()
 
-    # -- rendering -------------------------------------------------------------------
+    # -- rendering (see `RowPainter`) -------------------------------------------------
 
     def notify_style_update(self) -> None:
         """Cached strips carry the old colours; drop them when styles (or theme) change."""
         super().notify_style_update()
-        self._styles = None
-        self._blank = None
-        self._forget()
-
-    def _get_styles(self) -> tuple[Style, Style, Style]:
-        """Rich styles for text, control stand-ins and the placeholder (cached)."""
-        if self._styles is None:
-            self._styles = (
-                self.rich_style,
-                self.get_component_rich_style("stream-view--control"),
-                self.get_component_rich_style("stream-view--placeholder"),
-            )
-        return self._styles
+        self._painter.restyle()
 
     def _forget(self, row: int | None = None) -> None:
         """Drop cached strips: of one row, or all of them."""
-        if row is None:
-            self._strips.clear()
-            self._lines.clear()
-        else:
-            self._strips.discard(row)
-            self._lines.discard(row)
+        self._painter.forget(row)
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        """Draw the visible rows from finished-line caches.
-
-        Textual's generic path (``Widget.render_lines`` through its styles cache) runs
-        every line of a scrolled view through its full per-line pipeline (padding,
-        background, borders, post-processing, line filters) on every scroll, although
-        the row's strip is cached: with many columns following their streams that was
-        most of a frame's drawing. For the plain styles the view has (see
-        `plain_left_padding`) this does the same steps once per row and caches the result;
-        other styles take the generic path.
-        """
-        width, top = self.size.width, self.scroll_offset.y
-        self._pass = (width, top)
-        try:
-            pad = plain_left_padding(self)
-            if pad is None:
-                return super().render_lines(crop)
-            filters = self.get_line_filters()
-            base_background, background = self.background_colors
-            key = (width, pad, base_background, background, *filters)
-            if key != self._lines_key:
-                self._lines.clear()
-                self._lines_key = key
-                # What Textual pads with: the background alone, not the text's style.
-                self._pad_style = VisualStyle(background=base_background + background).rich_style
-            lines = self._lines
-            wrapped_rows = self._wrapped.row_count
-            strips: list[Strip] = []
-            for y in crop.line_range:
-                row = top + y
-                line = lines.get(row) if row < wrapped_rows else None
-                if line is None:
-                    line = self._render_row(y, cache=False)
-                    if pad:
-                        blank = Segment(" " * pad, self._pad_style)
-                        line = Strip([blank, *line], line.cell_length + pad)
-                    for line_filter in filters:
-                        line = line.apply_filter(line_filter, background)
-                    if row < wrapped_rows:  # blank and placeholder rows change later
-                        lines.set(row, line)
-                strips.append(line)
-        finally:
-            self._pass = None
-        x1, x2 = crop.column_span
-        if (x1, x2) != (0, width + pad):
-            strips = [strip.crop(x1, x2) for strip in strips]
-        return strips
+        """Draw the visible rows from finished-line caches (Textual's generic path for
+        styles `RowPainter` does not draw itself)."""
+        return self._painter.render_lines(crop, super().render_lines)
 
     def render_line(self, y: int) -> Strip:
         """Render the row shown at line `y` of the view."""
-        return self._render_row(y, cache=True)
-
-    def _render_row(self, y: int, cache: bool) -> Strip:
-        """The row at line `y`, from (and, if `cache`, into) the per-row strip cache.
-
-        `render_lines` keeps finished lines in a cache of its own and passes
-        ``cache=False``, so each visible row is held once, not twice.
-        """
-        width, top = self._pass or (self.size.width, self.scroll_offset.y)
-        if width != self._strip_width:
-            self._forget()
-            self._blank = None
-            self._strip_width = width
-        row = top + y
-        wrapped = self._wrapped
-        if row >= wrapped.row_count:
-            if row == 0 and self.placeholder:
-                return self._make_strip(self.placeholder, width, placeholder=True)
-            if self._blank is None:
-                self._blank = Strip.blank(width, self._get_styles()[0])
-            return self._blank
-        strip = self._strips.get(row)
-        if strip is None:
-            strip = self._make_strip(wrapped.row(row), width)
-            if cache:
-                self._strips.set(row, strip)
-        return strip
-
-    def _make_strip(self, text: str, width: int, placeholder: bool = False) -> Strip:
-        """Build a strip of exactly `width` cells from literal (never markup) text."""
-        text_style, control_style, placeholder_style = self._get_styles()
-        style = placeholder_style if placeholder else text_style
-        segments: list[Segment] = []
-        if placeholder or not _PLACEHOLDER_RUN.search(text):
-            if text:
-                segments.append(Segment(text, style))
-        else:
-            position = 0
-            for match in _PLACEHOLDER_RUN.finditer(text):
-                if match.start() > position:
-                    segments.append(Segment(text[position : match.start()], style))
-                segments.append(Segment(match.group(), control_style))
-                position = match.end()
-            if position < len(text):
-                segments.append(Segment(text[position:], style))
-        cells = cell_len(text)
-        if cells < width:
-            segments.append(Segment(" " * (width - cells), text_style))
-        strip = Strip(segments, max(cells, width))
-        # Only a stale wrap (new width, re-wrap not run yet) or the placeholder is wider.
-        return strip.crop(0, width) if cells > width else strip
+        return self._painter.row(y)
