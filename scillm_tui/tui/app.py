@@ -160,22 +160,11 @@ class ScillmApp(App[int]):
         editor = self.query_one(PromptEditor)
         try:
             values = self.query_one(RunForm).values()
-            spec = RunSpec(
-                prompt=editor.prompt,
-                system=editor.system,
-                target=values.target,
-                models=values.models,
-                n=values.n,
-                temperature=values.temperature,
-                max_tokens=values.max_tokens,
-            )
+            spec = values.run_spec(editor.prompt, editor.system)
         except ValueError as exc:
             self.notify(first_problem(exc), title="Cannot run", severity="error")
             return None
-        judge = JudgeSpec(
-            model=values.judge_model, target=values.judge_target, rounds=values.judge_rounds
-        )
-        return spec, judge, values.auto_judge
+        return spec, values.judge_spec(), values.auto_judge
 
     async def _start_run(self) -> None:
         parsed = self._spec()
@@ -267,23 +256,10 @@ class ScillmApp(App[int]):
         toggle_zoom(self, self.query_one(VariantGrid))
 
     def action_copy_variant(self) -> None:
-        column = self.query_one(VariantGrid).focused_column()
-        if column is None:
-            self.notify("No variant to copy yet.", severity="warning")
-            return
-        text = column.view.text
-        self.copy_to_clipboard(text)
-        self.notify(f"Copied {column.state.id} ({len(text)} characters) to the clipboard.")
+        self.query_one(VariantGrid).copy_focused()
 
     def action_markdown(self) -> None:
-        column = self.query_one(VariantGrid).focused_column()
-        if column is None or not column.state.finished:
-            self.notify("Markdown view is for a finished variant.", severity="warning")
-            return
-        from scillm_tui.tui.markdown_screen import MarkdownScreen  # Markdown costs start-up
-
-        title = f"{column.state.id} · {column.state.model} (rendered as Markdown)"
-        self.push_screen(MarkdownScreen(title, column.view.text))
+        self.query_one(VariantGrid).open_markdown()
 
     def action_pick_models(self) -> None:
         form = self.query_one(RunForm)

@@ -13,7 +13,8 @@ from textual.suggester import Suggester
 from textual.widgets import Checkbox, Input, Label, Select
 
 from scillm_tui.core.endpoints import EndpointName
-from scillm_tui.core.runs import VariantState, plan_variants
+from scillm_tui.core.judge import JudgeSpec
+from scillm_tui.core.runs import RunSpec, VariantState, plan_variants
 from scillm_tui.core.settings import Settings
 
 TARGETS = [("gateway", "gateway"), ("sidecar", "sidecar")]
@@ -50,6 +51,21 @@ class FormValues:
     judge_target: str
     judge_rounds: int
     auto_judge: bool
+
+    def run_spec(self, prompt: str, system: str | None) -> RunSpec:
+        """The run these values describe, for this prompt (`ValueError` if unusable)."""
+        return RunSpec(
+            prompt=prompt,
+            system=system,
+            target=self.target,
+            models=self.models,
+            n=self.n,
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+        )
+
+    def judge_spec(self) -> JudgeSpec:
+        return JudgeSpec(model=self.judge_model, target=self.judge_target, rounds=self.judge_rounds)
 
 
 class RunForm(Vertical):

@@ -209,3 +209,24 @@ class VariantGrid(CachedScrollbars, LineCache, HorizontalScroll):
                 return column
         columns = self.columns
         return columns[0] if columns else None
+
+    def copy_focused(self) -> None:
+        """Copy the focused variant's text (see `focused_column`) to the clipboard."""
+        column = self.focused_column()
+        if column is None:
+            self.notify("No variant to copy yet.", severity="warning")
+            return
+        text = column.view.text
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied {column.state.id} ({len(text)} characters) to the clipboard.")
+
+    def open_markdown(self) -> None:
+        """Show the focused variant rendered as Markdown: only once it has finished."""
+        column = self.focused_column()
+        if column is None or not column.state.finished:
+            self.notify("Markdown view is for a finished variant.", severity="warning")
+            return
+        from scillm_tui.tui.markdown_screen import MarkdownScreen  # Markdown costs start-up
+
+        title = f"{column.state.id} · {column.state.model} (rendered as Markdown)"
+        self.app.push_screen(MarkdownScreen(title, column.view.text))
