@@ -14,9 +14,10 @@ import httpx
 import pytest
 from textual.color import Color
 from textual.containers import Horizontal
+from textual.dom import DOMNode
 from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.widgets import Checkbox, Footer, Markdown, SelectionList, Static
+from textual.widgets import Checkbox, Footer, Input, Markdown, SelectionList, Static
 
 from scillm_tui.tui.app import ScillmApp
 from scillm_tui.tui.confirm import ConfirmScreen
@@ -27,6 +28,7 @@ from scillm_tui.tui.judge_panel import JudgePanel
 from scillm_tui.tui.leaderboard import Leaderboard
 from scillm_tui.tui.markdown_screen import MarkdownScreen
 from scillm_tui.tui.model_picker import ModelPicker
+from scillm_tui.tui.prestyled import ON, VALID
 from scillm_tui.tui.prompt_editor import PromptEditor
 from scillm_tui.tui.run_form import RunForm
 from scillm_tui.tui.variant_column import VariantColumn
@@ -737,3 +739,28 @@ async def test_the_dashboard_is_styled_once_at_start_and_again_for_a_new_theme(
         app.theme = "textual-light"
         await pilot.pause()
         assert (app.screen.styles.background, header.styles.background) != before
+
+
+async def test_the_form_is_not_restyled_input_by_input_as_it_mounts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A valid Input adds `-valid` to itself as it mounts, a checked Checkbox `-on`: each
+    add restyles the widget before the first frame. Given up front, no add happens; an
+    invalid value still shows as invalid."""
+    gained: list[tuple[str, str]] = []
+    add_class = DOMNode.add_class
+
+    def recording(self: DOMNode, *names: str, update: bool = True) -> DOMNode:
+        gained.extend((str(self.id), name) for name in names if not self.has_class(name))
+        return add_class(self, *names, update=update)
+
+    monkeypatch.setattr(DOMNode, "add_class", recording)
+    app = make_app(Script(), tmp_path, poll_health=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.pause()
+        assert [g for g in gained if g[1] in (VALID, ON)] == []
+        assert app.query_one("#n", Input).has_class(VALID)
+        assert app.query_one("#auto-judge", Checkbox).has_class(ON)
+        await set_form(pilot, temperature="warm")
+        temperature = app.query_one("#temperature", Input)
+        assert temperature.has_class("-invalid") and not temperature.has_class(VALID)

@@ -8,6 +8,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, TextArea
 
 from scillm_tui.core.history import PromptHistory
+from scillm_tui.tui.prestyled import VALID
 
 
 class PromptEditor(Vertical):
@@ -33,7 +34,12 @@ class PromptEditor(Vertical):
             tab_behavior="focus",
             placeholder="Type the prompt for every variant… (ctrl+r runs)",
         )
-        yield Input(placeholder="system prompt (optional)", id="system", compact=True)
+        yield Input(
+            placeholder="system prompt (optional)",
+            id="system",
+            compact=True,
+            classes=VALID,
+        )
 
     @property
     def prompt(self) -> str:

@@ -16,6 +16,7 @@ from scillm_tui.core.endpoints import EndpointName
 from scillm_tui.core.judge import JudgeSpec
 from scillm_tui.core.runs import RunSpec, VariantState, plan_variants
 from scillm_tui.core.settings import Settings
+from scillm_tui.tui.prestyled import ON, VALID
 
 TARGETS = [("gateway", "gateway"), ("sidecar", "sidecar")]
 
@@ -91,7 +92,11 @@ class RunForm(Vertical):
 
     def _target_select(self, widget_id: str) -> Select[str]:
         return Select(
-            TARGETS, value=self.default_target, allow_blank=False, compact=True, id=widget_id
+            TARGETS,
+            value=self.default_target,
+            allow_blank=False,
+            compact=True,
+            id=widget_id,
         )
 
     def compose(self) -> ComposeResult:
@@ -100,30 +105,47 @@ class RunForm(Vertical):
             "target",
             self._target_select("target"),
             Label("N", classes="form-label-short"),
-            Input(str(s.best_of_n), type="integer", compact=True, id="n", max_length=2),
+            Input(
+                str(s.best_of_n), type="integer", compact=True, id="n", max_length=2, classes=VALID
+            ),
         )
         yield self._row(
             "models",
-            Input(s.model, compact=True, id="models", suggester=self.suggester),
+            Input(s.model, compact=True, id="models", suggester=self.suggester, classes=VALID),
         )
         yield self._row(
             "temp",
-            Input("0.7", type="number", compact=True, id="temperature"),
+            Input("0.7", type="number", compact=True, id="temperature", classes=VALID),
             Label("max tok", classes="form-label-short"),
-            Input("", type="integer", compact=True, id="max-tokens", placeholder="–"),
+            Input(
+                "", type="integer", compact=True, id="max-tokens", placeholder="–", classes=VALID
+            ),
         )
         yield self._row(
             "judge",
             Input(
-                s.effective_judge_model, compact=True, id="judge-model", suggester=self.suggester
+                s.effective_judge_model,
+                compact=True,
+                id="judge-model",
+                suggester=self.suggester,
+                classes=VALID,
             ),
             Label("rounds", classes="form-label-short"),
-            Input("1", type="integer", compact=True, id="judge-rounds", max_length=1),
+            Input(
+                "1", type="integer", compact=True, id="judge-rounds", max_length=1, classes=VALID
+            ),
         )
         yield self._row(
             "j.target",
             self._target_select("judge-target"),
-            Checkbox("auto", True, compact=True, id="auto-judge", tooltip="judge when a run ends"),
+            Checkbox(
+                "auto",
+                True,
+                compact=True,
+                id="auto-judge",
+                tooltip="judge when a run ends",
+                classes=ON,
+            ),
         )
 
     def on_mount(self) -> None:
