@@ -191,7 +191,12 @@ class ScillmApp(App[int]):
 
     @on(VariantGrid.RunFinished)
     def _run_finished(self, message: VariantGrid.RunFinished) -> None:
-        run = message.run
+        # The run's last text is painted first: what follows is a layout (~30 ms).
+        self.call_after_refresh(self._show_run_end, message.run)
+
+    def _show_run_end(self, run: Run) -> None:
+        if self.query_one(VariantGrid).run is not run:
+            return  # a new run has replaced it
         counts = Counter(state.status for state in run.variants.values())
         if counts["done"] != len(run.variants):  # all done: the headers and panel say so
             summary = ", ".join(f"{n} {status}" for status, n in counts.items())

@@ -8,6 +8,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from scillm_tui.core.health_report import HealthReport
+from scillm_tui.tui.titles import set_border_title
 
 BADGE_STYLE = {
     "up": "bold $success",
@@ -39,9 +40,8 @@ class HealthPane(Static):
         classes = f"health-pane -{status}"
         if set(classes.split()) != set(self.classes):  # a restyle, only when it changes
             self.set_classes(classes)
-        self.border_title = TITLES.get(report.endpoint, report.endpoint) + (
-            " · demo backend" if report.demo else ""
-        )
+        demo = " · demo backend" if report.demo else ""
+        set_border_title(self, TITLES.get(report.endpoint, report.endpoint) + demo)
         parts: list[tuple[str, str] | str] = [
             (f"● {BADGE_TEXT.get(status, status)}", BADGE_STYLE.get(status, "bold")),
         ]

@@ -11,6 +11,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
+from scillm_tui.tui.titles import set_border_title
+
 
 class MarkdownScreen(ModalScreen[None]):
     """Escape (or the same key again) closes it."""
@@ -27,7 +29,7 @@ class MarkdownScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="markdown-box") as box:
-            box.border_title = self.title_text
+            set_border_title(box, self.title_text)
             box.border_subtitle = "escape closes"
             yield Markdown(self.text, open_links=False, id="markdown")
 

@@ -11,6 +11,7 @@ from scillm_tui.tui.formatting import score_text, stats_text, status_text
 from scillm_tui.tui.line_cache import LineCache
 from scillm_tui.tui.offscreen import OffscreenQuiet
 from scillm_tui.tui.stream_view import StreamView
+from scillm_tui.tui.titles import set_border_title
 
 PLACEHOLDER = "waiting for the first token…"
 PLANNED_PLACEHOLDER = "ctrl+r runs the prompt"
@@ -64,7 +65,7 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
         yield self._stats
 
     def on_mount(self) -> None:
-        self.border_title = f"{self.state.id} · {self.state.model}"
+        set_border_title(self, f"{self.state.id} · {self.state.model}")
         self.refresh_chrome()
 
     def show_variant(
@@ -76,7 +77,7 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
         self.planned = planned
         self._shown = None  # repaint all chrome, status class included
         self.view.placeholder = PLANNED_PLACEHOLDER if planned else PLACEHOLDER
-        self.border_title = f"{state.id} · {state.model}"
+        set_border_title(self, f"{state.id} · {state.model}")
         self.set_verdict(score, winner)
 
     def bind(
