@@ -15,10 +15,12 @@ import pytest
 from textual.color import Color
 from textual.containers import Horizontal
 from textual.dom import DOMNode
+from textual.message import Message
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Input, Markdown, SelectionList, Static
 
+from scillm_tui.core.runs import Run
 from scillm_tui.tui.app import ScillmApp
 from scillm_tui.tui.confirm import ConfirmScreen
 from scillm_tui.tui.containers import DashboardScreen
@@ -764,3 +766,60 @@ async def test_the_form_is_not_restyled_input_by_input_as_it_mounts(
         await set_form(pilot, temperature="warm")
         temperature = app.query_one("#temperature", Input)
         assert temperature.has_class("-invalid") and not temperature.has_class(VALID)
+
+
+async def test_model_names_in_column_titles_are_literal_and_kept_when_rebound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A title given as a str is Textual markup: `[red]x[/red]` lost its brackets. And
+    setting even the same title repaints the whole column (at a run's start, all of them)."""
+    app = make_app(Script(), tmp_path, poll_health=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await set_form(pilot, models="[red]x[/red], [b]y", n="2")
+        assert "v1 · [red]x[/red]" in screen_text(app) and "v2 · [b]y" in screen_text(app)
+        column = app.query_one(VariantGrid).columns[0]
+        repaints: list[object] = []
+        refresh = VariantColumn.refresh
+
+        def counting(self: VariantColumn, *regions: object, **kwargs: bool) -> VariantColumn:
+            repaints.append(self)
+            return refresh(self, *regions, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(VariantColumn, "refresh", counting)
+        column.bind(column.state.model_copy(update={"status": "queued"}))
+        assert column not in repaints
+
+
+async def test_a_run_ends_with_its_last_text_on_screen_before_the_panel_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The judge panel's leaderboard appearing is a layout (~30 ms at 8 columns): the
+    frame with the run's last text is painted first, the panel changes after it."""
+    events: list[str] = []
+    show_run = JudgePanel.show_run
+    post_message = VariantGrid.post_message
+
+    def recording(self: JudgePanel, run: Run) -> None:
+        events.append("panel")
+        show_run(self, run)
+
+    def posting(self: VariantGrid, message: Message) -> bool:
+        if isinstance(message, VariantGrid.RunFinished):
+            events.append("run finished")
+        return post_message(self, message)
+
+    monkeypatch.setattr(JudgePanel, "show_run", recording)
+    monkeypatch.setattr(VariantGrid, "post_message", posting)
+    app = make_app(Script(), tmp_path, poll_health=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        app.query_one("#auto-judge", Checkbox).value = False
+        display = app._display
+
+        def painting(screen: Screen, renderable: object) -> None:
+            if renderable is not None and events[-1:] == ["run finished"]:
+                events.append("frame")
+            display(screen, renderable)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(app, "_display", painting)
+        await run_to_end(pilot, models="alpha, beta", n="2")
+        assert events == ["run finished", "frame", "panel"]
