@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from textual._compositor import Compositor
 from textual.color import Color
 from textual.containers import Horizontal
 from textual.dom import DOMNode
@@ -679,6 +680,36 @@ async def test_columns_scrolled_out_of_sight_stream_quietly_and_show_all_when_se
         shown = screen_text(app)
         assert latest in shown and "streaming" in shown  # text and header as they are now
         assert f"{last.state.completion_tokens} tok" in shown  # its stats line, up to date
+        await end_paced_run(pilot, chunks)
+
+
+async def test_a_run_start_asks_no_column_out_of_sight_to_repaint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run's start rebinds every column, just as the compositor has dropped its set of
+    visible widgets: the columns out of sight must still tell from its maps that they are
+    unseen, or Textual rebuilds its map of the whole screen (8 ms at 8 columns)."""
+    chunks: asyncio.Queue[str | None] = asyncio.Queue()
+    app = paced_app(tmp_path, chunks)
+    rebuilds: list[object] = []
+    full_map = Compositor.full_map
+
+    def counting(self: Compositor) -> object:
+        if self._full_map_invalidated:
+            rebuilds.append(self)
+        return full_map.fget(self)  # type: ignore[attr-defined]
+
+    async with app.run_test(size=(200, 45)) as pilot:
+        grid = await planned_paced_columns(pilot, 8)
+        monkeypatch.setattr(Compositor, "full_map", property(counting))
+        await pilot.press("ctrl+r")
+        for n in range(16):
+            chunks.put_nowait(f"word{n} ")
+            await pilot.pause()
+        grid.flush(force=True)
+        await pilot.pause()
+        assert grid.columns[-1] not in app.screen._compositor.visible_widgets
+        assert rebuilds == []
         await end_paced_run(pilot, chunks)
 
 

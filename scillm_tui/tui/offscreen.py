@@ -37,17 +37,33 @@ def in_last_frame(widget: Widget) -> bool:
 
 
 def _known_unseen(widget: Widget) -> bool:
-    """True only if the compositor's cached set of visible widgets lacks `widget`.
+    """True only if the compositor's maps, as they are, say `widget` is out of sight.
 
-    Never builds that set: scrollbars repaint while the compositor arranges the screen,
-    and a set built then, from the map being replaced, stays cached with the old regions
-    (after a resize Textual drew them past the screen's edge and crashed).
+    Reads the cached set of visible widgets, else the map of the visible part (after a
+    scroll), else the full map if it is current (after a layout, or a rebuild for a
+    look-up): the set is dropped by every scroll and layout, and a run's start repaints
+    every column at once. Never builds anything: scrollbars repaint while the compositor
+    arranges the screen, and a set built then, from the map being replaced, stays cached
+    with the old regions (after a resize Textual drew them past the screen's edge and
+    crashed). When no map answers, Textual decides, as without this mixin.
     """
     try:
-        visible = widget.screen._compositor._visible_widgets
+        compositor = widget.screen._compositor
     except NoScreen:
         return False
-    return visible is not None and widget not in visible
+    visible = compositor._visible_widgets
+    if visible is not None:
+        return widget not in visible
+    if compositor._visible_map is not None:
+        return widget not in compositor._visible_map
+    if compositor._full_map_invalidated:
+        return False
+    geometry = compositor._full_map.get(widget)
+    if geometry is None:  # not arranged (yet)
+        return False
+    region = geometry.region
+    # What `Compositor.visible_widgets` keeps: on the screen, and not clipped away.
+    return not (compositor.size.region.overlaps(region) and geometry.clip.overlaps(region))
 
 
 class OffscreenQuiet(_Base):
