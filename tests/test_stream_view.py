@@ -15,9 +15,11 @@ from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.scrollbar import ScrollBar
+from textual.strip import Strip
 from textual.widget import Widget
 
 from scillm_tui.tui import stream_thumb
+from scillm_tui.tui.stream_rows import RowPainter
 from scillm_tui.tui.stream_view import StreamView
 
 LINES = [f"line {n:03d}" for n in range(60)]
@@ -525,6 +527,36 @@ async def test_own_line_rendering_matches_textuals_generic_path() -> None:
         assert [list(s) for s in view.render_lines(part)] == [
             list(s) for s in Widget.render_lines(view, part)
         ]
+
+
+async def test_blank_rows_and_the_placeholder_are_drawn_like_textual_and_blanks_once(
+    monkeypatch: MonkeyPatch,
+) -> None:
+    """An empty view (placeholder, then blank rows) and the blank rows below a short text
+    match Textual's drawing; blank rows, all alike, are finished once, not per row and
+    frame (a run's start repaints every column's blank rows, twice)."""
+    finished: list[Strip] = []
+    finish = RowPainter._finish
+
+    def counting(self: RowPainter, line: Strip, *args: Any) -> Strip:
+        finished.append(line)
+        return finish(self, line, *args)
+
+    monkeypatch.setattr(RowPainter, "_finish", counting)
+    app = PaddedViewApp()
+    async with app.run_test(size=(30, 8)) as pilot:
+        view = app.query_one(StreamView)
+        view.placeholder = "waiting…"
+        crop = Region(0, 0, view.outer_size.width, view.outer_size.height)
+        for text in ("", "two\nrows"):
+            view.set_text(text)
+            view.flush()
+            await pilot.pause()
+            ours = [list(strip) for strip in view.render_lines(crop)]
+            assert ours == [list(strip) for strip in Widget.render_lines(view, crop)]
+        finished.clear()
+        view.render_lines(crop)
+        assert finished == []  # text rows and blank rows all came from the caches
 
 
 # -- resize and alignment ---------------------------------------------------------------

@@ -7,13 +7,15 @@ characters arrive already replaced by visible placeholders (drawn in their own s
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.cache import LRUCache
+from textual.color import Color
+from textual.filter import LineFilter
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.style import Style as VisualStyle
@@ -46,6 +48,7 @@ class RowPainter:
         self._pad_style = Style()  # left padding's style in `_lines`
         self._strip_width = 0  # width the cached strips were padded to
         self._blank: Strip | None = None
+        self._blank_line: Strip | None = None  # a finished blank row (see render_lines)
         self._styles: tuple[Style, Style, Style] | None = None  # text, control, placeholder
         self._pass: tuple[int, int] | None = None  # (width, top row) during render_lines
 
@@ -54,6 +57,7 @@ class RowPainter:
         if row is None:
             self._strips.clear()
             self._lines.clear()
+            self._blank_line = None
         else:
             self._strips.discard(row)
             self._lines.discard(row)
@@ -63,6 +67,7 @@ class RowPainter:
         self._strips = LRUCache(max(64, 3 * height))
         self._lines = LRUCache(max(64, 3 * height))
         self._lines_key = None
+        self._blank_line = None
         self._strip_width = 0
 
     def restyle(self) -> None:
@@ -94,6 +99,7 @@ class RowPainter:
             key = (width, pad, base_background, background, *filters)
             if key != self._lines_key:
                 self._lines.clear()
+                self._blank_line = None
                 self._lines_key = key
                 # What Textual pads with: the background alone, not the text's style.
                 self._pad_style = VisualStyle(background=base_background + background).rich_style
@@ -102,16 +108,18 @@ class RowPainter:
             strips: list[Strip] = []
             for y in crop.line_range:
                 row = top + y
-                line = lines.get(row) if row < wrapped_rows else None
-                if line is None:
-                    line = self.row(y, cache=False)
-                    if pad:
-                        blank = Segment(" " * pad, self._pad_style)
-                        line = Strip([blank, *line], line.cell_length + pad)
-                    for line_filter in filters:
-                        line = line.apply_filter(line_filter, background)
-                    if row < wrapped_rows:  # blank and placeholder rows change later
+                if row < wrapped_rows:
+                    line = lines.get(row)
+                    if line is None:
+                        line = self._finish(self.row(y, cache=False), pad, filters, background)
                         lines.set(row, line)
+                elif row or not view.placeholder:  # blank rows below the text: all alike
+                    line = self._blank_line
+                    if line is None:
+                        line = self._finish(self.row(y, cache=False), pad, filters, background)
+                        self._blank_line = line
+                else:  # the placeholder, drawn while there is no text
+                    line = self._finish(self.row(y, cache=False), pad, filters, background)
                 strips.append(line)
         finally:
             self._pass = None
@@ -119,6 +127,16 @@ class RowPainter:
         if (x1, x2) != (0, width + pad):
             strips = [strip.crop(x1, x2) for strip in strips]
         return strips
+
+    def _finish(
+        self, line: Strip, pad: int, filters: Sequence[LineFilter], background: Color
+    ) -> Strip:
+        """A row's strip as a screen line: left padding, then the line filters."""
+        if pad:
+            line = Strip([Segment(" " * pad, self._pad_style), *line], line.cell_length + pad)
+        for line_filter in filters:
+            line = line.apply_filter(line_filter, background)
+        return line
 
     def row(self, y: int, cache: bool = True) -> Strip:
         """The row shown at line `y`, from (and, if `cache`, into) the row-strip cache.
