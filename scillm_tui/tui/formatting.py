@@ -5,6 +5,11 @@ from __future__ import annotations
 from scillm_tui.core.runs import VariantState
 
 
+def variant_title(state: VariantState) -> str:
+    """A variant's name on screen: its id and its model, e.g. `v2 · gpt-5`."""
+    return f"{state.id} · {state.model}"
+
+
 def ms(value: float | None) -> str:
     if value is None:
         return "–"

@@ -7,7 +7,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from scillm_tui.core.runs import VariantState
-from scillm_tui.tui.formatting import score_text, stats_text, status_text
+from scillm_tui.tui.formatting import score_text, stats_text, status_text, variant_title
 from scillm_tui.tui.line_cache import LineCache
 from scillm_tui.tui.offscreen import OffscreenQuiet
 from scillm_tui.tui.stream_view import StreamView
@@ -65,7 +65,7 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
         yield self._stats
 
     def on_mount(self) -> None:
-        set_border_title(self, f"{self.state.id} · {self.state.model}")
+        set_border_title(self, variant_title(self.state))
         self.refresh_chrome()
 
     def show_variant(
@@ -77,7 +77,7 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
         self.planned = planned
         self._shown = None  # repaint all chrome, status class included
         self.view.placeholder = PLANNED_PLACEHOLDER if planned else PLACEHOLDER
-        set_border_title(self, f"{state.id} · {state.model}")
+        set_border_title(self, variant_title(state))
         self.set_verdict(score, winner)
 
     def bind(

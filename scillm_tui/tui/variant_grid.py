@@ -18,6 +18,7 @@ from textual.containers import HorizontalScroll
 from textual.message import Message
 
 from scillm_tui.core.runs import Run, VariantState
+from scillm_tui.tui.formatting import variant_title
 from scillm_tui.tui.gc_pause import full_collections_deferred
 from scillm_tui.tui.line_cache import LineCache
 from scillm_tui.tui.scrollbars import CachedScrollbars
@@ -228,5 +229,5 @@ class VariantGrid(CachedScrollbars, LineCache, HorizontalScroll):
             return
         from scillm_tui.tui.markdown_screen import MarkdownScreen  # Markdown costs start-up
 
-        title = f"{column.state.id} · {column.state.model} (rendered as Markdown)"
+        title = f"{variant_title(column.state)} (rendered as Markdown)"
         self.app.push_screen(MarkdownScreen(title, column.view.text))
