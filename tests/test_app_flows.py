@@ -16,7 +16,6 @@ from textual._compositor import Compositor
 from textual.color import Color
 from textual.containers import Horizontal
 from textual.dom import DOMNode
-from textual.message import Message
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Input, Markdown, SelectionList, Static
@@ -824,33 +823,31 @@ async def test_model_names_in_column_titles_are_literal_and_kept_when_rebound(
 async def test_a_run_ends_with_its_last_text_on_screen_before_the_panel_changes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The judge panel's leaderboard appearing is a layout (~30 ms at 8 columns): the
-    frame with the run's last text is painted first, the panel changes after it."""
-    events: list[str] = []
+    """The judge panel's leaderboard appearing is a layout (~30 ms at 8 columns): it
+    waits until the run's last text is painted, so it is not in that frame's way."""
+    unpainted: list[bool] = []
     show_run = JudgePanel.show_run
-    post_message = VariantGrid.post_message
 
     def recording(self: JudgePanel, run: Run) -> None:
-        events.append("panel")
+        screen = self.screen
+        views = [column.view for column in self.app.query_one(VariantGrid).columns]
+        unpainted.append(
+            any(view._pending or view._repaint_required for view in views)
+            or bool(screen._dirty_widgets)
+            or screen._repaint_required
+        )
         show_run(self, run)
 
-    def posting(self: VariantGrid, message: Message) -> bool:
-        if isinstance(message, VariantGrid.RunFinished):
-            events.append("run finished")
-        return post_message(self, message)
-
     monkeypatch.setattr(JudgePanel, "show_run", recording)
-    monkeypatch.setattr(VariantGrid, "post_message", posting)
     app = make_app(Script(), tmp_path, poll_health=False)
     async with app.run_test(size=(160, 45)) as pilot:
         app.query_one("#auto-judge", Checkbox).value = False
-        display = app._display
-
-        def painting(screen: Screen, renderable: object) -> None:
-            if renderable is not None and events[-1:] == ["run finished"]:
-                events.append("frame")
-            display(screen, renderable)  # type: ignore[arg-type]
-
-        monkeypatch.setattr(app, "_display", painting)
         await run_to_end(pilot, models="alpha, beta", n="2")
-        assert events == ["run finished", "frame", "panel"]
+        # The same end again, with a column's repaint still to be painted (as when the
+        # last text arrives with the stream's end):
+        grid = app.query_one(VariantGrid)
+        assert grid.run is not None
+        grid.columns[1].view.refresh()
+        grid.post_message(VariantGrid.RunFinished(grid.run))
+        await pilot.pause()
+        assert unpainted == [False, False]
