@@ -336,6 +336,28 @@ def test_matches_a_naive_reference(chars: list[str], width: int) -> None:
     assert wrap(text, width) == _reference_wrap(text, width)
 
 
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["a", "word", "longerwords", "x" * 25, " ", "   ", "\n", "你"]),
+        max_size=40,
+    ),
+    st.integers(2, 20),
+    st.lists(st.integers(0, 600), max_size=8),
+)
+def test_runs_of_words_and_spaces_appended_in_pieces_match_the_reference(
+    parts: list[str], width: int, cuts: list[int]
+) -> None:
+    """Printable ASCII is wrapped a row at a time: rows that fill exactly, words longer
+    than the row, runs of spaces across the edge, pieces cut anywhere."""
+    text = "".join(parts)
+    bounds = [0, *sorted(min(cut, len(text)) for cut in cuts), len(text)]
+    wrapped = WrappedText(width)
+    for start, end in pairwise(bounds):
+        wrapped.append(text[start:end])
+    assert list(wrapped.rows) == _reference_wrap(text, width)
+
+
 # -- storage ---------------------------------------------------------------------------
 
 
