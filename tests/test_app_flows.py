@@ -60,6 +60,11 @@ def header(column: VariantColumn) -> Static:
     return column.query_one(".column-header", Static)
 
 
+def error_line(column: VariantColumn) -> Static:
+    """A column's error line; coloured differently only for a cancelled variant."""
+    return column.query_one(".column-error", Static)
+
+
 async def test_prompt_is_focused_at_start_so_typing_goes_there(tmp_path: Path) -> None:
     app = make_app(Script(), tmp_path, poll_health=False)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -171,12 +176,16 @@ async def test_cancel_mid_run_keeps_partial_text_and_closes_the_stream(tmp_path:
         grid = app.query_one(VariantGrid)
         grid.flush(force=True)  # what the repaint timer does
         assert header(grid.column("v2")).has_class("-streaming")  # the header's colour
+        # Only the line a status colours gets its class: each class change restyles the
+        # line, and at a run's start every column starts streaming in the same tick.
+        assert not error_line(grid.column("v2")).has_class("-streaming")
         await pilot.press("escape")
         await wait_for_run(pilot)
         assert script.stuck_closed.is_set()
         stuck = grid.column("v2")
         assert stuck.state.status == "cancelled"
         assert header(stuck).has_class("-cancelled") and not header(stuck).has_class("-streaming")
+        assert error_line(stuck).has_class("-cancelled")  # "cancelled — … kept" in warning
         assert not header(grid.column("v1")).has_class("-streaming")  # done: plain header
         assert stuck.view.text == STUCK_TEXT
         assert grid.column("v1").state.status == "done"
