@@ -583,6 +583,7 @@ async def test_the_first_f6_finds_the_zoom_screen_laid_out_and_its_keys_drawn(
     async with app.run_test(size=(160, 45)) as pilot:
         await run_to_end(pilot, models="alpha, beta", n="2")
         zoom = app.get_screen("zoom", ZoomScreen)
+        layouts = count_layouts(monkeypatch, zoom)
         drawn: list[str] = []
         render = FooterKey.render
 
@@ -596,6 +597,7 @@ async def test_the_first_f6_finds_the_zoom_screen_laid_out_and_its_keys_drawn(
         assert app.screen is zoom and "Alpha answer" in screen_text(app)
         assert "Close zoom" in screen_text(app)  # the keys are on screen ...
         assert drawn == []  # ... as drawn while the screen was hidden
+        assert layouts == []  # and laid out then, at this size
 
 
 async def test_the_zoom_screen_is_reused_for_the_next_variant_and_theme(tmp_path: Path) -> None:

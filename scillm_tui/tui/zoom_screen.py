@@ -22,6 +22,8 @@ from scillm_tui.tui.variant_column import VariantColumn
 from scillm_tui.tui.variant_grid import VariantGrid
 
 SCREEN_NAME = "zoom"
+SETTLE_ROUNDS = 5  # layouts of the hidden zoom screen before it is drawn (see _settle_hidden)
+TOAST_RACK_ID = "textual-toastrack"  # the id Textual gives every screen's toast rack
 
 
 class ZoomScreen(StyledOnceScreen[None]):
@@ -50,15 +52,39 @@ class ZoomScreen(StyledOnceScreen[None]):
 
     def _draw_while_hidden(self) -> None:
         """Lay out and draw the screen once, unseen, at the app's size: its first push
-        then finds its size current and its footer's keys drawn, and lays out and draws
-        only what changed (bench case 5, the first f6 while 8 columns stream: the
-        screen's layout 40 -> ~17 ms, the same as any later f6). Private Textual API
-        (`Screen._refresh_layout`, `Screen._compositor`), pinned to 8.2.8; a resize
-        before the first push only makes Textual lay it out again, as it always did.
+        then finds its size current and its footer's keys drawn, and does no layout
+        (bench case 5, while 8 columns stream: that layout took ~40 ms, and the first f6
+        took 41-48 ms against 36-41 ms now, 3 runs each; a later opening takes ~17 ms).
+
+        Private Textual API (`Screen._refresh_layout`, `_layout_required`, `_compositor`),
+        pinned to 8.2.8. A resize before the first push only makes Textual lay the screen
+        out again on that push, as it always did.
         """
         if self.is_current or not self.is_attached:
             return
+        # Textual's toast rack is displayed until the app first shows it its notifications,
+        # at the push; hiding it (empty) now spares that push a layout. With notifications
+        # at the push, Textual displays it again.
+        for rack in self.query(f"#{TOAST_RACK_ID}"):
+            rack.display = False
         self._refresh_layout(self.app.size)  # draws nothing while not current
+        self.call_after_refresh(self._settle_hidden, SETTLE_ROUNDS)
+
+    def _settle_hidden(self, rounds: int) -> None:
+        """Lay the hidden screen out again while its widgets ask for it, then draw it.
+
+        Each widget given its first size asks for another layout (a message, handled
+        later), and the footer rebuilds its keys for the screen's focus: laid out here,
+        those would else wait for the first push. At most `rounds` more layouts.
+        """
+        if self.is_current or not self.is_attached:
+            return
+        if self._layout_required:
+            self._refresh_layout(self.app.size)
+            self._layout_required = False
+            if rounds > 1:
+                self.call_after_refresh(self._settle_hidden, rounds - 1)
+                return
         self._compositor.render_update(full=True)  # fills the widgets' line caches
 
     def show(self, source: VariantColumn) -> None:
