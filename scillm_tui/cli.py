@@ -127,23 +127,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
     from scillm_tui.core.errors import ConfigError
-    from scillm_tui.session import open_session
 
     try:
-        if args.command in ("health", "run"):
-            from scillm_tui import headless
+        if args.command is None:  # the dashboard
+            from scillm_tui.tui.gc_pause import collections_held
 
-            with open_session(args) as session:
-                if args.command == "health":
-                    return headless.health_command(session, as_json=args.json)
-                return headless.run_command(session, args)
-        with open_session(args, serve_demo_later=True) as session:
-            from scillm_tui.tui.app import run_dashboard
-
-            return run_dashboard(session)
+            with collections_held():  # until its first frame (see gc_pause)
+                return _dashboard(args)
+        return _headless(args)
     except ConfigError as exc:
         print(f"scillm-tui: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _headless(args: argparse.Namespace) -> int:
+    from scillm_tui import headless
+    from scillm_tui.session import open_session
+
+    with open_session(args) as session:
+        if args.command == "health":
+            return headless.health_command(session, as_json=args.json)
+        return headless.run_command(session, args)
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from scillm_tui.session import open_session
+
+    with open_session(args, serve_demo_later=True) as session:
+        from scillm_tui.tui.app import run_dashboard
+
+        return run_dashboard(session)
 
 
 def _demo_config(speed: float) -> DemoConfig:

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import weakref
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
-from scillm_tui.tui.gc_pause import DEFERRED_THRESHOLD, full_collections_deferred
+from scillm_tui import cli
+from scillm_tui.tui import app as tui_app
+from scillm_tui.tui.gc_pause import (
+    DEFERRED_THRESHOLD,
+    collections_held,
+    full_collections_deferred,
+    settle_start_up,
+)
 from tests.test_app_flows import end_paced_run, paced_app, stream_first_words
+from tests.tui_support import Script, make_app
 
 
 @pytest.fixture
@@ -59,3 +68,55 @@ async def test_the_dashboard_defers_them_for_exactly_its_run(
         assert gc.get_threshold()[2] == DEFERRED_THRESHOLD
         await end_paced_run(pilot, chunks)
         assert gc.get_threshold() == threshold
+
+
+class _Cycle:
+    """Garbage only a collection frees: it refers to itself."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_collections_held_are_resumed_by_settle_start_up_which_frees_the_garbage() -> None:
+    """Start-up ran ~165 collections (~50 ms) before the first frame; after it, one
+    collection frees start-up's garbage, so that freezing keeps only what lives on."""
+    assert gc.isenabled()
+    with collections_held():
+        assert not gc.isenabled()
+        garbage = weakref.ref(_Cycle())
+        settle_start_up()
+        assert gc.isenabled()
+        assert garbage() is None
+    assert gc.isenabled()
+
+
+def test_collections_held_resume_when_the_block_ends_without_a_first_frame() -> None:
+    with pytest.raises(RuntimeError), collections_held():
+        raise RuntimeError("bad settings")
+    assert gc.isenabled()
+
+
+async def test_the_dashboard_resumes_collections_after_its_first_frame(tmp_path: Path) -> None:
+    app = make_app(Script(), tmp_path, poll_health=False)
+    with collections_held():
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.pause()
+            assert gc.isenabled()
+
+
+def test_the_entry_point_holds_collections_for_the_dashboard_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bool] = []
+
+    def fake_dashboard(session: object) -> int:
+        seen.append(gc.isenabled())
+        return 0
+
+    monkeypatch.setattr(tui_app, "run_dashboard", fake_dashboard)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["--demo"]) == 0
+    assert seen == [False]  # the dashboard starts with collecting off ...
+    assert gc.isenabled()  # ... and it is on again once the entry point returns
+    assert cli.main(["--demo", "health", "--json"]) == 0
+    assert gc.isenabled()

@@ -5,7 +5,6 @@ All network work happens in the core engine, driven by workers in the widgets.
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -25,6 +24,7 @@ from scillm_tui.session import Session, data_dir
 from scillm_tui.tui.confirm import ConfirmScreen
 from scillm_tui.tui.containers import DashboardScreen, Row
 from scillm_tui.tui.footer import SteadyFooter
+from scillm_tui.tui.gc_pause import settle_start_up
 from scillm_tui.tui.health_strip import HealthStrip
 from scillm_tui.tui.judge_panel import JudgePanel
 from scillm_tui.tui.model_picker import ModelPicker
@@ -97,7 +97,7 @@ class ScillmApp(App[int]):
         self.query_one(PromptEditor).focus_prompt()
         self.set_interval(1 / REPAINT_HZ, self.query_one(VariantGrid).flush, name="repaint")
         # Long-lived start-up objects never need collecting; freezing them shortens GC pauses.
-        self.call_after_refresh(gc.freeze)
+        self.call_after_refresh(settle_start_up)
 
     def _connect(self) -> Backends:
         """The endpoint clients, made once, inside the event loop that uses them (and,
