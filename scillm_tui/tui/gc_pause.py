@@ -78,10 +78,9 @@ def settle_start_up() -> None:
     """After the first frame: free start-up's garbage (if collections were held), then
     freeze the objects that live on and collect as usual from here."""
     global _held
-    if _held:
-        _held = False
+    held, _held = _held, False
+    if held:
         gc.collect()  # before freezing: frozen garbage would never be freed
-        gc.freeze()
+    gc.freeze()
+    if held:
         gc.enable()
-    else:
-        gc.freeze()

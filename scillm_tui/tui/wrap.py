@@ -459,13 +459,7 @@ class WrappedText:
         length = len(text)
         done = 0  # characters of text handled
         while done < length:
-            room = width - self._cur_w
-            if length - done <= room:
-                piece = text[done:] if done else text
-            elif room:
-                piece = text[done : done + room]
-            else:
-                piece = ""
+            piece = text[done : done + width - self._cur_w]  # what fits (the whole text?)
             if piece:
                 cur = self._cur
                 space = piece.rfind(" ")
