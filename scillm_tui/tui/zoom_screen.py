@@ -52,9 +52,9 @@ class ZoomScreen(StyledOnceScreen[None]):
 
     def _draw_while_hidden(self) -> None:
         """Lay out and draw the screen once, unseen, at the app's size: its first push
-        then finds its size current and its footer's keys drawn, and does no layout
-        (bench case 5, while 8 columns stream: that layout took ~40 ms, and the first f6
-        took 41-48 ms against 36-41 ms now, 3 runs each; a later opening takes ~17 ms).
+        then finds its size current, its footer's keys drawn and its update timer
+        running, and does no layout (bench case 5, while 8 columns stream: the first f6
+        took 41-48 ms, 19-30 ms now, 3 runs each; a later opening ~15-20 ms).
 
         Private Textual API (`Screen._refresh_layout`, `_layout_required`, `_compositor`),
         pinned to 8.2.8. A resize before the first push only makes Textual lay the screen
@@ -86,6 +86,10 @@ class ZoomScreen(StyledOnceScreen[None]):
                 self.call_after_refresh(self._settle_hidden, rounds - 1)
                 return
         self._compositor.render_update(full=True)  # fills the widgets' line caches
+        # The screen's update timer waits a whole period (1/60 s) before its first tick,
+        # then ticks as soon as it is resumed: its first period passes now, not at the
+        # first push (which it delayed by ~17 ms).
+        self._update_timer.resume()
 
     def show(self, source: VariantColumn) -> None:
         """Show `source`'s variant when next pushed."""
