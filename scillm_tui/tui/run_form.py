@@ -69,6 +69,12 @@ class FormValues:
         return JudgeSpec(model=self.judge_model, target=self.judge_target, rounds=self.judge_rounds)
 
 
+def _field(value: str, **options: Any) -> Input:
+    """A compact form input, given up front the class Textual gives a valid one as it
+    mounts (see `prestyled`): every form input starts valid."""
+    return Input(value, compact=True, classes=VALID, **options)
+
+
 class RunForm(Vertical):
     """The knobs of the next run, with defaults from settings."""
 
@@ -105,35 +111,20 @@ class RunForm(Vertical):
             "target",
             self._target_select("target"),
             Label("N", classes="form-label-short"),
-            Input(
-                str(s.best_of_n), type="integer", compact=True, id="n", max_length=2, classes=VALID
-            ),
+            _field(str(s.best_of_n), type="integer", id="n", max_length=2),
         )
-        yield self._row(
-            "models",
-            Input(s.model, compact=True, id="models", suggester=self.suggester, classes=VALID),
-        )
+        yield self._row("models", _field(s.model, id="models", suggester=self.suggester))
         yield self._row(
             "temp",
-            Input("0.7", type="number", compact=True, id="temperature", classes=VALID),
+            _field("0.7", type="number", id="temperature"),
             Label("max tok", classes="form-label-short"),
-            Input(
-                "", type="integer", compact=True, id="max-tokens", placeholder="–", classes=VALID
-            ),
+            _field("", type="integer", id="max-tokens", placeholder="–"),
         )
         yield self._row(
             "judge",
-            Input(
-                s.effective_judge_model,
-                compact=True,
-                id="judge-model",
-                suggester=self.suggester,
-                classes=VALID,
-            ),
+            _field(s.effective_judge_model, id="judge-model", suggester=self.suggester),
             Label("rounds", classes="form-label-short"),
-            Input(
-                "1", type="integer", compact=True, id="judge-rounds", max_length=1, classes=VALID
-            ),
+            _field("1", type="integer", id="judge-rounds", max_length=1),
         )
         yield self._row(
             "j.target",
