@@ -105,21 +105,24 @@ class RowPainter:
                 self._pad_style = VisualStyle(background=base_background + background).rich_style
             lines = self._lines
             wrapped_rows = self._wrapped.row_count
+
+            def finished(y: int) -> Strip:
+                return self._finish(self.row(y, cache=False), pad, filters, background)
+
             strips: list[Strip] = []
             for y in crop.line_range:
                 row = top + y
                 if row < wrapped_rows:
                     line = lines.get(row)
                     if line is None:
-                        line = self._finish(self.row(y, cache=False), pad, filters, background)
+                        line = finished(y)
                         lines.set(row, line)
                 elif row or not view.placeholder:  # blank rows below the text: all alike
                     line = self._blank_line
                     if line is None:
-                        line = self._finish(self.row(y, cache=False), pad, filters, background)
-                        self._blank_line = line
+                        line = self._blank_line = finished(y)
                 else:  # the placeholder, drawn while there is no text
-                    line = self._finish(self.row(y, cache=False), pad, filters, background)
+                    line = finished(y)
                 strips.append(line)
         finally:
             self._pass = None
