@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import pairwise
 from typing import Any
 
 from pytest import MonkeyPatch
 from rich.cells import cell_len
-from rich.console import RenderableType
 from textual import events
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, HorizontalScroll
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.widget import Widget
 
-from scillm_tui.tui import stream_thumb
+from scillm_tui.tui import stream_bar
+from scillm_tui.tui.stream_bar import StreamBar
 from scillm_tui.tui.stream_rows import RowPainter
 from scillm_tui.tui.stream_view import StreamView
 
@@ -56,8 +56,9 @@ def screen_rows(app: App[None], view: StreamView | None = None) -> list[str]:
     strips = app.screen._compositor.render_strips()
     if view is None:
         return [strip.text for strip in strips]
-    region = view.scrollable_content_region  # without the scrollbar column(s)
-    return [strips[y].crop(region.x, region.right).text for y in range(region.y, region.bottom)]
+    region = view.scrollable_content_region
+    right = region.right - stream_bar.BAR_WIDTH  # the text, without the scrollbar's column
+    return [strips[y].crop(region.x, right).text for y in range(region.y, region.bottom)]
 
 
 def view_rows(view: StreamView) -> list[str]:
@@ -294,50 +295,69 @@ async def test_growth_does_not_trigger_a_screen_layout() -> None:
             await pilot.pause()
         assert layouts == 0
         assert app.view(0).following
-        assert screen_rows(app, app.view(0))[-2].startswith("line 039")
+        shown = " ".join(row.strip() for row in screen_rows(app, app.view(0)) if row.strip())
+        assert shown.endswith("line 039 " + " ".join(["word"] * 9))
 
 
-class RenderCount:
-    """How many times a scrollbar drew itself (`n`, settable)."""
+class CommitCount:
+    """How many times a view's scrollbar changed its picture (`n`, settable), and how
+    many of those repainted the bar's column alone (`columns`)."""
 
     def __init__(self) -> None:
         self.n = 0
+        self.columns = 0
 
 
-def count_renders(monkeypatch: MonkeyPatch, bar: ScrollBar) -> RenderCount:
-    """Count `bar`'s draws from now on."""
-    count = RenderCount()
-    original = ScrollBar.render
+def count_commits(monkeypatch: MonkeyPatch, view: StreamView) -> CommitCount:
+    """Count `view`'s scrollbar pictures from now on."""
+    count = CommitCount()
+    commit, update = StreamBar._commit, StreamBar.update
 
-    def counting(self: ScrollBar) -> RenderableType:
-        count.n += self is bar
-        return original(self)
+    def counting(self: StreamBar) -> None:
+        count.n += self is view._bar
+        commit(self)
 
-    monkeypatch.setattr(ScrollBar, "render", counting)
+    def column_repaints(self: StreamBar, *, growing: bool = False) -> None:
+        before = count.n
+        update(self, growing=growing)
+        count.columns += count.n - before
+
+    monkeypatch.setattr(StreamBar, "_commit", counting)
+    monkeypatch.setattr(StreamBar, "update", column_repaints)
     return count
 
 
-def column_of(app: App[None], widget: Widget) -> list[str]:
-    """What the screen shows under `widget`, line by line, as segments."""
-    region = widget.region
+def bar_of(app: App[None], view: StreamView) -> list[str]:
+    """What the screen shows in the view's scrollbar column, line by line, as segments."""
+    region = view.region
     strips = app.screen._compositor.render_strips()[region.y : region.bottom]
-    return [repr(list(strip.crop(region.x, region.right))) for strip in strips]
+    return [repr(list(strip.crop(region.right - 1, region.right))) for strip in strips]
 
 
-async def thumb_settled(pilot: Pilot[None], view: StreamView) -> None:
-    """Let the app run until `view` has no scrollbar repaint deferred by the throttle."""
-    while view._thumb.repaint_pending:
-        await pilot.pause()
+class HeldTimers:
+    """Stands in for a view's `set_timer`: holds the callbacks until `run`."""
+
+    def __init__(self, monkeypatch: MonkeyPatch, view: StreamView) -> None:
+        self.callbacks: list[Callable[[], object]] = []
+        monkeypatch.setattr(view, "set_timer", self.hold)
+
+    def hold(self, _delay: float, callback: Callable[[], object]) -> object:
+        self.callbacks.append(callback)
+        return object()
+
+    def run(self) -> None:
+        callbacks, self.callbacks = self.callbacks, []
+        for callback in callbacks:
+            callback()
 
 
 async def watched_bar(
     app: ViewApp, pilot: Pilot[None], monkeypatch: MonkeyPatch
-) -> tuple[StreamView, ScrollBar, RenderCount]:
-    """The first view, holding 20 lines, its scrollbar, and a count of its draws."""
+) -> tuple[StreamView, CommitCount]:
+    """The first view, holding 20 lines, and a count of its scrollbar's pictures."""
     view = app.view()
     await fill(app, pilot, LINES[:20])
-    bar = view.vertical_scrollbar
-    return view, bar, count_renders(monkeypatch, bar)
+    return view, count_commits(monkeypatch, view)
 
 
 async def stream_rows(pilot: Pilot[None], view: StreamView, count: int) -> None:
@@ -348,61 +368,70 @@ async def stream_rows(pilot: Pilot[None], view: StreamView, count: int) -> None:
         await pilot.pause()
 
 
-async def assert_bar_is_exact(app: App[None], pilot: Pilot[None], bar: ScrollBar) -> None:
-    """What is on screen under `bar` equals a forced full repaint of it."""
-    shown = column_of(app, bar)
-    bar.refresh()
+async def assert_bar_is_exact(app: App[None], pilot: Pilot[None], view: StreamView) -> None:
+    """What is on screen in the view's scrollbar column equals a forced full repaint."""
+    shown = bar_of(app, view)
+    view._bar.restyle()  # drop the picture: the next drawing builds it anew
+    view.refresh()
     await pilot.pause()
-    assert column_of(app, bar) == shown
+    assert bar_of(app, view) == shown
 
 
-async def test_scrollbar_repaints_only_when_its_thumb_moves(monkeypatch: MonkeyPatch) -> None:
+async def test_scrollbar_is_rebuilt_only_when_its_thumb_moves(monkeypatch: MonkeyPatch) -> None:
     app = ViewApp()
     async with app.run_test(size=(30, 12)) as pilot:
-        view, bar, renders = await watched_bar(app, pilot, monkeypatch)
+        view, pictures = await watched_bar(app, pilot, monkeypatch)
 
-        # 20 -> 140 rows: the thumb shrinks towards one cell, moving most rows.
+        # 20 -> 140 rows: the thumb shrinks towards one cell, moving most rows. The view
+        # scrolls with every row, so each frame draws the bar anew, never its column alone.
         await stream_rows(pilot, view, 120)
-        assert 0 < renders.n <= 120
-        # Once a deferred repaint (at most FOLLOW_THUMB_INTERVAL_S after the last one)
-        # is done, what is on screen equals a forced full repaint of the scrollbar.
-        await thumb_settled(pilot, view)
-        await assert_bar_is_exact(app, pilot, bar)
-
-        # Between repaints the bar's lines are reused, not drawn again per frame.
-        crop = Region(0, 0, bar.outer_size.width, bar.outer_size.height)
-        first, again = bar.render_lines(crop), bar.render_lines(crop)
-        assert all(a is b for a, b in zip(first, again, strict=True))
+        assert 0 < pictures.n <= 120 and pictures.columns == 0
+        await assert_bar_is_exact(app, pilot, view)
 
         # 140 -> 260 rows: a one-cell thumb pinned at the bottom does not move at all.
-        renders.n = 0
+        pictures.n = 0
         await stream_rows(pilot, view, 120)
         assert view.following
-        assert renders.n <= 1
-        await thumb_settled(pilot, view)
-        await assert_bar_is_exact(app, pilot, bar)
+        assert pictures.n <= 1
+        await assert_bar_is_exact(app, pilot, view)
 
 
-async def test_a_followed_growing_text_repaints_its_scrollbar_at_a_bounded_rate(
+async def test_a_growing_text_read_further_up_repaints_its_scrollbar_at_a_bounded_rate(
     monkeypatch: MonkeyPatch,
 ) -> None:
-    """Each repaint draws the whole bar; while a followed text grows the thumb moves every
-    few rows, so it is repainted at most every FOLLOW_THUMB_INTERVAL_S, then once more
-    when it settles, exactly."""
+    """While the user reads further up, the text's growth moves the thumb every few rows
+    and only the bar's column is repainted: at most every FOLLOW_THUMB_INTERVAL_S, then
+    once more when it settles, exactly."""
     now = [1000.0]
-    monkeypatch.setattr(stream_thumb, "monotonic", lambda: now[0])
+    monkeypatch.setattr(stream_bar, "monotonic", lambda: now[0])
     app = ViewApp()
     async with app.run_test(size=(30, 12)) as pilot:
-        view, bar, renders = await watched_bar(app, pilot, monkeypatch)
+        view, pictures = await watched_bar(app, pilot, monkeypatch)
+        timers = HeldTimers(monkeypatch, view)
+        view.scroll_to(y=0, animate=False)
+        await pilot.pause()
+        assert not view.following
+        repainted: list[Region] = []  # the regions of the view asked to be repainted
+        refresh = view.refresh
+
+        def recording(*regions: Region, **options: Any) -> StreamView:
+            repainted.extend(regions)
+            return refresh(*regions, **options)
+
+        monkeypatch.setattr(view, "refresh", recording)
+        bar_column = Region(view.size.width - 1, 0, 1, view.size.height)
 
         now[0] += 10
         await stream_rows(pilot, view, 100)  # 20 -> 120 rows within one interval
-        assert view.following and renders.n == 1 and view._thumb.repaint_pending
-        now[0] += stream_thumb.FOLLOW_THUMB_INTERVAL_S
-        await thumb_settled(pilot, view)  # the deferred repaint, on Textual's timer
+        assert pictures.columns == 1 and view._bar.repaint_pending
+        assert len(timers.callbacks) == 1 and view.scroll_y == 0
+        assert repainted == [bar_column]  # the bar's column alone, the text stays
+        now[0] += stream_bar.FOLLOW_THUMB_INTERVAL_S
+        timers.run()  # the deferred repaint
         await pilot.pause()
-        assert renders.n == 2
-        await assert_bar_is_exact(app, pilot, bar)  # the settled bar is exact
+        assert pictures.columns == 2 and not view._bar.repaint_pending
+        assert repainted == [bar_column] * 2
+        await assert_bar_is_exact(app, pilot, view)  # the settled bar is exact
 
 
 async def _detach_with(pilot: Pilot[None], view: StreamView, how: str) -> None:
@@ -495,7 +524,6 @@ async def test_a_view_out_of_sight_is_not_repainted_but_shows_its_text_when_scro
             hidden.flush()
         # Repainting it would invalidate the compositor's map of the whole screen.
         assert not hidden._repaint_required
-        assert not hidden.vertical_scrollbar._repaint_required
         assert hidden.scroll_y == hidden.max_scroll_y > 0  # still following the tail
         scroller = app.query_one(HorizontalScroll)
         scroller.scroll_to(x=scroller.max_scroll_x, animate=False)
@@ -570,7 +598,7 @@ async def test_resize_rewraps_and_keeps_following() -> None:
         view.append(words)
         view.flush()
         await pilot.pause()
-        gutter = view.styles.scrollbar_size_vertical
+        gutter = stream_bar.BAR_WIDTH
         assert view._wrapped.width == 40 - gutter  # the scrollbar column is reserved
         assert all(len(row) <= 40 - gutter for row in view._wrapped.rows)
         wide_rows = view.row_count
@@ -648,7 +676,7 @@ async def test_wide_characters_keep_columns_aligned() -> None:
         left.flush()
         right.flush()
         await pilot.pause()
-        assert left._wrapped.width == 20 - left.styles.scrollbar_size_vertical
+        assert left._wrapped.width == 20 - stream_bar.BAR_WIDTH
         for strip in app.screen._compositor.render_strips():
             assert strip.cell_length == 40
         rows = screen_rows(app)
@@ -659,6 +687,6 @@ async def test_wide_characters_keep_columns_aligned() -> None:
         assert first.crop(20, 25).text == "RIGHT"
         assert view_rows(left)[:3] == [
             "你好世界你好世界你",
-            "好世界😀😀😀 e\u0301\u0301 \u200b",
-            "tab x",
+            "好世界😀😀😀 e\u0301\u0301 \u200b tab",
+            "x",
         ]

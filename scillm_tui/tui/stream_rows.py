@@ -2,6 +2,7 @@
 
 Rows are built from plain ``Segment``s, so text is never parsed as markup, and control
 characters arrive already replaced by visible placeholders (drawn in their own style).
+Each screen line ends in the view's scrollbar cell (`StreamBar`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from textual.strip import Strip
 from textual.style import Style as VisualStyle
 
 from scillm_tui.tui.plain_style import plain_left_padding
+from scillm_tui.tui.stream_bar import BAR_WIDTH, StreamBar
 from scillm_tui.tui.wrap import PLACEHOLDER_CHARS, WrappedText
 
 if TYPE_CHECKING:
@@ -34,21 +36,23 @@ _PLACEHOLDER_RUN = re.compile("[" + "".join(sorted(PLACEHOLDER_CHARS)) + "]+")
 class RowPainter:
     """Strips for one view's rows, and its finished screen lines, both cached.
 
-    Two caches: row strips (text padded to the width) for ``render_line``, and finished
-    lines (left padding and line filters applied) for ``render_lines``. Rows before the
-    last are final, so only the last row's entries are dropped as text streams in.
+    Two caches: row strips (text padded to the text's width) for ``render_line``, and
+    finished lines (left padding and line filters applied, and the bar's cell they were
+    last drawn with) for ``render_lines``. Rows before the last are final, so only the
+    last row's entries are dropped as text streams in.
     """
 
-    def __init__(self, view: StreamView, wrapped: WrappedText) -> None:
+    def __init__(self, view: StreamView, wrapped: WrappedText, bar: StreamBar) -> None:
         self._view = view
         self._wrapped = wrapped
+        self._bar = bar
         self._strips: LRUCache[int, Strip] = LRUCache(256)
-        self._lines: LRUCache[int, Strip] = LRUCache(256)
+        self._lines: LRUCache[int, _Line] = LRUCache(256)
         self._lines_key: tuple[object, ...] | None = None  # what `_lines` were built with
         self._pad_style = Style()  # left padding's style in `_lines`
         self._strip_width = 0  # width the cached strips were padded to
         self._blank: Strip | None = None
-        self._blank_line: Strip | None = None  # a finished blank row (see render_lines)
+        self._blank_line: Strip | None = None  # a finished blank row's text (render_lines)
         self._styles: tuple[Style, Style, Style] | None = None  # text, control, placeholder
         self._pass: tuple[int, int] | None = None  # (width, top row) during render_lines
 
@@ -89,7 +93,8 @@ class RowPainter:
         """
         view = self._view
         width, top = view.size.width, view.scroll_offset.y
-        self._pass = (width, top)
+        text_width = width - BAR_WIDTH
+        self._pass = (text_width, top)
         try:
             pad = plain_left_padding(view)
             if pad is None:
@@ -103,6 +108,10 @@ class RowPainter:
                 self._lines_key = key
                 # What Textual pads with: the background alone, not the text's style.
                 self._pad_style = VisualStyle(background=base_background + background).rich_style
+            cells = self._bar.finished_cells(filters, background)
+            bar_x = pad + text_width
+            if crop.x >= bar_x:  # the bar's column alone: its thumb moved
+                return [cells[y].crop(crop.x - bar_x, crop.right - bar_x) for y in crop.line_range]
             lines = self._lines
             wrapped_rows = self._wrapped.row_count
 
@@ -112,18 +121,21 @@ class RowPainter:
             strips: list[Strip] = []
             for y in crop.line_range:
                 row = top + y
+                cell = cells[y]
                 if row < wrapped_rows:
                     line = lines.get(row)
                     if line is None:
-                        line = finished(y)
+                        line = _Line(finished(y))
                         lines.set(row, line)
-                elif row or not view.placeholder:  # blank rows below the text: all alike
-                    line = self._blank_line
-                    if line is None:
-                        line = self._blank_line = finished(y)
+                    strips.append(line.ending_in(cell))
+                    continue
+                if row or not view.placeholder:  # blank rows below the text: all alike
+                    text = self._blank_line
+                    if text is None:
+                        text = self._blank_line = finished(y)
                 else:  # the placeholder, drawn while there is no text
-                    line = finished(y)
-                strips.append(line)
+                    text = finished(y)
+                strips.append(Strip.join((text, cell)))
         finally:
             self._pass = None
         x1, x2 = crop.column_span
@@ -141,14 +153,19 @@ class RowPainter:
             line = line.apply_filter(line_filter, background)
         return line
 
+    def line(self, y: int) -> Strip:
+        """Line `y` of the view for Textual's pipeline: the row, then the bar's cell."""
+        return Strip.join((self.row(y), Strip([self._bar.cell(y)], BAR_WIDTH)))
+
     def row(self, y: int, cache: bool = True) -> Strip:
-        """The row shown at line `y`, from (and, if `cache`, into) the row-strip cache.
+        """The text of the row shown at line `y`, from (and, if `cache`, into) the
+        row-strip cache.
 
         `render_lines` keeps finished lines in a cache of its own and passes
         ``cache=False``, so each visible row is held once, not twice.
         """
         view = self._view
-        width, top = self._pass or (view.size.width, view.scroll_offset.y)
+        width, top = self._pass or (view.size.width - BAR_WIDTH, view.scroll_offset.y)
         if width != self._strip_width:
             self.forget()
             self._blank = None
@@ -202,3 +219,23 @@ class RowPainter:
         strip = Strip(segments, max(cells, width))
         # Only a stale wrap (new width, re-wrap not run yet) or the placeholder is wider.
         return strip.crop(0, width) if cells > width else strip
+
+
+class _Line:
+    """A finished row's text, and that text joined to the bar's cell it was last drawn
+    with: while the view follows its stream every row moves up a line per new row, and
+    most of them meet the same cell (the bar's track) on their new line."""
+
+    __slots__ = ("_cell", "_joined", "text")
+
+    def __init__(self, text: Strip) -> None:
+        self.text = text
+        self._cell: Strip | None = None
+        self._joined = text
+
+    def ending_in(self, cell: Strip) -> Strip:
+        """The row's screen line, with `cell` at its end."""
+        if cell is not self._cell:
+            self._joined = Strip.join((self.text, cell))
+            self._cell = cell
+        return self._joined

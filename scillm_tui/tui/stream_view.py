@@ -12,8 +12,9 @@ Design:
   :meth:`flush` on every view at ~20-30 Hz, which wraps the new text incrementally
   (:class:`~scillm_tui.tui.wrap.WrappedText`), grows the virtual size without a
   relayout and repaints only rows that changed (or the whole view if it scrolled).
-* The scrollbar is repainted only when its thumb visibly moves (`FollowThumb`), and is
-  always shown (``overflow-y: scroll``) so that it never appears mid-stream (a layout).
+* The scrollbar is drawn by the view itself, as its rows' last cell (`StreamBar`: one
+  widget fewer on every line of the column), repainted only when its thumb visibly moves,
+  and always shown so that the wrap width never changes mid-stream.
 * Optional jump scrolling (``follow_step``) trades "last row always on the bottom line"
   for far fewer whole-view repaints.
 * Line API: only visible rows are drawn, from per-row ``Strip`` caches (`RowPainter`),
@@ -34,9 +35,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from scillm_tui.tui.offscreen import OffscreenQuiet, in_last_frame
-from scillm_tui.tui.scrollbars import CachedScrollbars
+from scillm_tui.tui.stream_bar import BAR_WIDTH, StreamBar
 from scillm_tui.tui.stream_rows import RowPainter
-from scillm_tui.tui.stream_thumb import FollowThumb
 from scillm_tui.tui.wrap import WrappedText
 
 __all__ = ["StreamView"]
@@ -45,7 +45,7 @@ _INITIAL_WIDTH = 80
 """Wrap width used before the first layout tells us the real one."""
 
 
-class StreamView(CachedScrollbars, OffscreenQuiet, ScrollView, can_focus=True):
+class StreamView(OffscreenQuiet, ScrollView, can_focus=True):
     """Literal, wrapped, append-only text that follows its tail while streaming."""
 
     ALLOW_SELECT = False
@@ -62,10 +62,7 @@ class StreamView(CachedScrollbars, OffscreenQuiet, ScrollView, can_focus=True):
     DEFAULT_CSS = """
     StreamView {
         overflow-x: hidden;
-        /* Always show the vertical scrollbar. With `auto`, the scrollbar appearing
-           when the text first overflows is a full screen layout (~100 ms at 8 columns,
-           all columns overflowing within the same second) and, without a reserved
-           gutter, a change of wrap width. */
+        /* Scrollable, with the bar drawn by the view itself (`StreamBar`). */
         overflow-y: scroll;
     }
     StreamView > .stream-view--control {
@@ -110,8 +107,8 @@ class StreamView(CachedScrollbars, OffscreenQuiet, ScrollView, can_focus=True):
         self._wrapped = WrappedText(_INITIAL_WIDTH, text, source=text_source)
         self._pending: list[str] = []
         self._pending_reset = False  # set_text() called: the next flush replaces all
-        self._painter = RowPainter(self, self._wrapped)
-        self._thumb = FollowThumb(self)
+        self._bar = StreamBar(self)
+        self._painter = RowPainter(self, self._wrapped, self._bar)
         self._auto_scrolling = False  # our own scroll: must not change `following`
         self._batching = False  # inside _rows_changed: scrollbar updated once at the end
         self.placeholder = placeholder
@@ -240,9 +237,9 @@ class StreamView(CachedScrollbars, OffscreenQuiet, ScrollView, can_focus=True):
         `_update_scrollbar`). Intermediate positions of an animation never detach: the
         target already said where the user is going.
         """
-        self._update_scrollbar()
         if round(old_value) != round(new_value) and self._on_screen():
-            self.refresh()
+            self.refresh()  # first: a full repaint draws the scrollbar as it is then
+        self._update_scrollbar()
         if not self._auto_scrolling and round(new_value) >= self.max_scroll_y:
             self.following = True
 
@@ -261,17 +258,61 @@ class StreamView(CachedScrollbars, OffscreenQuiet, ScrollView, can_focus=True):
         finally:
             self._auto_scrolling = False
 
-    def _scroll_update(self, virtual_size: Size) -> None:
-        """Textual's full scrollbar update (run on layout); it repaints the scrollbar, so
-        forget the thumb last drawn."""
-        self._thumb.forget()
-        super()._scroll_update(virtual_size)
-
     def _update_scrollbar(self, *, growing: bool = False) -> None:
-        """Scrollbar range and position, repainted only if its thumb moved (`FollowThumb`);
-        inside `_rows_changed`, once at its end."""
+        """Repaint the scrollbar if its thumb moved (`StreamBar`); inside `_rows_changed`,
+        once at its end."""
         if not self._batching:
-            self._thumb.update(growing=growing)
+            self._bar.update(growing=growing)
+
+    # -- Textual's scrollbar widgets, left out: the view draws its own bar ---------------
+
+    @property
+    def scrollbar_size_vertical(self) -> int:
+        """No room for a scrollbar widget: the view draws its bar itself (`StreamBar`)."""
+        return 0
+
+    def _refresh_scrollbars(self) -> None:
+        """Allow vertical scrolling, without Textual's scrollbar widgets.
+
+        Textual's version also shows and hides the widgets, and `_scroll_update` gives
+        them their range and repaints them: hidden widgets whose repaints make Textual
+        rebuild its map of the whole screen (private API, pinned; `tests/test_app_flows`
+        counts the rebuilds at a run's start).
+        """
+        self.show_horizontal_scrollbar = False
+        self.show_vertical_scrollbar = self.styles.overflow_y != "hidden"
+
+    def _scroll_update(self, virtual_size: Size) -> None:
+        """What Textual does on a layout, but for its scrollbar widgets (see above)."""
+        self._refresh_scrollbars()
+        self.scroll_y = self.validate_scroll_y(self.scroll_y)
+
+    def _set_dirty(self, *regions: Region) -> None:
+        """A repaint of the whole view draws the bar too: it then shows the bar as it is."""
+        if not regions:
+            self._bar.forget()
+        super()._set_dirty(*regions)
+
+    # -- the scrollbar's mouse handling (see `StreamBar`) -----------------------------
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        if event.button == 1 and self._bar.press(event):
+            event.stop()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        self._bar.drag(event)
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        self._bar.release()
+
+    def on_mouse_release(self, event: events.MouseRelease) -> None:
+        self._bar.release()
+
+    def on_leave(self, event: events.Leave) -> None:
+        self._bar.hover(False)
+
+    def on_hide(self, event: events.Hide) -> None:
+        self._bar.release()
 
     def _sync_virtual_size(self) -> None:
         """Make the scrollable area match the rows, without a screen relayout.
@@ -353,7 +394,7 @@ class StreamView(CachedScrollbars, OffscreenQuiet, ScrollView, can_focus=True):
     def on_resize(self, event: events.Resize) -> None:
         """Re-wrap once for a new width; keep following, or keep the relative position."""
         self._painter.resize(event.size.height)
-        width = self.size.width - self.scrollbar_size_vertical
+        width = self.size.width - BAR_WIDTH
         if width >= 1 and width != self._wrapped.width:
             old_rows = self._wrapped.row_count
             old_top = self.scroll_y
@@ -381,6 +422,7 @@ class StreamView(CachedScrollbars, OffscreenQuiet, ScrollView, can_focus=True):
         """Cached strips carry the old colours; drop them when styles (or theme) change."""
         super().notify_style_update()
         self._painter.restyle()
+        self._bar.restyle()
 
     def _forget(self, row: int | None = None) -> None:
         """Drop cached strips: of one row, or all of them."""
@@ -392,5 +434,5 @@ class StreamView(CachedScrollbars, OffscreenQuiet, ScrollView, can_focus=True):
         return self._painter.render_lines(crop, super().render_lines)
 
     def render_line(self, y: int) -> Strip:
-        """Render the row shown at line `y` of the view."""
-        return self._painter.row(y)
+        """Render line `y` of the view: its row, then the scrollbar's cell."""
+        return self._painter.line(y)
