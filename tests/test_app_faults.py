@@ -25,6 +25,7 @@ from tests.servers.blackhole import BlackHole, unused_port_url
 from tests.servers.fault_app import EXPECTED_TEXT
 from tests.tui_support import (
     MessageWaiter,
+    export,
     run_to_end,
     screen_text,
     set_form,
@@ -70,8 +71,7 @@ async def test_error_inside_a_200_stream_keeps_partial_text(
         assert grid.column("v1").view.text == EXPECTED_TEXT["ok"]
         text = screen_text(app)
         assert "upstream model crashed" in text and "mid-stream" in text
-        await pilot.press("ctrl+e")
-        await pilot.pause()
+        await export(pilot)
         variants = exported_variants(tmp_path)
         assert [v["text"] for v in variants] == [
             EXPECTED_TEXT["ok"],
@@ -162,8 +162,7 @@ async def test_one_mebibyte_answer_keeps_the_ui_responsive_and_exports_intact(
         big = app.query_one(VariantGrid).column("v1")
         assert big.view.text == EXPECTED_TEXT["big"]
         assert big.view.following
-        await pilot.press("ctrl+e")
-        await pilot.pause()
+        await export(pilot)
         assert exported_variants(tmp_path)[0]["text"] == EXPECTED_TEXT["big"]
 
 

@@ -43,6 +43,7 @@ from tests.tui_support import (
     TEXTS,
     MessageWaiter,
     Script,
+    export,
     fixed_report,
     make_app,
     make_session,
@@ -90,8 +91,7 @@ async def test_run_streams_judges_and_exports_with_one_key(tmp_path: Path) -> No
         assert grid.column("v2").score == 6
         assert "winner v1" in screen_text(app)
 
-        await pilot.press("ctrl+e")
-        await pilot.pause()
+        await export(pilot)
         runs = list((tmp_path / "artifacts" / "runs").iterdir())
         assert len(runs) == 1
         with (runs[0] / "leaderboard.csv").open() as f:
@@ -102,8 +102,7 @@ async def test_run_streams_judges_and_exports_with_one_key(tmp_path: Path) -> No
         assert record["variants"][1]["text"] == TEXTS["beta"]
         assert any(str(runs[0]) in n.message for n in app._notifications)
 
-        await pilot.press("ctrl+e")  # a second export never overwrites the first
-        await pilot.pause()
+        await export(pilot)  # a second export never overwrites the first
         assert len(list((tmp_path / "artifacts" / "runs").iterdir())) == 2
 
 
@@ -193,10 +192,9 @@ async def test_cancel_mid_run_keeps_partial_text_and_closes_the_stream(tmp_path:
         # Cancelled runs are not auto-judged, but can be exported with their status.
         assert app.query_one(JudgePanel).verdict is None
         assert "run cancelled — press ctrl+j to judge" in screen_text(app)
-        await pilot.press("ctrl+e")
-        await pilot.pause()
-        (export,) = (tmp_path / "artifacts" / "runs").iterdir()
-        record = json.loads((export / "run.json").read_text())
+        await export(pilot)
+        (folder,) = (tmp_path / "artifacts" / "runs").iterdir()
+        record = json.loads((folder / "run.json").read_text())
         assert record["variants"][1]["status"] == "cancelled"
         assert record["variants"][1]["text"] == STUCK_TEXT
 

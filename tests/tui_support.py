@@ -212,6 +212,13 @@ async def run_to_end(pilot: Pilot, prompt: str = "Explain CRDTs", **form: str) -
     await wait_for_run(pilot)
 
 
+async def export(pilot: Pilot) -> None:
+    """Press ctrl+e and wait until the export is written and its toast is up."""
+    await pilot.press("ctrl+e")
+    await pilot.app.exports.finish()
+    await pilot.pause()
+
+
 class FrozenClock:
     """Stands in for `time` in the run engine: every stat reads the same instant."""
 

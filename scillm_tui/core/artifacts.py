@@ -2,6 +2,10 @@
 
 The export is built in a hidden staging folder and renamed into place in one step, so a
 crash leaves either no export or a complete one. An export never replaces an earlier one.
+
+Taking an export's contents from a run (`export_files`) and writing them (`write_export`)
+are separate steps: the app takes them on its event loop, where the run lives, and
+writes them on a worker thread, where a slow disk holds up nothing on screen.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from scillm_tui import __version__
 from scillm_tui.core.atomic import append_line_atomic, atomic_write_text
@@ -182,28 +186,52 @@ def _place(staging: Path, runs_dir: Path, run_id: str) -> Path:
     raise OSError(f"could not find a free export folder name for {run_id}")
 
 
-def export_run(run: Run, verdict: Verdict | None, artifacts_dir: Path) -> ExportResult:
-    """Write a new export folder and append to the winners history. Returns the paths."""
+class ExportFiles(BaseModel):
+    """What an export writes, taken from a run at one moment (see the module docstring)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    variants: dict[str, str]  # file name in variants/ -> its Markdown
+    run_json: str
+    winners_line: str  # one JSONL line, without its line break
+    leaderboard: str  # CSV
+
+
+def export_files(run: Run, verdict: Verdict | None) -> ExportFiles:
+    """The contents of an export of `run` as it is now."""
     exported_at = datetime.now(UTC)
+    return ExportFiles(
+        run_id=run.run_id,
+        variants={f"{state.id}.md": variant_markdown(state) for state in run.variants.values()},
+        run_json=run_json(run, verdict, exported_at),
+        winners_line=winners_line(run, verdict, exported_at),
+        leaderboard=leaderboard_csv(run, verdict),
+    )
+
+
+def write_export(files: ExportFiles, artifacts_dir: Path) -> ExportResult:
+    """Write a new export folder and append to the winners history. Returns the paths.
+
+    Safe to call from any thread, and from several at once."""
     runs_dir = Path(artifacts_dir) / "runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
-    staging = runs_dir / f".staging-{run.run_id}-{secrets.token_hex(4)}"
+    staging = runs_dir / f".staging-{files.run_id}-{secrets.token_hex(4)}"
     staging.mkdir()
     try:
         variants_dir = staging / "variants"
         variants_dir.mkdir()
-        for state in run.variants.values():
-            atomic_write_text(variants_dir / f"{state.id}.md", variant_markdown(state))
-        line = winners_line(run, verdict, exported_at)
-        atomic_write_text(staging / "run.json", run_json(run, verdict, exported_at))
-        atomic_write_text(staging / "winners.jsonl", line + "\n")
-        atomic_write_text(staging / "leaderboard.csv", leaderboard_csv(run, verdict))
-        final = _place(staging, runs_dir, run.run_id)
+        for name, markdown in files.variants.items():
+            atomic_write_text(variants_dir / name, markdown)
+        atomic_write_text(staging / "run.json", files.run_json)
+        atomic_write_text(staging / "winners.jsonl", files.winners_line + "\n")
+        atomic_write_text(staging / "leaderboard.csv", files.leaderboard)
+        final = _place(staging, runs_dir, files.run_id)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     history = Path(artifacts_dir) / "winners.jsonl"
-    append_line_atomic(history, line)
+    append_line_atomic(history, files.winners_line)
     return ExportResult(
         dir=final,
         leaderboard=final / "leaderboard.csv",
@@ -211,3 +239,8 @@ def export_run(run: Run, verdict: Verdict | None, artifacts_dir: Path) -> Export
         run=final / "run.json",
         history=history,
     )
+
+
+def export_run(run: Run, verdict: Verdict | None, artifacts_dir: Path) -> ExportResult:
+    """Export `run` as it is now (`export_files`, then `write_export`)."""
+    return write_export(export_files(run, verdict), artifacts_dir)

@@ -15,7 +15,6 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from scillm_tui.core.artifacts import export_run
 from scillm_tui.core.errors import ScillmError, first_problem
 from scillm_tui.core.history import PromptHistory
 from scillm_tui.core.judge import JudgeSpec
@@ -23,6 +22,7 @@ from scillm_tui.core.runs import Run, RunSpec
 from scillm_tui.session import Session, data_dir
 from scillm_tui.tui.confirm import ConfirmScreen
 from scillm_tui.tui.containers import DashboardScreen, Row
+from scillm_tui.tui.exporter import Exports
 from scillm_tui.tui.footer import SteadyFooter
 from scillm_tui.tui.gc_pause import settle_start_up
 from scillm_tui.tui.health_strip import HealthStrip
@@ -69,6 +69,7 @@ class ScillmApp(App[int]):
         super().__init__()
         self.session = session
         self.history = PromptHistory(history_path)
+        self.exports = Exports(self)
         self.health_interval_s = health_interval_s
         self.poll_health = poll_health
         self.backends: Backends | None = None
@@ -113,6 +114,9 @@ class ScillmApp(App[int]):
         return self.backends
 
     async def on_unmount(self) -> None:
+        # Work still on worker threads may not finish once the app has quit.
+        self.history.save()
+        await self.exports.finish()
         if self.backends is not None:
             await self.backends.aclose()
 
@@ -238,15 +242,10 @@ class ScillmApp(App[int]):
             return
         grid.flush(force=True)
         verdict = self.query_one(JudgePanel).verdict
-        try:
-            result = export_run(grid.run, verdict, self.session.settings.artifacts_dir)
-        except OSError as exc:
-            self.notify(f"Export failed: {exc.strerror or exc}", severity="error")
-            return
         note = "" if verdict is not None else " (not judged)"
         if grid.streaming:
             note = " (while streaming: partial text)"
-        self.notify(f"Exported{note} to {result.dir}", title="Export", timeout=10)
+        self.exports.start(grid.run, verdict, self.session.settings.artifacts_dir, note)
 
     def action_cancel(self) -> None:
         # While zoomed, escape is the zoom screen's "close"; this runs only from the palette.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -60,8 +61,14 @@ class PromptEditor(Vertical):
         self.query_one("#prompt", TextArea).focus()
 
     def remember(self, prompt: str) -> None:
+        """Add `prompt` to the history, saved on a worker thread (see `PromptHistory`)."""
         self.history.add(prompt)
         self._cursor = None
+        self._save_history()
+
+    @work(thread=True, group="history", exit_on_error=False)
+    def _save_history(self) -> None:
+        self.history.save()
 
     def action_history(self, step: int) -> None:
         entries = self.history.entries
