@@ -322,11 +322,8 @@ class StreamView(OffscreenQuiet, ScrollView, can_focus=True):
         ``reflow`` every widget on screen -- once per growing column per frame, which is
         what made scroll views cost 44 ms/frame at 8 columns and 120 ms at 16. Our own
         size never depends on the virtual size (unless ``height: auto``), so we store it
-        with ``set_reactive`` and do what ``ScrollView._size_updated`` would: re-check
-        scrollbar visibility (``_refresh_scrollbars``; with ``overflow-y: auto`` a
-        scrollbar appearing is a layout, via its own reactive -- once, not per row),
+        with ``set_reactive`` and do what ``ScrollView._size_updated`` would for us:
         update the scrollbar (`_update_scrollbar`) and clamp the scroll position.
-        ``_refresh_scrollbars`` is private Textual API; textual is pinned to 8.2.8 and
         ``tests/test_stream_view.py`` asserts that growth does not trigger a layout.
         """
         size = Size(self._wrapped.width, max(self._wrapped.row_count, self._floor))
@@ -337,7 +334,6 @@ class StreamView(OffscreenQuiet, ScrollView, can_focus=True):
             self.virtual_size = size
             return
         self.set_reactive(ScrollView.virtual_size, size)
-        self._refresh_scrollbars()
         self._update_scrollbar()
         if self.scroll_y > self.max_scroll_y:  # the text got shorter
             self.scroll_to(y=self.max_scroll_y, animate=False, force=True)
