@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from scillm_tui.core import artifacts
-from tests.tui_support import Script, export, make_app, run_to_end
+from tests.tui_support import Script, export, make_app, run_to_end, writer_threads
 
 
 def exports(tmp_path: Path) -> list[Path]:
@@ -19,14 +19,7 @@ def exports(tmp_path: Path) -> list[Path]:
 async def test_the_export_is_written_off_the_event_loop_and_its_toast_says_where(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    writers: set[str] = set()
-    write = artifacts.atomic_write_text
-
-    def recording(path: Path, text: str) -> None:
-        writers.add(threading.current_thread().name)
-        write(path, text)
-
-    monkeypatch.setattr(artifacts, "atomic_write_text", recording)
+    writers = writer_threads(monkeypatch, artifacts)
     app = make_app(Script(), tmp_path, poll_health=False)
     async with app.run_test(size=(160, 45)) as pilot:
         await run_to_end(pilot, models="alpha", n="2")

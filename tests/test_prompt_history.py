@@ -11,7 +11,7 @@ import pytest
 from scillm_tui.core import history as history_module
 from scillm_tui.core.history import PromptHistory
 from scillm_tui.tui.prompt_editor import PromptEditor
-from tests.tui_support import Script, make_app, run_to_end
+from tests.tui_support import Script, make_app, run_to_end, writer_threads
 
 
 def saved(path: Path) -> list[str]:
@@ -76,14 +76,7 @@ def test_an_unwritable_history_is_ignored(tmp_path: Path) -> None:
 async def test_a_run_start_saves_the_history_on_a_worker_thread(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    writers: list[str] = []
-    write = history_module.atomic_write_text
-
-    def recording(target: Path, text: str) -> None:
-        writers.append(threading.current_thread().name)
-        write(target, text)
-
-    monkeypatch.setattr(history_module, "atomic_write_text", recording)
+    writers = writer_threads(monkeypatch, history_module)
     app = make_app(Script(), tmp_path, poll_health=False)
     async with app.run_test(size=(160, 45)) as pilot:
         await run_to_end(pilot, "a prompt", models="delta", n="1")

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import httpx
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
@@ -210,6 +213,20 @@ async def run_to_end(pilot: Pilot, prompt: str = "Explain CRDTs", **form: str) -
         await set_form(pilot, **form)
     await pilot.press("ctrl+r")
     await wait_for_run(pilot)
+
+
+def writer_threads(monkeypatch: pytest.MonkeyPatch, module: ModuleType) -> list[str]:
+    """The names of the threads that call `module.atomic_write_text` from now on, in
+    order (the writes still happen)."""
+    threads: list[str] = []
+    write = module.atomic_write_text
+
+    def recording(path: Path, text: str) -> None:
+        threads.append(threading.current_thread().name)
+        write(path, text)
+
+    monkeypatch.setattr(module, "atomic_write_text", recording)
+    return threads
 
 
 async def export(pilot: Pilot) -> None:
