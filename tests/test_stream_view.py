@@ -400,7 +400,7 @@ async def test_a_growing_text_read_further_up_repaints_its_scrollbar_at_a_bounde
     monkeypatch: MonkeyPatch,
 ) -> None:
     """While the user reads further up, the text's growth moves the thumb every few rows
-    and only the bar's column is repainted: at most every FOLLOW_THUMB_INTERVAL_S, then
+    and only the bar's column is repainted: at most every GROWING_THUMB_INTERVAL_S, then
     once more when it settles, exactly."""
     now = [1000.0]
     monkeypatch.setattr(stream_bar, "monotonic", lambda: now[0])
@@ -426,7 +426,7 @@ async def test_a_growing_text_read_further_up_repaints_its_scrollbar_at_a_bounde
         assert pictures.columns == 1 and view._bar.repaint_pending
         assert len(timers.callbacks) == 1 and view.scroll_y == 0
         assert repainted == [bar_column]  # the bar's column alone, the text stays
-        now[0] += stream_bar.FOLLOW_THUMB_INTERVAL_S
+        now[0] += stream_bar.GROWING_THUMB_INTERVAL_S
         timers.run()  # the deferred repaint
         await pilot.pause()
         assert pictures.columns == 2 and not view._bar.repaint_pending

@@ -33,12 +33,12 @@ from scillm_tui.tui.offscreen import in_last_frame
 if TYPE_CHECKING:
     from scillm_tui.tui.stream_view import StreamView
 
-__all__ = ["BAR_WIDTH", "FOLLOW_THUMB_INTERVAL_S", "StreamBar", "thumb_geometry"]
+__all__ = ["BAR_WIDTH", "GROWING_THUMB_INTERVAL_S", "StreamBar", "thumb_geometry"]
 
 BAR_WIDTH = 1
 """Cells the bar takes from the right of the view's text."""
 
-FOLLOW_THUMB_INTERVAL_S = 0.5
+GROWING_THUMB_INTERVAL_S = 0.5
 """While a text grows, the bar's column alone is repainted at most this often, and once
 more when its thumb settles: its thumb moves every few rows, and each repaint is a
 screen update of the bar's full height, for a motion nobody follows at 25 frames a
@@ -74,9 +74,9 @@ class StreamBar:
         self._picture: tuple[object, ...] | None = None  # what `_cells` show
         self._stale = False  # a full repaint is coming: check the picture when drawn
         self._cells: list[Segment] = []  # one per line of the view, the text's style added
-        self._finished: tuple[tuple[object, ...], list[Strip]] | None = None  # filtered
+        self._finished: list[Strip] | None = None  # `_cells` filtered, one per line
         self._strips: dict[Segment, Strip] = {}  # each distinct cell, filtered
-        self._strips_key: tuple[object, ...] | None = None  # the filters `_strips` had
+        self._strips_key: tuple[object, ...] | None = None  # background and filters used
         self._drawn_at = 0.0  # when the column was last repainted (monotonic)
         self._timer: Timer | None = None  # a deferred repaint (see `update`)
         self._hover = False
@@ -119,7 +119,7 @@ class StreamBar:
 
     def update(self, *, growing: bool = False) -> None:
         """Repaint the bar's column if what it shows changed (for text `growing`, at
-        most every `FOLLOW_THUMB_INTERVAL_S`)."""
+        most every `GROWING_THUMB_INTERVAL_S`)."""
         view = self._view
         if self._stale or self._picture is None:
             return  # the view's next drawing is a full one, and shows the bar as it is
@@ -129,7 +129,7 @@ class StreamBar:
             self._stale = True  # drawn in full when it comes into view
             return
         now = monotonic()
-        wait = FOLLOW_THUMB_INTERVAL_S - (now - self._drawn_at)
+        wait = GROWING_THUMB_INTERVAL_S - (now - self._drawn_at)
         if growing and wait > 0 and not self._grab:
             if self._timer is None:  # repaint later, with the bar as it is then
                 self._timer = view.set_timer(wait, self._settled)
@@ -198,10 +198,11 @@ class StreamBar:
         cell did not change keep their drawn line (see `RowPainter`)."""
         cells = self._committed()
         key = (background, *filters)
-        if self._finished is None or self._finished[0] != key:
-            if key != self._strips_key:
-                self._strips.clear()
-                self._strips_key = key
+        if key != self._strips_key:
+            self._strips.clear()
+            self._strips_key = key
+            self._finished = None
+        if self._finished is None:
             strips = self._strips
             lines: list[Strip] = []
             for cell in cells:
@@ -212,8 +213,8 @@ class StreamBar:
                         strip = strip.apply_filter(line_filter, background)
                     strips[cell] = strip
                 lines.append(strip)
-            self._finished = (key, lines)
-        return self._finished[1]
+            self._finished = lines
+        return self._finished
 
     def _committed(self) -> list[Segment]:
         """The committed cells; in a full repaint, or for a new height or new styles,
