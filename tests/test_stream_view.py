@@ -142,6 +142,55 @@ async def test_placeholder_only_while_empty() -> None:
         assert screen_rows(app)[0].rstrip() == "hi"
 
 
+def recorded_refreshes(monkeypatch: MonkeyPatch, view: StreamView) -> list[tuple[Region, ...]]:
+    """The regions of each `view.refresh` call from now on (``()``: the whole view)."""
+    calls: list[tuple[Region, ...]] = []
+    refresh = view.refresh
+
+    def recording(*regions: Region, **options: Any) -> StreamView:
+        calls.append(regions)
+        return refresh(*regions, **options)
+
+    monkeypatch.setattr(view, "refresh", recording)
+    return calls
+
+
+async def test_a_new_placeholder_repaints_its_row_alone(monkeypatch: MonkeyPatch) -> None:
+    app = ViewApp(placeholder="ctrl+r runs the prompt")
+    async with app.run_test(size=(40, 5)) as pilot:
+        view = app.view()
+        await pilot.pause()
+        refreshes = recorded_refreshes(monkeypatch, view)
+        view.placeholder = "waiting for first token…"
+        assert refreshes == [(Region(0, 0, view.outer_size.width, 1),)]
+        await pilot.pause()
+        assert screen_rows(app, view)[0].rstrip() == "waiting for first token…"
+
+        await fill(app, pilot, ["text"])
+        view.placeholder = "unused while there is text"
+        await pilot.pause()
+        assert screen_rows(app, view)[0].rstrip() == "text"
+
+
+async def test_clearing_a_blank_view_repaints_nothing_and_a_full_one_everything(
+    monkeypatch: MonkeyPatch,
+) -> None:
+    # A run's start clears every column; the planned columns have nothing to erase.
+    app = ViewApp()
+    async with app.run_test(size=(40, 5)) as pilot:
+        view = app.view()
+        await pilot.pause()
+        refreshes = recorded_refreshes(monkeypatch, view)
+        view.clear()
+        assert refreshes == []
+
+        await fill(app, pilot, LINES[:8])
+        view.clear()
+        assert refreshes[-1] == ()
+        await pilot.pause()
+        assert all(row.strip() == "" for row in screen_rows(app, view))
+
+
 # -- literal text ----------------------------------------------------------------------
 
 MARKUP = "[bold red]x[/] [link=https://e.com]l[/] [@click=app.quit]q[/]"

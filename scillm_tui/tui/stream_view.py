@@ -111,8 +111,7 @@ class StreamView(OffscreenQuiet, ScrollView, can_focus=True):
         self._painter = RowPainter(self, self._wrapped, self._bar)
         self._auto_scrolling = False  # our own scroll: must not change `following`
         self._batching = False  # inside _rows_changed: scrollbar updated once at the end
-        self.placeholder = placeholder
-        """Shown (dim) in the first row while there is no text; not part of `text`."""
+        self._placeholder = placeholder
         self.follow_step = max(1, follow_step)
         """Rows to scroll at a time while following (capped at half the view height).
 
@@ -140,6 +139,19 @@ class StreamView(OffscreenQuiet, ScrollView, can_focus=True):
         if self._pending_reset:
             return buffered
         return self._wrapped.text + buffered
+
+    @property
+    def placeholder(self) -> str:
+        """Shown (dim) in the first row while there is no text; not part of `text`."""
+        return self._placeholder
+
+    @placeholder.setter
+    def placeholder(self, text: str) -> None:
+        if text == self._placeholder:
+            return
+        self._placeholder = text
+        if not self._wrapped.row_count and self.scroll_offset.y == 0:
+            self.refresh(Region(0, 0, self.outer_size.width, 1))  # its row alone
 
     @property
     def appended(self) -> str:
@@ -170,7 +182,12 @@ class StreamView(OffscreenQuiet, ScrollView, can_focus=True):
         self._pending_reset = True
 
     def clear(self) -> None:
-        """Remove all text now and pin the view to the end again."""
+        """Remove all text now and pin the view to the end again.
+
+        A view with nothing drawn yet is not repainted: the grid clears all its columns
+        as a run starts, and repainting blank views was most of that first frame.
+        """
+        blank = not self._wrapped.row_count and self.following and self.scroll_offset.y == 0
         self._pending.clear()
         self._pending_reset = False
         self._wrapped.clear()
@@ -180,7 +197,8 @@ class StreamView(OffscreenQuiet, ScrollView, can_focus=True):
         self._sync_virtual_size()
         self.following = True
         self._scroll_to_end()
-        self.refresh()
+        if not blank:
+            self.refresh()
 
     def flush(self) -> bool:
         """Apply buffered text. Returns True if anything changed.

@@ -153,4 +153,3 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
                     line.set_classes((line.classes - current) | wanted)
             if state.finished and not state.chars:
                 self.view.placeholder = "(no text received)"
-                self.view.refresh()
