@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Input, Markdown, SelectionList, Static
 from textual.widgets._footer import FooterKey  # no public home in 8.2.8
 
-from scillm_tui.core.runs import Run
+from scillm_tui.tui import judge_panel, variant_grid
 from scillm_tui.tui.app import ScillmApp
 from scillm_tui.tui.confirm import ConfirmScreen
 from scillm_tui.tui.containers import DashboardScreen
@@ -41,6 +41,7 @@ from tests.tui_support import (
     HOSTILE_TEXT,
     STUCK_TEXT,
     TEXTS,
+    FrozenClock,
     MessageWaiter,
     Script,
     export,
@@ -121,6 +122,14 @@ async def test_the_grid_shows_the_next_runs_variants_before_the_first_run(
         await pilot.pause()
         titles = [c.border_title for c in grid.columns]
         assert titles == ["v1 · alpha", "v2 · beta", "v3 · alpha", "v4 · beta", "v5 · alpha"]
+        lineup = [row[1:3] for row in app.query_one(Leaderboard).rows]  # the same variants
+        assert lineup == [
+            ("v1", "alpha"),
+            ("v2", "beta"),
+            ("v3", "alpha"),
+            ("v4", "beta"),
+            ("v5", "alpha"),
+        ]
         assert len(grid.query(VariantColumn)) == 5  # the two extra columns are gone
         await set_form(pilot, n="")  # being edited: the last usable plan stays
         await set_form(pilot, models=" , ")
@@ -146,6 +155,7 @@ async def test_runs_stream_into_the_columns_already_on_screen(tmp_path: Path) ->
 
         await set_form(pilot, n="3")  # after a run, its columns stay until the next run
         assert grid.columns == planned and grid.column("v2").view.text == TEXTS["beta"]
+        assert [row[:2] for row in app.query_one(Leaderboard).rows] == [("★", "v1"), ("2", "v2")]
 
         await run_to_end(pilot, models="beta, alpha", n="3")  # one column more
         assert grid.columns[:2] == planned and len(grid.query(VariantColumn)) == 3
@@ -173,7 +183,7 @@ async def test_cancel_mid_run_keeps_partial_text_and_closes_the_stream(tmp_path:
         await script.stuck_started.wait()
         await pilot.pause()
         grid = app.query_one(VariantGrid)
-        grid.flush(force=True)  # what the repaint timer does
+        app.repaint(force=True)  # what the repaint timer does
         assert header(grid.column("v2")).has_class("-streaming")  # the header's colour
         # Only the line a status colours gets its class: each class change restyles the
         # line, and at a run's start every column starts streaming in the same tick.
@@ -653,24 +663,81 @@ def count_layouts(monkeypatch: pytest.MonkeyPatch, screen: Screen) -> list[objec
     return layouts
 
 
-async def test_starting_a_run_lays_out_nothing(
+async def test_a_run_lays_out_nothing_from_its_start_to_its_end(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A run starts in the columns already on screen, and the judge panel's one-row
-    state changes in place: a layout of the whole screen at a run's start stalled all
-    columns for ~0.1 s (bench: event-loop lag max)."""
+    """A run streams into the columns already on screen, the judge panel's one-row state
+    changes in place, and the leaderboard has one row per variant from before the run:
+    a layout of the whole screen at a run's start stalled all columns for ~0.1 s (bench:
+    event-loop lag max), and at its end (~20-30 ms) it delayed the last text."""
     chunks: asyncio.Queue[str | None] = asyncio.Queue()
     app = paced_app(tmp_path, chunks)
     async with app.run_test(size=(200, 45)) as pilot:
+        app.query_one("#auto-judge", Checkbox).value = False
         grid = await planned_paced_columns(pilot, 8)
         await pilot.pause()
+        leaderboard = app.query_one(Leaderboard)
+        assert [row[1] for row in leaderboard.rows] == [f"v{n}" for n in range(1, 9)]
         layouts = count_layouts(monkeypatch, app.screen)
         await pilot.press("ctrl+r")
         while not all(c.view.row_count for c in grid.columns):
             chunks.put_nowait("word " * 20)
             await pilot.pause()
         assert "waiting for the run to finish" in screen_text(app)
+        # Live: each variant's tokens so far, on the columns' stats tick.
+        await until(pilot, lambda: all(row[4].startswith("~") for row in leaderboard.rows))
+        assert grid.streaming
+        await end_paced_run(pilot, chunks)
+        assert "run finished — press ctrl+j to judge" in screen_text(app)
+        assert all(row[4] != "–" for row in leaderboard.rows)  # every variant's tokens
         assert layouts == []
+
+
+async def test_the_leaderboard_follows_a_streaming_run_once_a_second(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The columns' stats lines change on every stats tick (4 a second); the leaderboard,
+    a summary whose time column changes on every update, at most once a second."""
+    clock = FrozenClock()
+    monkeypatch.setattr(judge_panel, "time", clock)
+    monkeypatch.setattr(variant_grid, "time", clock)
+    chunks: asyncio.Queue[str | None] = asyncio.Queue()
+    app = paced_app(tmp_path, chunks)
+    async with app.run_test(size=(200, 45)) as pilot:
+        grid = await planned_paced_columns(pilot, 2)
+        leaderboard = app.query_one(Leaderboard)
+        await pilot.press("ctrl+r")
+
+        async def stream_and_tick(advance_s: float) -> list[str]:
+            """More text into both streams, then the clock on and a repaint tick; returns
+            each variant's tokens as its column's stats line shows them."""
+            before = [c.state.chars for c in grid.columns]
+
+            def grown() -> bool:
+                return all(c.state.chars > n for c, n in zip(grid.columns, before, strict=True))
+
+            while not grown():  # the streams share the queue
+                chunks.put_nowait("word " * 10)
+                await pilot.pause()
+            clock.now += advance_s
+            app.repaint()
+            await pilot.pause()
+            return [
+                f"~{c.state.completion_tokens}"
+                for c in sorted(grid.columns, key=lambda c: c.state.id)
+            ]
+
+        def shown() -> list[str]:
+            by_id = {row[1]: row[4] for row in leaderboard.rows}
+            return [by_id[c.state.id] for c in grid.columns]
+
+        tokens = await stream_and_tick(1.0)
+        assert shown() == tokens
+        later = await stream_and_tick(0.25)  # a stats tick, within the second
+        assert later != tokens and shown() == tokens
+        assert all(f"{t[1:]} tok" in screen_text(app) for t in later)  # the columns' lines
+        latest = await stream_and_tick(0.75)
+        assert shown() == latest
         await end_paced_run(pilot, chunks)
 
 
@@ -862,36 +929,3 @@ async def test_model_names_in_column_titles_are_literal_and_kept_when_rebound(
         monkeypatch.setattr(VariantColumn, "refresh", counting)
         column.bind(column.state.model_copy(update={"status": "queued"}))
         assert column not in repaints
-
-
-async def test_a_run_ends_with_its_last_text_on_screen_before_the_panel_changes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The judge panel's leaderboard appearing is a layout (~30 ms at 8 columns): it
-    waits until the run's last text is painted, so it is not in that frame's way."""
-    unpainted: list[bool] = []
-    show_run = JudgePanel.show_run
-
-    def recording(self: JudgePanel, run: Run) -> None:
-        screen = self.screen
-        views = [column.view for column in self.app.query_one(VariantGrid).columns]
-        unpainted.append(
-            any(view._pending or view._repaint_required for view in views)
-            or bool(screen._dirty_widgets)
-            or screen._repaint_required
-        )
-        show_run(self, run)
-
-    monkeypatch.setattr(JudgePanel, "show_run", recording)
-    app = make_app(Script(), tmp_path, poll_health=False)
-    async with app.run_test(size=(160, 45)) as pilot:
-        app.query_one("#auto-judge", Checkbox).value = False
-        await run_to_end(pilot, models="alpha, beta", n="2")
-        # The same end again, with a column's repaint still to be painted (as when the
-        # last text arrives with the stream's end):
-        grid = app.query_one(VariantGrid)
-        assert grid.run is not None
-        grid.columns[1].view.refresh()
-        grid.post_message(VariantGrid.RunFinished(grid.run))
-        await pilot.pause()
-        assert unpainted == [False, False]

@@ -62,7 +62,7 @@ def prepare(
                 await pilot.pause()
             else:
                 await wait_for_run(pilot)
-        app.query_one(VariantGrid).flush(force=True)
+        app.repaint(force=True)
         app.clear_notifications()
         await pilot.pause()
 

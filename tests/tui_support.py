@@ -28,7 +28,6 @@ from scillm_tui.core.settings import load_settings
 from scillm_tui.session import Session
 from scillm_tui.tui.app import ScillmApp
 from scillm_tui.tui.health_strip import HealthStrip
-from scillm_tui.tui.variant_grid import VariantGrid
 
 SIDECAR = "http://sidecar.test"
 GATEWAY = "http://gateway.test"
@@ -203,7 +202,9 @@ async def wait_for_run(pilot: Pilot) -> None:
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
-    pilot.app.query_one(VariantGrid).flush(force=True)
+    app = pilot.app
+    assert isinstance(app, ScillmApp)
+    app.repaint(force=True)
     await pilot.pause()
 
 

@@ -96,9 +96,21 @@ class ScillmApp(App[int]):
         # shows the health panes "checking…" either way.
         self.call_after_refresh(self._connect)
         self.query_one(PromptEditor).focus_prompt()
-        self.set_interval(1 / REPAINT_HZ, self.query_one(VariantGrid).flush, name="repaint")
+        self._grid_and_panel = self.query_one(VariantGrid), self.query_one(JudgePanel)
+        self.set_interval(1 / REPAINT_HZ, self.repaint, name="repaint")
         # Long-lived start-up objects never need collecting; freezing them shortens GC pauses.
         self.call_after_refresh(settle_start_up)
+
+    def repaint(self, *, force: bool = False) -> None:
+        """The repaint timer's tick (or, `force`d, everything now): buffered text into
+        the columns and, on their stats tick, a streaming run's stats into the
+        leaderboard, in the same frame."""
+        grid, panel = self._grid_and_panel
+        if grid.flush(force=force) and grid.run is not None and grid.streaming:
+            if force:
+                panel.show_run(grid.run)
+            else:
+                panel.show_live(grid.run)
 
     def _connect(self) -> Backends:
         """The endpoint clients, made once, inside the event loop that uses them (and,
@@ -181,7 +193,7 @@ class ScillmApp(App[int]):
             self.notify(str(exc), title="Cannot run", severity="error")
             return
         self.query_one(PromptEditor).remember(spec.prompt)
-        self.query_one(JudgePanel).reset()
+        self.query_one(JudgePanel).start(run)
         if isinstance(self.screen, ZoomScreen):  # it shows a column about to be replaced
             self.screen.close()
         await self.query_one(VariantGrid).show_run(run)
@@ -189,16 +201,15 @@ class ScillmApp(App[int]):
     @on(RunForm.PlanChanged)
     def _plan_changed(self, message: RunForm.PlanChanged) -> None:
         grid = self.query_one(VariantGrid)
-        grid.show_plan(message.plan)
+        if grid.run is None:  # after a run, its columns and leaderboard stay until the next
+            grid.show_plan(message.plan)
+            self.query_one(JudgePanel).show_plan(message.plan.values())
         # Once, after the first frame: built on its first f6 it would cost ~0.1 s more.
         self.call_after_refresh(prepare_zoom, self, grid)
 
     @on(VariantGrid.RunFinished)
     def _run_finished(self, message: VariantGrid.RunFinished) -> None:
-        # The run's last text is painted first: what follows is a layout (~30 ms).
-        self.call_after_refresh(self._show_run_end, message.run)
-
-    def _show_run_end(self, run: Run) -> None:
+        run = message.run
         if self.query_one(VariantGrid).run is not run:
             return  # a new run has replaced it
         counts = Counter(state.status for state in run.variants.values())
@@ -206,14 +217,12 @@ class ScillmApp(App[int]):
             summary = ", ".join(f"{n} {status}" for status, n in counts.items())
             self.notify(f"Run finished: {summary}", timeout=4)
         panel = self.query_one(JudgePanel)
+        panel.show_run(run)  # the final stats (same rows: no layout); the verdict ranks them
         if self._auto_judge and not counts["cancelled"]:
-            # The leaderboard fills with the verdict. Filled now as well, its table was
-            # drawn twice, the first time (~40-100 ms) as the last columns finished.
             self._judge(run)
         else:  # a cancelled run is judged only when the user asks
             ended = "run cancelled" if counts["cancelled"] else "run finished"
             panel.reset(f"{ended} — press ctrl+j to judge")
-            panel.show_run(run)
 
     def _judge(self, run: Run) -> None:
         if self._judge_spec is not None:

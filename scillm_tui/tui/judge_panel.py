@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
@@ -13,7 +15,7 @@ from textual.widgets import Static
 
 from scillm_tui.core.artifacts import ranked
 from scillm_tui.core.judge import JudgeSpec, Verdict, judge_run
-from scillm_tui.core.runs import Run
+from scillm_tui.core.runs import Run, VariantState
 from scillm_tui.tui.formatting import ms, score_text
 from scillm_tui.tui.leaderboard import Leaderboard
 from scillm_tui.tui.line_cache import LineCache
@@ -23,6 +25,7 @@ if TYPE_CHECKING:  # the HTTP stack: imported once clients are made
     from scillm_tui.core.backends import Backends
 
 MODEL_WIDTH = 14
+LIVE_INTERVAL_S = 1.0
 
 
 class JudgePanel(CachedScrollbars, LineCache, VerticalScroll):
@@ -41,6 +44,7 @@ class JudgePanel(CachedScrollbars, LineCache, VerticalScroll):
         self.border_title = "Judge"
         self.verdict: Verdict | None = None
         self.judging = False
+        self._live_at = 0.0  # monotonic time of the last `show_live` update
 
     def compose(self) -> ComposeResult:
         yield Static("waiting for a run", markup=False, id="judge-state")
@@ -53,15 +57,38 @@ class JudgePanel(CachedScrollbars, LineCache, VerticalScroll):
         self.set_classes(css_class)
 
     def reset(self, text: str = "waiting for the run to finish") -> None:
+        """No verdict: show `text` as the state. The leaderboard keeps its rows."""
         self.verdict = None
         self._state(text, "-waiting")
         _update(self.query_one("#judge-reason", Static), "")
         _update(self.query_one("#judge-raw", Static), "")
-        self.query_one(Leaderboard).show([])
+
+    def show_plan(self, plan: Iterable[VariantState]) -> None:
+        """The variants the next run will have, as the leaderboard's rows.
+
+        The leaderboard thus has its height before a run starts: a change of height is
+        a layout of the whole screen (~20-30 ms at 8 columns), which at a run's end had
+        come just as its last text was due on screen.
+        """
+        self._show_rows(((state, None) for state in plan), None)
+
+    def start(self, run: Run) -> None:
+        """A run starts: no verdict, and its variants in the leaderboard."""
+        self.reset()
+        self.show_run(run)
 
     def show_run(self, run: Run) -> None:
-        """Fill the leaderboard with the run as it stands (no scores yet)."""
-        self._fill(run, None)
+        """Fill the leaderboard with the run as it stands (no scores yet): as it starts,
+        while it streams (see `show_live`), and when it ends."""
+        self._show_rows(((state, score) for state, score, _ in ranked(run, None)), None)
+
+    def show_live(self, run: Run) -> None:
+        """`show_run`, at most every LIVE_INTERVAL_S: the table's time column changes on
+        every call, and each change redraws the table (~2 ms) while the columns stream."""
+        now = time.monotonic()
+        if now - self._live_at >= LIVE_INTERVAL_S:
+            self._live_at = now
+            self.show_run(run)
 
     @work(exclusive=True, group="judge", exit_on_error=False)
     async def judge(self, run: Run, backends: Backends, spec: JudgeSpec) -> Verdict:
@@ -100,12 +127,19 @@ class JudgePanel(CachedScrollbars, LineCache, VerticalScroll):
                 raw.update("raw judge output:\n" + "\n---\n".join(answers))
         self._fill(run, verdict)
 
-    def _fill(self, run: Run, verdict: Verdict | None) -> None:
+    def _fill(self, run: Run, verdict: Verdict) -> None:
+        ranking = ((state, score) for state, score, _ in ranked(run, verdict))
+        self._show_rows(ranking, verdict.best_id)
+
+    def _show_rows(
+        self, ranking: Iterable[tuple[VariantState, float | None]], best: str | None
+    ) -> None:
         rows: list[tuple[str, ...]] = []
-        best = verdict.best_id if verdict is not None else None
-        for rank, (state, score, _note) in enumerate(ranked(run, verdict), start=1):
+        for rank, (state, score) in enumerate(ranking, start=1):
             mark = "★" if state.id == best else str(rank)
             tokens = f"{'~' if state.tokens_estimated else ''}{state.completion_tokens}"
+            if state.started_at is None:
+                tokens = "–"  # not started: a planned variant
             model = state.model
             if len(model) > MODEL_WIDTH:
                 model = model[: MODEL_WIDTH - 1] + "…"

@@ -82,10 +82,9 @@ class VariantGrid(CachedScrollbars, LineCache, HorizontalScroll):
         return self.run is not None and not self.run.finished
 
     def show_plan(self, plan: dict[str, VariantState]) -> None:
-        """Show the variants the next run will have, as ready columns (before the first
-        run only: after it, the last run's columns stay until the next run)."""
-        if self.run is None:
-            self._show(list(plan.values()), planned=True)
+        """Show the variants the next run will have, as ready columns (the app calls it
+        before the first run only: after it, the last run's columns stay)."""
+        self._show(list(plan.values()), planned=True)
 
     async def show_run(self, run: Run) -> None:
         """Show `run` in the columns (reused, plus or minus the difference in N) and
@@ -158,10 +157,11 @@ class VariantGrid(CachedScrollbars, LineCache, HorizontalScroll):
         self.run.cancel(variant_id)
         return True
 
-    def flush(self, *, force: bool = False) -> None:
-        """Apply buffered text and repaint changed headers; live stats at a lower rate."""
+    def flush(self, *, force: bool = False) -> bool:
+        """Apply buffered text and repaint changed headers; live stats at a lower rate.
+        Returns True if this was a stats tick (or `force`d)."""
         if self.run is None:
-            return
+            return False
         now = time.monotonic()
         stats_due = force or now - self._last_stats >= STATS_INTERVAL_S
         if stats_due:
@@ -171,12 +171,13 @@ class VariantGrid(CachedScrollbars, LineCache, HorizontalScroll):
         if mirror is not None:
             self._flush_column(mirror, dirty, stats_due)
             if not force:
-                return  # the grid is covered: `mirror(None)` makes its columns catch up
+                return stats_due  # the grid is covered: `mirror(None)` makes it catch up
         for column in self._columns:  # 25 times a second: no copy
             if column.is_mounted:
                 self._flush_column(column, dirty, stats_due)
             elif column.state.id in dirty:  # `show_run` flushes once it is mounted
                 self._dirty.add(column.state.id)
+        return stats_due
 
     def _flush_column(self, column: VariantColumn, dirty: set[str], stats_due: bool) -> None:
         column.flush()
