@@ -6,6 +6,8 @@
 2. Whatever bytes a server sends — random bytes, or JSON of the right shape with the
    wrong types — `stream_chat` never raises: it ends in `Finished` or `StreamFailed`.
    The same for `chat()`, which may only raise `EndpointError`.
+3. The per-chunk hot paths give what the general code gives: an event's data as
+   httpx_sse's decoder reads it, and a chunk's events as `_chunk_events` makes them.
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ import asyncio
 import itertools
 import json
 from collections.abc import AsyncIterator, Callable
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
-from hypothesis import HealthCheck, given, settings
+from httpx_sse._decoders import SSEDecoder  # the reference for `_SSEData`
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from scillm_tui.core.client import ChatRequest, EndpointClient
+from scillm_tui.core.client import ChatRequest, EndpointClient, _chunk_events, _SSEData
 from scillm_tui.core.endpoints import EndpointConfig
 from scillm_tui.core.errors import EndpointError
 from scillm_tui.core.events import Finished, StreamFailed, TextDelta
@@ -238,3 +242,67 @@ def test_a_plain_json_answer_of_the_wrong_shape_never_raises(answer: Any) -> Non
             assert result.finish_reason is None or isinstance(result.finish_reason, str)
 
     run(chat)
+
+
+# ---- 3. the per-chunk hot paths agree with the general code --------------------------------------
+
+FIELDS = ["", "", "data", "data:", "data: ", "data:x", "data: x", "data:  x", "data : x"]
+OTHER_LINES = ["DATA: x", "event: e", "id: 1", "retry: 5", ": ping", "datax: 1", "dat"]
+sse_line = st.sampled_from(FIELDS + OTHER_LINES) | st.text(
+    st.characters(blacklist_characters="\r\n"), max_size=8
+)
+
+
+@PROPERTY
+@given(lines=st.lists(sse_line, max_size=30), cuts=st.lists(st.integers(0, 30), max_size=6))
+def test_each_events_data_is_what_httpx_sse_decodes(lines: list[str], cuts: list[int]) -> None:
+    reference = SSEDecoder()
+    expected = [e.data for e in map(reference.decode, lines) if e is not None and e.data]
+    decoder = _SSEData()  # fed the lines in batches, as network reads bring them
+    edges = [0, *sorted(c for c in cuts if c < len(lines)), len(lines)]
+    found = [d for a, b in itertools.pairwise(edges) for d in decoder.events(lines[a:b])]
+    assert [d for d in found if d] == expected  # "" (no text) is skipped by `_on_data`
+
+
+text_chunk = st.fixed_dictionaries(
+    {
+        "choices": st.lists(
+            st.fixed_dictionaries(
+                {"delta": st.fixed_dictionaries({"content": st.text(max_size=5) | json_values})},
+                optional={"finish_reason": st.sampled_from([None, "", "stop"]) | json_values},
+            ),
+            min_size=1,
+            max_size=2,
+        )
+    },
+    optional={
+        "usage": st.sampled_from([None, {"completion_tokens": 3}]) | usage_like,
+        "error": st.sampled_from([None, {"message": "overloaded"}]) | json_values,
+    },
+)
+
+
+def comparable(result: object) -> object:
+    """`_on_data`'s result with each event as its class, reason and fields."""
+    if not isinstance(result, list):
+        return result
+    return [
+        (type(e).__name__, getattr(e, "reason", None), getattr(e, "model_dump", dict)())
+        for e in result
+    ]
+
+
+TEXT = {"delta": {"content": "a"}}
+
+
+@PROPERTY
+@given(chunk=text_chunk | shaped_json)
+@example({"choices": [TEXT]})
+@example({"choices": [{**TEXT, "finish_reason": "stop"}]})
+@example({"choices": [TEXT], "usage": {"completion_tokens": 3}})
+@example({"choices": [TEXT], "error": {"message": "overloaded"}})
+def test_a_chunks_events_are_the_same_through_the_hot_path(chunk: Any) -> None:
+    data = json.dumps(chunk)
+    owner = SimpleNamespace(config=CONFIG)  # all `_on_data` uses of its client
+    fast = EndpointClient._on_data(owner, data)  # type: ignore[arg-type]
+    assert comparable(fast) == comparable(_chunk_events(json.loads(data), CONFIG.label))

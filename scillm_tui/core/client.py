@@ -276,10 +276,7 @@ class EndpointClient:
         texts: list[str] = []  # content of this network read, sent as one TextDelta
         async with contextlib.aclosing(_line_batches(response)) as batches:
             async for batch in batches:
-                for line in batch:
-                    data = decoder.decode(line)
-                    if data is None:
-                        continue
+                for data in decoder.events(batch):
                     result = self._on_data(data)
                     if result.__class__ is str:  # a chunk with only text: the hot path
                         texts.append(result)  # type: ignore[arg-type]
@@ -337,39 +334,20 @@ class EndpointClient:
                 return _DONE
             shown = redact(payload)[:80]  # mask first: a cut could split a key
             return [Notice(message=f"skipped a malformed data line: {shown!r}")]
-        if not isinstance(obj, dict):
-            return [Notice(message="skipped a data line that is not a JSON object")]
-        error = obj.get("error")
-        if error is not None:
-            return [
-                StreamFailed(
-                    category="stream_error",
-                    message=f"the {self.config.label} reported an error mid-stream: "
-                    f"{server_message(json.dumps({'error': error}))}",
-                )
-            ]
-        text: str | None = None
-        reason: str | None = None
-        choices = obj.get("choices")
-        if isinstance(choices, list) and choices:
-            choice = choices[0] if isinstance(choices[0], dict) else {}
-            delta = choice.get("delta") or choice.get("message") or {}
-            content = delta.get("content") if isinstance(delta, dict) else None
-            if isinstance(content, str) and content:
-                text = content
-            elif isinstance(choice.get("text"), str) and choice["text"]:
-                text = choice["text"]
-            reason = choice.get("finish_reason")
-        usage = obj.get("usage")
-        if text is not None and not reason and usage is None:
-            return text
-        events: list[Any] = [] if text is None else [text]
-        if isinstance(reason, str) and reason:
-            events.append(_FinishReason(reason))
-        report = _usage(usage)
-        if report is not None:
-            events.append(UsageReport(usage=report))
-        return events
+        try:  # the hot path, what `_chunk_events` gives for a chunk with only text
+            choice = obj["choices"][0]
+            content = choice["delta"]["content"]
+            if (
+                content.__class__ is str
+                and content
+                and not choice.get("finish_reason")
+                and obj.get("usage") is None
+                and obj.get("error") is None
+            ):
+                return content
+        except (KeyError, IndexError, TypeError, AttributeError):
+            pass  # any other shape: `_chunk_events` sorts it out
+        return _chunk_events(obj, self.config.label)
 
     # ---- non-streaming chat -----------------------------------------------------------------
 
@@ -452,6 +430,44 @@ class _Attempts:
         return message
 
 
+def _chunk_events(obj: Any, label: str) -> list[Any] | str:
+    """Events for one parsed SSE chunk (of any shape; see `EndpointClient._on_data`): a
+    plain `str` for a chunk with only text."""
+    if not isinstance(obj, dict):
+        return [Notice(message="skipped a data line that is not a JSON object")]
+    error = obj.get("error")
+    if error is not None:
+        return [
+            StreamFailed(
+                category="stream_error",
+                message=f"the {label} reported an error mid-stream: "
+                f"{server_message(json.dumps({'error': error}))}",
+            )
+        ]
+    text: str | None = None
+    reason: str | None = None
+    choices = obj.get("choices")
+    if isinstance(choices, list) and choices:
+        choice = choices[0] if isinstance(choices[0], dict) else {}
+        delta = choice.get("delta") or choice.get("message") or {}
+        content = delta.get("content") if isinstance(delta, dict) else None
+        if isinstance(content, str) and content:
+            text = content
+        elif isinstance(choice.get("text"), str) and choice["text"]:
+            text = choice["text"]
+        reason = choice.get("finish_reason")
+    usage = obj.get("usage")
+    if text is not None and not reason and usage is None:
+        return text
+    events: list[Any] = [] if text is None else [text]
+    if isinstance(reason, str) and reason:
+        events.append(_FinishReason(reason))
+    report = _usage(usage)
+    if report is not None:
+        events.append(UsageReport(usage=report))
+    return events
+
+
 async def _line_batches(response: httpx.Response) -> AsyncIterator[list[str]]:
     """The SSE lines of each network read, then the unterminated rest and a final blank
     line, so an event the server did not end with a blank line is still dispatched."""
@@ -500,20 +516,24 @@ class _SSEData:
     def __init__(self) -> None:
         self._data: list[str] = []
 
-    def decode(self, line: str) -> str | None:
-        """Feed one line; at the blank line that ends an event, return its data."""
-        if line:
-            if line.startswith("data:"):
-                value = line[5:]
-                self._data.append(value[1:] if value.startswith(" ") else value)
-            elif line == "data":  # a field without a colon has an empty value
-                self._data.append("")
-            return None  # comments and the fields that are not used
+    def events(self, lines: list[str]) -> list[str]:
+        """Feed the lines of one network read; returns the data of each event they end
+        (a blank line ends one). One call per read, not per line: this is per chunk."""
+        found: list[str] = []
         data = self._data
-        if not data:
-            return None
-        self._data = []
-        return data[0] if len(data) == 1 else "\n".join(data)
+        for line in lines:
+            if line:
+                if line.startswith("data: "):
+                    data.append(line[6:])
+                elif line.startswith("data:"):
+                    data.append(line[5:])
+                elif line == "data":  # a field without a colon has an empty value
+                    data.append("")
+                continue  # comments and the fields that are not used
+            if data:
+                found.append(data[0] if len(data) == 1 else "\n".join(data))
+                data.clear()
+        return found
 
 
 async def _read_limited(response: httpx.Response, limit: int | None = _MAX_ERROR_BODY) -> bytes:
