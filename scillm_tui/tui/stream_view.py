@@ -150,8 +150,13 @@ class StreamView(OffscreenQuiet, ScrollView, can_focus=True):
         if text == self._placeholder:
             return
         self._placeholder = text
-        if not self._wrapped.row_count and self.scroll_offset.y == 0:
+        if self._blank:
             self.refresh(Region(0, 0, self.outer_size.width, 1))  # its row alone
+
+    @property
+    def _blank(self) -> bool:
+        """No text drawn: the view shows its placeholder row and blank rows below."""
+        return not self._wrapped.row_count and self.scroll_offset.y == 0
 
     @property
     def appended(self) -> str:
@@ -187,7 +192,7 @@ class StreamView(OffscreenQuiet, ScrollView, can_focus=True):
         A view with nothing drawn yet is not repainted: the grid clears all its columns
         as a run starts, and repainting blank views was most of that first frame.
         """
-        blank = not self._wrapped.row_count and self.following and self.scroll_offset.y == 0
+        blank = self._blank
         self._pending.clear()
         self._pending_reset = False
         self._wrapped.clear()
