@@ -41,9 +41,10 @@ class ChatRequest(BaseModel):
 
 
 class ChatResult(BaseModel):
-    """A non-streaming answer."""
+    """A non-streaming answer: `text` is the answer only, `reasoning` the thinking."""
 
     text: str
+    reasoning: str = ""
     finish_reason: str | None = None
     usage: Usage | None = None
     latency_ms: float = 0.0

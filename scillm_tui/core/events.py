@@ -32,8 +32,9 @@ class _Event(BaseModel):
 
 class Usage(_Event):
     prompt_tokens: int | None = None
-    completion_tokens: int | None = None
+    completion_tokens: int | None = None  # thinking included, as servers count it
     total_tokens: int | None = None
+    reasoning_tokens: int | None = None  # usage.completion_tokens_details.reasoning_tokens
 
 
 # ---- stream events (one request) -------------------------------------------------------------
@@ -46,6 +47,24 @@ class TextDelta(_Event):
     kind: Literal["delta"] = "delta"
     text: str
     chunks: int = 1
+
+
+class ReasoningDelta(_Event):
+    """New thinking text: `reasoning_content` / `reasoning` fields or inline `<think>`.
+
+    Thinking is kept apart from the answer (`TextDelta`) and is never judged."""
+
+    kind: Literal["reasoning"] = "reasoning"
+    text: str
+    chunks: int = 1
+
+
+class AnswerWasThinking(_Event):
+    """`</think>` arrived with no opening tag (the original R1 on some gateways): every
+    answer character received so far was thinking. Consumers move it to the thinking;
+    text after the tag comes as `TextDelta` again."""
+
+    kind: Literal["rethink"] = "rethink"
 
 
 class UsageReport(_Event):
@@ -85,7 +104,14 @@ class StreamFailed(_Event):
 
 
 StreamEvent = Annotated[
-    TextDelta | UsageReport | Finished | Retrying | Notice | StreamFailed,
+    TextDelta
+    | ReasoningDelta
+    | AnswerWasThinking
+    | UsageReport
+    | Finished
+    | Retrying
+    | Notice
+    | StreamFailed,
     Field(discriminator="kind"),
 ]
 
@@ -104,6 +130,7 @@ class _VariantEvent(_Event):
 
 class VariantQueued(_VariantEvent):
     kind: Literal["queued"] = "queued"
+    reason: str | None = None  # e.g. "the sidecar runs 4 at a time"
 
 
 class VariantConnecting(_VariantEvent):
@@ -121,6 +148,17 @@ class VariantRetrying(_VariantEvent):
 class VariantDelta(_VariantEvent):
     kind: Literal["delta"] = "delta"
     text: str
+
+
+class VariantReasoning(_VariantEvent):
+    kind: Literal["reasoning"] = "reasoning"
+    text: str
+
+
+class VariantRethink(_VariantEvent):
+    """The variant's answer so far was thinking (see `AnswerWasThinking`)."""
+
+    kind: Literal["rethink"] = "rethink"
 
 
 class VariantUsage(_VariantEvent):
@@ -153,6 +191,8 @@ RunEvent = Annotated[
     | VariantConnecting
     | VariantRetrying
     | VariantDelta
+    | VariantReasoning
+    | VariantRethink
     | VariantUsage
     | VariantNotice
     | VariantDone

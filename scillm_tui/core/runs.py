@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from itertools import cycle, islice
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
@@ -108,24 +108,66 @@ class VariantState(BaseModel):
     retries: int = 0
     retry_wait_s: float | None = None
     notices: list[str] = Field(default_factory=list)
-    started_at: float | None = None  # perf_counter seconds
-    first_token_at: float | None = None
+    queued_reason: str | None = None  # why it waits, e.g. "the sidecar runs 4 at a time"
+    reasoning_chars: int = 0
+    reasoning_chunks: int = 0
+    started_at: float | None = None  # perf_counter seconds: the request really started
+    first_token_at: float | None = None  # first thinking or answer text
+    first_reasoning_at: float | None = None
+    first_answer_at: float | None = None
     ended_at: float | None = None
     _parts: list[str] = PrivateAttr(default_factory=list)
     _loose: int = PrivateAttr(0)  # pieces appended to `_parts` since the last merge
+    _reasoning_parts: list[str] = PrivateAttr(default_factory=list)
 
     @property
     def text(self) -> str:
+        """The answer only: never the thinking (see `reasoning`)."""
         parts = self._parts
         if len(parts) > 1:
             parts[:] = ["".join(parts)]
             self._loose = 0
         return parts[0] if parts else ""
 
-    def add_text(self, text: str, now: float, chunks: int = 1) -> None:
-        """Append streamed text; `chunks` is how many server chunks it joins."""
+    @property
+    def reasoning(self) -> str:
+        """The thinking received so far ("" for a model that does not think)."""
+        parts = self._reasoning_parts
+        if len(parts) > 1:
+            parts[:] = ["".join(parts)]
+        return parts[0] if parts else ""
+
+    def add_reasoning(self, text: str, now: float, chunks: int = 1) -> None:
+        """Append streamed thinking."""
         if self.first_token_at is None:
             self.first_token_at = now
+        if self.first_reasoning_at is None:
+            self.first_reasoning_at = now
+        self._reasoning_parts.append(text)
+        self.reasoning_chunks += chunks
+        self.reasoning_chars += len(text)
+
+    def answer_was_thinking(self) -> None:
+        """Move the answer received so far to the thinking (`</think>` with no opening tag)."""
+        text = self.text
+        if text:
+            self._reasoning_parts.append(text)
+            self.reasoning_chars += len(text)
+            self.reasoning_chunks += self.chunks
+        if self.first_reasoning_at is None:
+            self.first_reasoning_at = self.first_answer_at
+        self._parts.clear()
+        self.__pydantic_private__["_loose"] = 0
+        self.chars = 0
+        self.chunks = 0
+        self.first_answer_at = None
+
+    def add_text(self, text: str, now: float, chunks: int = 1) -> None:
+        """Append streamed answer text; `chunks` is how many server chunks it joins."""
+        if self.first_answer_at is None:
+            self.first_answer_at = now
+            if self.first_token_at is None:
+                self.first_token_at = now
         # Once per streamed chunk: `self._parts` would go through pydantic's private
         # attribute lookup, which costs more than everything else here together.
         private = self.__pydantic_private__
@@ -149,6 +191,70 @@ class VariantState(BaseModel):
         if self.started_at is None or self.first_token_at is None:
             return None
         return (self.first_token_at - self.started_at) * 1000
+
+    @property
+    def ttft_answer_ms(self) -> float | None:
+        """Time to the first *answer* token (thinking excluded)."""
+        if self.started_at is None or self.first_answer_at is None:
+            return None
+        return (self.first_answer_at - self.started_at) * 1000
+
+    @property
+    def think_ms(self) -> float | None:
+        """How long it thought: first thinking to first answer (or to now / the end)."""
+        if self.first_reasoning_at is None:
+            return None
+        end = self.first_answer_at or self.ended_at or time.perf_counter()
+        return max(0.0, (end - self.first_reasoning_at) * 1000)
+
+    @property
+    def phase(self) -> Literal["thinking", "answering"] | None:
+        """What the text arriving now is: None before any text."""
+        if self.first_answer_at is not None:
+            return "answering"
+        if self.first_reasoning_at is not None:
+            return "thinking"
+        return None
+
+    @property
+    def reasoning_tokens_estimated(self) -> bool:
+        return self.usage is None or self.usage.reasoning_tokens is None
+
+    @property
+    def reasoning_tokens(self) -> int:
+        """From the server's usage when given, else estimated from characters."""
+        if self.usage is not None and self.usage.reasoning_tokens is not None:
+            return self.usage.reasoning_tokens
+        return round(self.reasoning_chars / CHARS_PER_TOKEN_ESTIMATE)
+
+    @property
+    def answer_tokens(self) -> int:
+        """Answer tokens: usage's completion tokens less its reasoning tokens when both
+        are sent, else estimated from the answer's characters."""
+        usage = self.usage
+        if usage is not None and usage.completion_tokens is not None:
+            if usage.reasoning_tokens is not None:
+                return max(0, usage.completion_tokens - usage.reasoning_tokens)
+            if not self.reasoning_chars:
+                return usage.completion_tokens
+        return round(self.chars / CHARS_PER_TOKEN_ESTIMATE)
+
+    @property
+    def no_answer_reason(self) -> str | None:
+        """Why a finished variant has nothing to judge, or None when it has an answer
+        (or has not finished, or failed: its error says why)."""
+        if self.status != "done" or self.text.strip():
+            return None
+        if self.reasoning_chars:
+            if self.finish_reason == "length":
+                return "no answer: cut while thinking (length)"
+            return "no answer: only thinking"
+        return "no text"
+
+    @property
+    def judgeable(self) -> bool:
+        """Finished with a non-blank answer: the judge sees it (answers only)."""
+        return self.status == "done" and bool(self.text.strip())
 
     @property
     def duration_ms(self) -> float | None:
