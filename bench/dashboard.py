@@ -49,9 +49,9 @@ from bench.common import emit, memory_kib, model_name, pct, reset_peak_rss
 from bench.engine import bench_settings, raw_client, raw_streams
 from scillm_tui.session import Session
 from scillm_tui.tui.app import ScillmApp
-from scillm_tui.tui.variant_column import VariantColumn
-from scillm_tui.tui.variant_grid import VariantGrid
-from scillm_tui.tui.zoom_screen import ZoomScreen
+from scillm_tui.tui.screens.zoom import ZoomScreen
+from scillm_tui.tui.widgets.variant_column import VariantColumn
+from scillm_tui.tui.widgets.variant_grid import VariantGrid
 
 SIZE = (200, 50)
 

@@ -1,6 +1,6 @@
 """Case 7: start-up of ``scillm-tui --demo`` up to its first frame, headless.
 
-``python -m bench.startup`` runs the real entry point (``scillm_tui.cli.main(["--demo"])``:
+``python -m bench.startup`` runs the real entry point (``scillm_tui.cli.main.main(["--demo"])``:
 settings, the demo backend on a loopback thread, the dashboard) with two patches made
 here, not in the app: ``App.run`` runs headless at 200x50, and the first ``App._display``
 with an update (the first frame a terminal would get) prints the monotonic clock and
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     App._display = _first_frame  # type: ignore[method-assign]
     if (argv if argv is not None else sys.argv[1:]) == ["minimal"]:
         return _minimal_app()
-    from scillm_tui.cli import main as cli_main
+    from scillm_tui.cli.main import main as cli_main
 
     return cli_main(["--demo"])
 

@@ -59,10 +59,10 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Log, Static
 
 try:
-    from scillm_tui.tui.stream_view import StreamView
+    from scillm_tui.tui.streamview.view import StreamView
 except ImportError:  # running from a checkout without the package installed
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from scillm_tui.tui.stream_view import StreamView
+    from scillm_tui.tui.streamview.view import StreamView
 
 VIEWS = ("streamview", "static", "log")
 

@@ -1,3 +1,3 @@
-from scillm_tui.cli import main
+from scillm_tui.cli.main import main
 
 raise SystemExit(main())

@@ -18,9 +18,9 @@ from scillm_tui.core.settings import load_settings
 from scillm_tui.demo.server import BackgroundServer
 from scillm_tui.session import Session
 from scillm_tui.tui.app import ScillmApp
-from scillm_tui.tui.health_strip import HealthStrip
-from scillm_tui.tui.prompt_editor import PromptEditor
-from scillm_tui.tui.variant_grid import VariantGrid
+from scillm_tui.tui.widgets.health_strip import HealthStrip
+from scillm_tui.tui.widgets.prompt_editor import PromptEditor
+from scillm_tui.tui.widgets.variant_grid import VariantGrid
 from tests.servers.blackhole import BlackHole, unused_port_url
 from tests.servers.fault_app import EXPECTED_TEXT
 from tests.tui_support import (

@@ -21,22 +21,22 @@ from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Input, Markdown, SelectionList, Static
 from textual.widgets._footer import FooterKey  # no public home in 8.2.8
 
-from scillm_tui.tui import judge_panel, variant_grid
 from scillm_tui.tui.app import ScillmApp
-from scillm_tui.tui.confirm import ConfirmScreen
-from scillm_tui.tui.containers import DashboardScreen
-from scillm_tui.tui.footer import SteadyFooter
-from scillm_tui.tui.health_strip import HealthStrip
-from scillm_tui.tui.judge_panel import JudgePanel
-from scillm_tui.tui.leaderboard import Leaderboard
-from scillm_tui.tui.markdown_screen import MarkdownScreen
-from scillm_tui.tui.model_picker import ModelPicker
-from scillm_tui.tui.prestyled import ON, VALID
-from scillm_tui.tui.prompt_editor import PromptEditor
-from scillm_tui.tui.run_form import RunForm
-from scillm_tui.tui.variant_column import VariantColumn
-from scillm_tui.tui.variant_grid import VariantGrid
-from scillm_tui.tui.zoom_screen import ZoomScreen
+from scillm_tui.tui.screens.confirm import ConfirmScreen
+from scillm_tui.tui.screens.dashboard import DashboardScreen
+from scillm_tui.tui.screens.markdown import MarkdownScreen
+from scillm_tui.tui.screens.model_picker import ModelPicker
+from scillm_tui.tui.screens.zoom import ZoomScreen
+from scillm_tui.tui.widgets import judge_panel, variant_grid
+from scillm_tui.tui.widgets.health_strip import HealthStrip
+from scillm_tui.tui.widgets.judge_panel import JudgePanel
+from scillm_tui.tui.widgets.key_bar import SteadyFooter
+from scillm_tui.tui.widgets.leaderboard import Leaderboard
+from scillm_tui.tui.widgets.mount_classes import ON, VALID
+from scillm_tui.tui.widgets.prompt_editor import PromptEditor
+from scillm_tui.tui.widgets.run_form import RunForm
+from scillm_tui.tui.widgets.variant_column import VariantColumn
+from scillm_tui.tui.widgets.variant_grid import VariantGrid
 from tests.tui_support import (
     HOSTILE_TEXT,
     STUCK_TEXT,

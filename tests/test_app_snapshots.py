@@ -14,7 +14,7 @@ from textual.pilot import Pilot
 
 import scillm_tui.core.runs as runs_module
 from scillm_tui.tui.app import ScillmApp
-from scillm_tui.tui.variant_grid import VariantGrid
+from scillm_tui.tui.widgets.variant_grid import VariantGrid
 from tests.tui_support import (
     FrozenClock,
     Script,

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from scillm_tui.demo.server import BackgroundServer
-from scillm_tui.tui.variant_grid import VariantGrid
+from scillm_tui.tui.widgets.variant_grid import VariantGrid
 from tests.servers.fault_app import EXPECTED_TEXT
 from tests.test_app_faults import app_for
 from tests.tui_support import run_to_end

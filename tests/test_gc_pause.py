@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 
 from scillm_tui import cli
-from scillm_tui.tui import app as tui_app
-from scillm_tui.tui.gc_pause import (
+from scillm_tui.gc_pause import (
     DEFERRED_THRESHOLD,
     collections_held,
     full_collections_deferred,
     settle_start_up,
 )
+from scillm_tui.tui import app as tui_app
 from tests.test_app_flows import end_paced_run, paced_app, stream_first_words
 from tests.tui_support import Script, make_app
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from textual.app import App, ComposeResult
 
-from scillm_tui.tui.leaderboard import Leaderboard
+from scillm_tui.tui.widgets.leaderboard import Leaderboard
 from tests.tui_support import screen_text
 
 ROWS = [

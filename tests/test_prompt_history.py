@@ -10,7 +10,7 @@ import pytest
 
 from scillm_tui.core import history as history_module
 from scillm_tui.core.history import PromptHistory
-from scillm_tui.tui.prompt_editor import PromptEditor
+from scillm_tui.tui.widgets.prompt_editor import PromptEditor
 from tests.tui_support import Script, make_app, run_to_end, writer_threads
 
 

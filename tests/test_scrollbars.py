@@ -13,9 +13,9 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
-from scillm_tui.tui.judge_panel import JudgePanel
-from scillm_tui.tui.scrollbars import CachedScrollBar, CachedScrollbars
-from scillm_tui.tui.variant_grid import VariantGrid
+from scillm_tui.tui.streamview.scrollbars import CachedScrollBar, CachedScrollbars
+from scillm_tui.tui.widgets.judge_panel import JudgePanel
+from scillm_tui.tui.widgets.variant_grid import VariantGrid
 from tests.tui_support import Script, make_app, set_form
 
 

@@ -12,7 +12,7 @@ from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.widget import Widget
 
-from scillm_tui.tui.stream_view import StreamView
+from scillm_tui.tui.streamview.view import StreamView
 
 WIDTH, HEIGHT = 24, 10
 BAR_X = WIDTH - 1  # the bar's column, from the widget's left edge

@@ -17,10 +17,10 @@ from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
 
-from scillm_tui.tui import stream_bar
-from scillm_tui.tui.stream_bar import StreamBar
-from scillm_tui.tui.stream_rows import RowPainter
-from scillm_tui.tui.stream_view import StreamView
+from scillm_tui.tui.streamview import bar as stream_bar
+from scillm_tui.tui.streamview.bar import StreamBar
+from scillm_tui.tui.streamview.rows import RowPainter
+from scillm_tui.tui.streamview.view import StreamView
 
 LINES = [f"line {n:03d}" for n in range(60)]
 

@@ -12,7 +12,7 @@ from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 from textual.pilot import Pilot
 
-from scillm_tui.tui.stream_view import StreamView
+from scillm_tui.tui.streamview.view import StreamView
 
 MARKUP = (
     "[bold red]not bold[/] [link=https://example.com]no link[/] "

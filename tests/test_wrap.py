@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len
 
-from scillm_tui.tui import wrap as wrap_module
-from scillm_tui.tui.wrap import (
+from scillm_tui.tui.streamview import wrap as wrap_module
+from scillm_tui.tui.streamview.wrap import (
     BLOCK_ROWS,
     CACHED_BLOCKS,
     CHUNK_FANOUT,

@@ -27,7 +27,7 @@ from scillm_tui.core.health import HealthReport
 from scillm_tui.core.settings import load_settings
 from scillm_tui.session import Session
 from scillm_tui.tui.app import ScillmApp
-from scillm_tui.tui.health_strip import HealthStrip
+from scillm_tui.tui.widgets.health_strip import HealthStrip
 
 SIDECAR = "http://sidecar.test"
 GATEWAY = "http://gateway.test"
@@ -279,7 +279,7 @@ class MessageWaiter:
 
     async def health(self, endpoint: str, status: str, timeout: float = 10) -> HealthReport:
         """Wait for a health report of `endpoint` with `status` (from HealthStrip.Changed)."""
-        from scillm_tui.tui.health_strip import HealthStrip
+        from scillm_tui.tui.widgets.health_strip import HealthStrip
 
         message = await self.wait_for(
             lambda m: (

@@ -1,1 +1,1 @@
-"""Textual widgets and screens for scillm-tui."""
+"""The Textual dashboard: `app` wires `screens/` and `widgets/`; `streamview/` draws text."""

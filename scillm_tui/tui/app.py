@@ -19,19 +19,19 @@ from scillm_tui.core.errors import ScillmError, first_problem
 from scillm_tui.core.history import PromptHistory
 from scillm_tui.core.judge import JudgeSpec
 from scillm_tui.core.runs import Run, RunSpec
+from scillm_tui.gc_pause import settle_start_up
 from scillm_tui.session import Session, data_dir
-from scillm_tui.tui.confirm import ConfirmScreen
-from scillm_tui.tui.containers import DashboardScreen, Row
 from scillm_tui.tui.exporter import Exports
-from scillm_tui.tui.footer import SteadyFooter
-from scillm_tui.tui.gc_pause import settle_start_up
-from scillm_tui.tui.health_strip import HealthStrip
-from scillm_tui.tui.judge_panel import JudgePanel
-from scillm_tui.tui.model_picker import ModelPicker
-from scillm_tui.tui.prompt_editor import PromptEditor
-from scillm_tui.tui.run_form import RunForm
-from scillm_tui.tui.variant_grid import VariantGrid
-from scillm_tui.tui.zoom_screen import ZoomScreen, prepare_zoom, toggle_zoom
+from scillm_tui.tui.screens.confirm import ConfirmScreen
+from scillm_tui.tui.screens.dashboard import DashboardScreen, Row
+from scillm_tui.tui.screens.model_picker import ModelPicker
+from scillm_tui.tui.screens.zoom import ZoomScreen, prepare_zoom, toggle_zoom
+from scillm_tui.tui.widgets.health_strip import HealthStrip
+from scillm_tui.tui.widgets.judge_panel import JudgePanel
+from scillm_tui.tui.widgets.key_bar import SteadyFooter
+from scillm_tui.tui.widgets.prompt_editor import PromptEditor
+from scillm_tui.tui.widgets.run_form import RunForm
+from scillm_tui.tui.widgets.variant_grid import VariantGrid
 
 if TYPE_CHECKING:  # the HTTP stack: imported once clients are made
     from scillm_tui.core.backends import Backends

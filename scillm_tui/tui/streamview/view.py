@@ -10,7 +10,7 @@ Design:
 * Writers call :meth:`append` per chunk; it only buffers (call it on the app's thread:
   from an async worker, or via ``App.call_from_thread``). One app-level timer calls
   :meth:`flush` on every view at ~20-30 Hz, which wraps the new text incrementally
-  (:class:`~scillm_tui.tui.wrap.WrappedText`), grows the virtual size without a
+  (:class:`~scillm_tui.tui.streamview.wrap.WrappedText`), grows the virtual size without a
   relayout and repaints only rows that changed (or the whole view if it scrolled).
 * The scrollbar is drawn by the view itself, as its rows' last cell (`StreamBar`: one
   widget fewer on every line of the column), repainted only when its thumb visibly moves,
@@ -34,10 +34,10 @@ from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from scillm_tui.tui.offscreen import OffscreenQuiet, in_last_frame
-from scillm_tui.tui.stream_bar import BAR_WIDTH, StreamBar
-from scillm_tui.tui.stream_rows import RowPainter
-from scillm_tui.tui.wrap import WrappedText
+from scillm_tui.tui.streamview.bar import BAR_WIDTH, StreamBar
+from scillm_tui.tui.streamview.offscreen import OffscreenQuiet, in_last_frame
+from scillm_tui.tui.streamview.rows import RowPainter
+from scillm_tui.tui.streamview.wrap import WrappedText
 
 __all__ = ["StreamView"]
 

@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, TextArea
 
 from scillm_tui.core.history import PromptHistory
-from scillm_tui.tui.prestyled import VALID
+from scillm_tui.tui.widgets.mount_classes import VALID
 
 
 class PromptEditor(Vertical):

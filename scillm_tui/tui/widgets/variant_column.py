@@ -8,10 +8,10 @@ from textual.widgets import Static
 
 from scillm_tui.core.runs import VariantState
 from scillm_tui.tui.formatting import score_text, stats_text, status_text, variant_title
-from scillm_tui.tui.line_cache import LineCache
-from scillm_tui.tui.offscreen import OffscreenQuiet
-from scillm_tui.tui.stream_view import StreamView
-from scillm_tui.tui.titles import set_border_title
+from scillm_tui.tui.streamview.line_cache import LineCache
+from scillm_tui.tui.streamview.offscreen import OffscreenQuiet
+from scillm_tui.tui.streamview.view import StreamView
+from scillm_tui.tui.widgets.border_titles import set_border_title
 
 PLACEHOLDER = "waiting for the first token…"
 PLANNED_PLACEHOLDER = "ctrl+r runs the prompt"

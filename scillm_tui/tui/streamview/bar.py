@@ -28,10 +28,10 @@ from textual.scrollbar import ScrollBarRender
 from textual.strip import Strip
 from textual.timer import Timer
 
-from scillm_tui.tui.offscreen import in_last_frame
+from scillm_tui.tui.streamview.offscreen import in_last_frame
 
 if TYPE_CHECKING:
-    from scillm_tui.tui.stream_view import StreamView
+    from scillm_tui.tui.streamview.view import StreamView
 
 __all__ = ["BAR_WIDTH", "GROWING_THUMB_INTERVAL_S", "StreamBar", "thumb_geometry"]
 

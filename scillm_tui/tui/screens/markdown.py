@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
-from scillm_tui.tui.titles import set_border_title
+from scillm_tui.tui.widgets.border_titles import set_border_title
 
 
 class MarkdownScreen(ModalScreen[None]):

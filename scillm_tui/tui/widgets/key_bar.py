@@ -12,7 +12,7 @@ from __future__ import annotations
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from scillm_tui.tui.line_cache import LineCache
+from scillm_tui.tui.streamview.line_cache import LineCache
 
 KeySignature = tuple[tuple[str, str, str, bool, str], ...]
 

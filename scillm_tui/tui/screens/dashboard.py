@@ -19,7 +19,7 @@ from textual.app import App
 from textual.containers import Horizontal
 from textual.screen import Screen
 
-from scillm_tui.tui.line_cache import LineCache
+from scillm_tui.tui.streamview.line_cache import LineCache
 
 __all__ = ["DashboardScreen", "Row", "StyledOnceScreen", "css_generation"]
 

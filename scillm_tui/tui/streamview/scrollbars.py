@@ -21,9 +21,9 @@ from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
 from textual.widget import Widget
 
-from scillm_tui.tui.line_cache import LineCache
-from scillm_tui.tui.offscreen import OffscreenQuiet
-from scillm_tui.tui.plain_style import plain_left_padding
+from scillm_tui.tui.streamview.direct_draw import plain_left_padding
+from scillm_tui.tui.streamview.line_cache import LineCache
+from scillm_tui.tui.streamview.offscreen import OffscreenQuiet
 
 __all__ = ["CachedScrollBar", "CachedScrollbars"]
 

@@ -15,8 +15,8 @@ from textual.message import Message
 
 from scillm_tui.core.endpoints import EndpointName
 from scillm_tui.core.health_report import HealthReport
-from scillm_tui.tui.health_pane import HealthPane
-from scillm_tui.tui.line_cache import LineCache
+from scillm_tui.tui.streamview.line_cache import LineCache
+from scillm_tui.tui.widgets.health_pane import HealthPane
 
 if TYPE_CHECKING:  # the HTTP stack: imported once clients are made
     from scillm_tui.core.backends import Backends

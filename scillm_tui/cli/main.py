@@ -1,7 +1,7 @@
-"""The `scillm-tui` entry point: the dashboard by default, headless subcommands for scripts.
+"""The `scillm-tui` entry point: the parser, and dispatch to one module per command.
 
-Textual is imported only when the dashboard starts, so `health` and `run` stay fast.
-Exit codes: 0 success, 1 nothing usable, 2 usage or configuration error.
+Each command's module is imported only when it runs: Textual only for the dashboard, so
+`health` and `run` stay fast. Exit codes are in `exit_codes`.
 """
 
 from __future__ import annotations
@@ -9,14 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from scillm_tui import __version__
-
-if TYPE_CHECKING:
-    from scillm_tui.demo.app import DemoConfig
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from scillm_tui.cli.exit_codes import EXIT_USAGE
 
 
 class _Parser(argparse.ArgumentParser):
@@ -121,19 +116,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     _skip_httpx_cli()
     args = build_parser().parse_args(argv)
     if args.command == "serve-demo":
-        from scillm_tui.demo.server import serve_demo_forever
+        from scillm_tui.cli.serve_demo import serve_demo_command
 
-        serve_demo_forever(args.port, _demo_config(args.speed))
-        return EXIT_OK
+        return serve_demo_command(port=args.port, speed=args.speed)
 
     from scillm_tui.core.errors import ConfigError
 
     try:
         if args.command is None:  # the dashboard
-            from scillm_tui.tui.gc_pause import collections_held
-
-            with collections_held():  # until its first frame (see gc_pause)
-                return _dashboard(args)
+            return _dashboard(args)
         return _headless(args)
     except ConfigError as exc:
         print(f"scillm-tui: error: {exc}", file=sys.stderr)
@@ -141,28 +132,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _headless(args: argparse.Namespace) -> int:
-    from scillm_tui import headless
     from scillm_tui.session import open_session
 
     with open_session(args) as session:
         if args.command == "health":
-            return headless.health_command(session, as_json=args.json)
-        return headless.run_command(session, args)
+            from scillm_tui.cli.health import health_command
+
+            return health_command(session, as_json=args.json)
+        from scillm_tui.cli.run import run_command
+
+        return run_command(session, args)
 
 
 def _dashboard(args: argparse.Namespace) -> int:
-    from scillm_tui.session import open_session
+    from scillm_tui.cli.dashboard import dashboard_command
 
-    with open_session(args, serve_demo_later=True) as session:
-        from scillm_tui.tui.app import run_dashboard
-
-        return run_dashboard(session)
-
-
-def _demo_config(speed: float) -> DemoConfig:
-    from scillm_tui.demo.app import DemoConfig
-
-    return DemoConfig(speed=speed)
+    return dashboard_command(args)
 
 
 if __name__ == "__main__":

@@ -16,10 +16,10 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 
 from scillm_tui.core.runs import VariantState
-from scillm_tui.tui.containers import StyledOnceScreen
-from scillm_tui.tui.footer import SteadyFooter
-from scillm_tui.tui.variant_column import VariantColumn
-from scillm_tui.tui.variant_grid import VariantGrid
+from scillm_tui.tui.screens.dashboard import StyledOnceScreen
+from scillm_tui.tui.widgets.key_bar import SteadyFooter
+from scillm_tui.tui.widgets.variant_column import VariantColumn
+from scillm_tui.tui.widgets.variant_grid import VariantGrid
 
 SCREEN_NAME = "zoom"
 SETTLE_ROUNDS = 5  # layouts of the hidden zoom screen before it is drawn (see _settle_hidden)

@@ -18,11 +18,11 @@ from textual.containers import HorizontalScroll
 from textual.message import Message
 
 from scillm_tui.core.runs import Run, VariantState
+from scillm_tui.gc_pause import full_collections_deferred
 from scillm_tui.tui.formatting import variant_title
-from scillm_tui.tui.gc_pause import full_collections_deferred
-from scillm_tui.tui.line_cache import LineCache
-from scillm_tui.tui.scrollbars import CachedScrollbars
-from scillm_tui.tui.variant_column import VariantColumn
+from scillm_tui.tui.streamview.line_cache import LineCache
+from scillm_tui.tui.streamview.scrollbars import CachedScrollbars
+from scillm_tui.tui.widgets.variant_column import VariantColumn
 
 STATS_INTERVAL_S = 0.25
 MIN_COLUMN_WIDTH = 32
@@ -228,7 +228,7 @@ class VariantGrid(CachedScrollbars, LineCache, HorizontalScroll):
         if column is None or not column.state.finished:
             self.notify("Markdown view is for a finished variant.", severity="warning")
             return
-        from scillm_tui.tui.markdown_screen import MarkdownScreen  # Markdown costs start-up
+        from scillm_tui.tui.screens.markdown import MarkdownScreen  # Markdown costs start-up
 
         title = f"{variant_title(column.state)} (rendered as Markdown)"
         self.app.push_screen(MarkdownScreen(title, column.view.text))

@@ -21,12 +21,12 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.style import Style as VisualStyle
 
-from scillm_tui.tui.plain_style import plain_left_padding
-from scillm_tui.tui.stream_bar import BAR_WIDTH, StreamBar
-from scillm_tui.tui.wrap import PLACEHOLDER_CHARS, WrappedText
+from scillm_tui.tui.streamview.bar import BAR_WIDTH, StreamBar
+from scillm_tui.tui.streamview.direct_draw import plain_left_padding
+from scillm_tui.tui.streamview.wrap import PLACEHOLDER_CHARS, WrappedText
 
 if TYPE_CHECKING:
-    from scillm_tui.tui.stream_view import StreamView
+    from scillm_tui.tui.streamview.view import StreamView
 
 __all__ = ["RowPainter"]
 

@@ -8,7 +8,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from scillm_tui.core.health_report import HealthReport
-from scillm_tui.tui.titles import set_border_title
+from scillm_tui.tui.widgets.border_titles import set_border_title
 
 BADGE_STYLE = {
     "up": "bold $success",

@@ -17,9 +17,9 @@ from scillm_tui.core.artifacts import ranked
 from scillm_tui.core.judge import JudgeSpec, Verdict, judge_run
 from scillm_tui.core.runs import Run, VariantState
 from scillm_tui.tui.formatting import ms, score_text
-from scillm_tui.tui.leaderboard import Leaderboard
-from scillm_tui.tui.line_cache import LineCache
-from scillm_tui.tui.scrollbars import CachedScrollbars
+from scillm_tui.tui.streamview.line_cache import LineCache
+from scillm_tui.tui.streamview.scrollbars import CachedScrollbars
+from scillm_tui.tui.widgets.leaderboard import Leaderboard
 
 if TYPE_CHECKING:  # the HTTP stack: imported once clients are made
     from scillm_tui.core.backends import Backends

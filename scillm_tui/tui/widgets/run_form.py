@@ -16,7 +16,7 @@ from scillm_tui.core.endpoints import EndpointName
 from scillm_tui.core.judge import JudgeSpec
 from scillm_tui.core.runs import RunSpec, VariantState, plan_variants
 from scillm_tui.core.settings import Settings
-from scillm_tui.tui.prestyled import ON, VALID
+from scillm_tui.tui.widgets.mount_classes import ON, VALID
 
 TARGETS = [("gateway", "gateway"), ("sidecar", "sidecar")]
 

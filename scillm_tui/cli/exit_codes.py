@@ -1,0 +1,5 @@
+"""The exit codes every command shares: scripts branch on them."""
+
+EXIT_OK = 0  # success: a verdict, or at least one finished variant without judging
+EXIT_FAILED = 1  # nothing usable (the output is still printed)
+EXIT_USAGE = 2  # a usage or configuration error, said in one line on stderr
