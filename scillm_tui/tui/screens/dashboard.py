@@ -15,21 +15,15 @@ from __future__ import annotations
 from typing import TypeVar
 
 from textual import events
-from textual.app import App
 from textual.containers import Horizontal
 from textual.screen import Screen
 
+from scillm_tui.tui import textual_private as private
 from scillm_tui.tui.streamview.line_cache import LineCache
 
-__all__ = ["DashboardScreen", "Row", "StyledOnceScreen", "css_generation"]
+__all__ = ["DashboardScreen", "Row", "StyledOnceScreen"]
 
 ResultType = TypeVar("ResultType")
-
-
-def css_generation(app: App[object]) -> int | None:
-    """How many times the app's CSS changed (a theme, a reparse): private Textual API,
-    pinned; Textual's own mode switching compares screens with it the same way."""
-    return getattr(app, "_css_update_count", None)
 
 
 class StyledOnceScreen(Screen[ResultType]):
@@ -39,11 +33,11 @@ class StyledOnceScreen(Screen[ResultType]):
     _styled_at: int | None = None  # the app's CSS generation last applied here
 
     def on_mount(self) -> None:
-        self._styled_at = css_generation(self.app)  # mounting styled every widget
+        self._styled_at = private.css_generation(self.app)  # mounting styled every widget
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         # Runs before `Screen._on_screen_resume`, which reads `refresh_styles`.
-        generation = css_generation(self.app)
+        generation = private.css_generation(self.app)
         if generation is not None and generation == self._styled_at:
             event.refresh_styles = False
         self._styled_at = generation

@@ -16,6 +16,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 
 from scillm_tui.core.runs import VariantState
+from scillm_tui.tui import textual_private as private
 from scillm_tui.tui.screens.dashboard import StyledOnceScreen
 from scillm_tui.tui.widgets.key_bar import SteadyFooter
 from scillm_tui.tui.widgets.variant_column import VariantColumn
@@ -56,9 +57,8 @@ class ZoomScreen(StyledOnceScreen[None]):
         running, and does no layout (bench case 5, while 8 columns stream: the first f6
         took 41-48 ms, 19-30 ms now, 3 runs each; a later opening ~15-20 ms).
 
-        Private Textual API (`Screen._refresh_layout`, `_layout_required`, `_compositor`),
-        pinned to 8.2.8. A resize before the first push only makes Textual lay the screen
-        out again on that push, as it always did.
+        Private Textual API, through `textual_private`. A resize before the first push
+        only makes Textual lay the screen out again on that push, as it always did.
         """
         if self.is_current or not self.is_attached:
             return
@@ -67,7 +67,7 @@ class ZoomScreen(StyledOnceScreen[None]):
         # at the push, Textual displays it again.
         for rack in self.query(f"#{TOAST_RACK_ID}"):
             rack.display = False
-        self._refresh_layout(self.app.size)  # draws nothing while not current
+        private.refresh_layout(self, self.app.size)  # draws nothing while not current
         self.call_after_refresh(self._settle_hidden, SETTLE_ROUNDS)
 
     def _settle_hidden(self, rounds: int) -> None:
@@ -79,17 +79,16 @@ class ZoomScreen(StyledOnceScreen[None]):
         """
         if self.is_current or not self.is_attached:
             return
-        if self._layout_required:
-            self._refresh_layout(self.app.size)
-            self._layout_required = False
+        if private.layout_required(self):
+            private.refresh_layout(self, self.app.size)
             if rounds > 1:
                 self.call_after_refresh(self._settle_hidden, rounds - 1)
                 return
-        self._compositor.render_update(full=True)  # fills the widgets' line caches
+        private.render_full_update(self)  # fills the widgets' line caches
         # The screen's update timer waits a whole period (1/60 s) before its first tick,
         # then ticks as soon as it is resumed: its first period passes now, not at the
         # first push (which it delayed by ~17 ms).
-        self._update_timer.resume()
+        private.resume_update_timer(self)
 
     def show(self, source: VariantColumn) -> None:
         """Show `source`'s variant when next pushed."""
@@ -127,9 +126,9 @@ class ZoomScreen(StyledOnceScreen[None]):
 def prepare_zoom(app: App[object], grid: VariantGrid) -> ZoomScreen | None:
     """Build, style and mount the zoom screen ahead of its first use (call while idle).
 
-    Mounting an installed screen before it is pushed goes through ``App._get_screen``,
-    private Textual API (pinned to 8.2.8): without it the screen is built on its first
-    push, as before. Returns the screen, or None before the grid has a column.
+    Mounting an installed screen before it is pushed is private Textual API
+    (`textual_private.mount_installed_screen`): without it the screen is built on its
+    first push, as before. Returns the screen, or None before the grid has a column.
     """
     if app.is_screen_installed(SCREEN_NAME):
         return app.get_screen(SCREEN_NAME, ZoomScreen)
@@ -138,9 +137,7 @@ def prepare_zoom(app: App[object], grid: VariantGrid) -> ZoomScreen | None:
         return None
     zoom = ZoomScreen(grid, columns[0].state)
     app.install_screen(zoom, SCREEN_NAME)
-    mount = getattr(app, "_get_screen", None)
-    if mount is not None:
-        mount(zoom)
+    private.mount_installed_screen(app, zoom)
     return zoom
 
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Self
 
-from textual.dom import NoScreen
 from textual.geometry import Region
 from textual.widget import Widget
+
+from scillm_tui.tui import textual_private as private
 
 __all__ = ["OffscreenQuiet", "in_last_frame"]
 
@@ -23,47 +24,9 @@ _Base = Widget if TYPE_CHECKING else object
 
 
 def in_last_frame(widget: Widget) -> bool:
-    """Was `widget` (at least partly) in its screen's last frame?
-
-    Reads the compositor's set of visible widgets, private Textual API (pinned): the
-    public ``is_on_screen`` and ``region`` look the widget up in the very map whose
-    rebuild this avoids. Call it from handlers and timers, never while the screen is
-    being arranged (see `_known_unseen`).
-    """
-    try:
-        return widget in widget.screen._compositor.visible_widgets
-    except NoScreen:
-        return False
-
-
-def _known_unseen(widget: Widget) -> bool:
-    """True only if the compositor's maps, as they are, say `widget` is out of sight.
-
-    Reads the cached set of visible widgets, else the map of the visible part (after a
-    scroll), else the full map if it is current (after a layout, or a rebuild for a
-    look-up): the set is dropped by every scroll and layout, and a run's start repaints
-    every column at once. Never builds anything: scrollbars repaint while the compositor
-    arranges the screen, and a set built then, from the map being replaced, stays cached
-    with the old regions (after a resize Textual drew them past the screen's edge and
-    crashed). When no map answers, Textual decides, as without this mixin.
-    """
-    try:
-        compositor = widget.screen._compositor
-    except NoScreen:
-        return False
-    visible = compositor._visible_widgets
-    if visible is not None:
-        return widget not in visible
-    if compositor._visible_map is not None:
-        return widget not in compositor._visible_map
-    if compositor._full_map_invalidated:
-        return False
-    geometry = compositor._full_map.get(widget)
-    if geometry is None:  # not arranged (yet)
-        return False
-    region = geometry.region
-    # What `Compositor.visible_widgets` keeps: on the screen, and not clipped away.
-    return not (compositor.size.region.overlaps(region) and geometry.clip.overlaps(region))
+    """Was `widget` (at least partly) in its screen's last frame? Call it from handlers
+    and timers, never while the screen is being arranged."""
+    return private.visible_in_last_frame(widget)
 
 
 class OffscreenQuiet(_Base):
@@ -81,8 +44,8 @@ class OffscreenQuiet(_Base):
     ) -> Self:
         super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
         quiet = repaint and not layout and not recompose and self.is_mounted
-        if quiet and _known_unseen(self):
+        if quiet and private.known_unseen(self):
             # Its caches are dropped (styles cache, drawn lines); only the request to the
             # screen, which is what invalidates the map, is withdrawn.
-            self._repaint_required = False
+            private.withdraw_repaint_request(self)
         return self

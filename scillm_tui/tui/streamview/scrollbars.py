@@ -21,6 +21,7 @@ from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
 from textual.widget import Widget
 
+from scillm_tui.tui import textual_private as private
 from scillm_tui.tui.streamview.direct_draw import plain_left_padding
 from scillm_tui.tui.streamview.line_cache import LineCache
 from scillm_tui.tui.streamview.offscreen import OffscreenQuiet
@@ -95,20 +96,19 @@ class CachedScrollbars(_Base):
 
     @property
     def vertical_scrollbar(self) -> ScrollBar:
-        return self._vertical_scrollbar or self._new_bar(vertical=True)
+        return private.scrollbar_slot(self, vertical=True) or self._new_bar(vertical=True)
 
     @property
     def horizontal_scrollbar(self) -> ScrollBar:
-        return self._horizontal_scrollbar or self._new_bar(vertical=False)
+        return private.scrollbar_slot(self, vertical=False) or self._new_bar(vertical=False)
 
     def _new_bar(self, *, vertical: bool) -> ScrollBar:
         if vertical:
             bar = CachedScrollBar(True, name="vertical", thickness=self.scrollbar_size_vertical)
-            self._vertical_scrollbar = bar
         else:
             thickness = self.scrollbar_size_horizontal
             bar = CachedScrollBar(False, name="horizontal", thickness=thickness)
-            self._horizontal_scrollbar = bar
+        private.set_scrollbar_slot(self, bar, vertical=vertical)
         bar.display = False
-        self.app._start_widget(self, bar)
+        private.start_child_widget(self.app, self, bar)
         return bar

@@ -11,11 +11,13 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widget import Widget
 
+from scillm_tui.tui import textual_private as private
+
 __all__ = ["set_border_title"]
 
 
 def set_border_title(widget: Widget, title: str) -> None:
     """Show `title` as it is (no markup) on `widget`'s border; no repaint if unchanged."""
     content = Content(title).expand_tabs(4).split()[0]  # as Textual stores it
-    if widget._border_title != content:
+    if private.border_title(widget) != content:
         widget.border_title = content
