@@ -472,3 +472,40 @@ async def test_variants_over_the_sidecars_limit_wait_queued_and_ttft_skips_the_w
         assert state.ttft_ms is not None and state.ttft_ms < state.duration_ms  # type: ignore[operator]
     late = sorted(arrivals.arrived)[4:]
     assert min(late) >= first_end - 0.05  # the server never queued them
+
+
+# ---- the demo's thinking models ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", ["demo-think", "demo-think-inline"])
+async def test_the_demos_thinking_models_think_then_answer(
+    demo_server: BackgroundServer, model: str
+) -> None:
+    async with client_for(demo_server.base_url) as client:
+        events = await stream(client, model)
+        result = await client.chat(REQUEST.model_copy(update={"model": model}))
+    thinking, answer = consume(events)
+    assert isinstance(events[-1], Finished) and events[-1].reason == "stop"
+    assert 200 <= len(thinking) <= 1000 and "<think>" not in thinking
+    assert len(answer.split()) > 20 and "</think>" not in answer and answer == answer.lstrip()
+    first_answer = next(i for i, e in enumerate(events) if isinstance(e, TextDelta))
+    assert not any(isinstance(e, ReasoningDelta) for e in events[first_answer:])
+    usage = next(e.usage for e in events if e.kind == "usage")
+    assert usage.reasoning_tokens is not None and usage.reasoning_tokens > 0
+    assert usage.completion_tokens is not None
+    assert usage.completion_tokens > usage.reasoning_tokens
+    assert result.reasoning and result.text and "<think>" not in result.text + result.reasoning
+    assert result.usage is not None and result.usage.reasoning_tokens
+
+
+async def test_the_demos_thinking_can_be_cut_by_max_tokens(demo_server: BackgroundServer) -> None:
+    backends = make_backends(demo_server.base_url, retry=FAST)
+    try:
+        spec = RunSpec(prompt="explain CRDTs", models=["demo-think-inline"], n=1, max_tokens=5)
+        run = Run(spec, backends)
+        await drive(run)
+    finally:
+        await backends.aclose()
+    state = run.variants["v1"]
+    assert state.finish_reason == "length" and state.reasoning and not state.text
+    assert state.no_answer_reason == "no answer: cut while thinking (length)"
