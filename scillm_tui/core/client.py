@@ -314,11 +314,11 @@ class EndpointClient:
                 async for batch in batches:
                     for data in decoder.events(batch):
                         result = self._on_data(data)
-                        if result.__class__ is str:  # a chunk with only text: the hot path
+                        if type(result) is str:  # a chunk with only text: the hot path
                             if thoughts:  # thinking before it stays before it
                                 for event in content.drain():
                                     yield event
-                            texts.append(result)  # type: ignore[arg-type]
+                            texts.append(result)
                             chat_event = True
                             continue
                         if result is None:
@@ -373,7 +373,7 @@ class EndpointClient:
             return
         yield Finished(reason=finish_reason)
 
-    def _on_data(self, data: str) -> list[Any] | str | object | None:
+    def _on_data(self, data: str) -> list[Any] | str | _Done | None:
         """Events for one SSE `data:` payload; `_DONE` for `[DONE]`; None to skip.
 
         Text comes back as a plain `str` (`_parse` joins a read's texts into one delta),
@@ -628,7 +628,7 @@ def _before_any_text(event: StreamFailed) -> StreamFailed:
     return event.model_copy(update={"message": message})
 
 
-def _is_chat_event(result: object) -> bool:
+def _is_chat_event(result: list[Any] | _Done) -> bool:
     """True for `[DONE]` or a parsed JSON chunk (skipped lines only produce a Notice)."""
     return result is _DONE or (
         isinstance(result, list) and not any(isinstance(e, Notice) for e in result)
@@ -645,7 +645,13 @@ class _FinishReason:
         self.reason = reason
 
 
-_DONE = object()
+class _Done:
+    """The type of `_DONE`, `[DONE]`'s marker: a tagged result a type checker follows."""
+
+    __slots__ = ()
+
+
+_DONE = _Done()
 
 
 class _SSEData:
