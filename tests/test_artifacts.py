@@ -30,7 +30,7 @@ FAST = RetryPolicy(base_delay_s=0.01, max_delay_s=0.02, max_retry_after_s=0.05)
 BOUND_S = 15.0
 HEADER = (
     "variant_id,score,note,rank,model,status,finish_reason,completion_tokens,ttft_ms,"
-    "duration_ms,chars"
+    "duration_ms,chars,answer_tokens,reasoning_tokens,think_ms,ttft_answer_ms"
 )
 
 
@@ -68,6 +68,11 @@ async def drive(run: Run, react: Callable[[Any], None] | None = None) -> Run:
 async def judged(backends: Backends, run: Run, model: str = "judge-fenced") -> Verdict:
     async with asyncio.timeout(BOUND_S):
         return await judge_run(run, backends, JudgeSpec(model=model, target="gateway"))
+
+
+def won(best_id: str = "v1") -> Verdict:
+    """A verdict with a winner (so the export appends to the history)."""
+    return Verdict(status="default", best_id=best_id, judge_model="j", judge_endpoint="gateway")
 
 
 def rows(path: Path) -> list[dict[str, str]]:
@@ -110,7 +115,8 @@ async def test_export_folder_has_every_file(backends: Backends, tmp_path: Path) 
     }
     # Nothing else lies around: no staging folder, no temp files.
     assert [p.name for p in (tmp_path / "art" / "runs").iterdir()] == [run.run_id]
-    assert not [p for p in (tmp_path / "art").rglob(".*") if p.name != "winners.jsonl.lock"]
+    assert not list((tmp_path / "art").rglob(".*"))
+    assert not list((tmp_path / "art").rglob("*.lock"))  # the history's lock leaves nothing
 
 
 async def test_leaderboard_is_ranked_with_winner_note(backends: Backends, tmp_path: Path) -> None:
@@ -157,17 +163,18 @@ async def test_majority_winner_ranks_first_even_with_a_lower_average_score(
     ]
 
 
-async def test_scores_fall_back_to_one_and_zero_without_judge_scores(
+async def test_no_scores_are_made_up_without_judge_scores(
     backends: Backends, tmp_path: Path
 ) -> None:
     run = await drive(make_run(backends, ["ok", "401"]))
     verdict = await judged(backends, run)
     assert verdict.status == "default" and verdict.scores == {}
     table = rows(export_run(run, verdict, tmp_path / "a").leaderboard)
-    assert [(r["variant_id"], r["score"], r["note"]) for r in table] == [
-        ("v1", "1", "winner (by default)"),
-        ("v2", "0", "error"),
+    assert [(r["variant_id"], r["score"], r["note"], r["rank"]) for r in table] == [
+        ("v1", "", "winner (won by default)", "1"),
+        ("v2", "", "error", "2"),
     ]
+    assert [row.score for row in artifacts.ranked(run, verdict)] == [None, None]
 
     both = await drive(make_run(backends, ["ok", "burst"]))
     no_scores = Verdict(
@@ -175,8 +182,8 @@ async def test_scores_fall_back_to_one_and_zero_without_judge_scores(
     )
     table = rows(export_run(both, no_scores, tmp_path / "b").leaderboard)
     assert [(r["variant_id"], r["score"], r["note"]) for r in table] == [
-        ("v2", "1", "winner"),
-        ("v1", "0", ""),
+        ("v2", "", "winner"),
+        ("v1", "", ""),
     ]
 
 
@@ -271,7 +278,9 @@ async def test_two_exports_of_one_run_never_collide(backends: Backends, tmp_path
     assert second.dir.name == f"{run.run_id}-2"
     assert tree(first.dir) == before  # the earlier export is untouched
     assert json.loads(second.run.read_text(encoding="utf-8"))["judge"]["best_id"] == "v2"
-    assert len(first.history.read_text(encoding="utf-8").splitlines()) == 2
+    # Only the judged export has a winner: the history has its line only.
+    (line,) = first.history.read_text(encoding="utf-8").splitlines()
+    assert json.loads(line)["best_id"] == "v2"
 
 
 async def test_two_runs_in_the_same_second_never_collide(
@@ -304,8 +313,8 @@ async def test_export_before_judging(backends: Backends, tmp_path: Path) -> None
         ("v3", "", "", "2"),
         ("v1", "", "error", "3"),
     ]
-    line = json.loads(result.winners.read_text(encoding="utf-8"))
-    assert line["best_id"] is None and line["judge_model"] is None
+    assert result.winners.read_text(encoding="utf-8") == ""  # no winner, no line
+    assert not result.history.exists()
     assert json.loads(result.run.read_text(encoding="utf-8"))["judge"] is None
 
 
@@ -361,13 +370,13 @@ async def test_crash_mid_export_leaves_no_half_written_folder(
 ) -> None:
     run = await drive(make_run(backends, ["ok", "burst", "unicode"]))
     art = tmp_path / "art"
-    earlier = export_run(await drive(make_run(backends, ["ok"])), None, art)
+    earlier = export_run(await drive(make_run(backends, ["ok"])), won(), art)
     before = tree(art)
     history_before = earlier.history.read_bytes()
 
     calls = crash_on_call(monkeypatch, 3)
     with pytest.raises(OSError, match="No space left"):
-        export_run(run, None, art)
+        export_run(run, won(), art)
     assert len(calls) == 3  # it really got part of the way
 
     assert tree(art) == before  # no new folder, no staging leftovers, nothing changed
@@ -382,11 +391,11 @@ async def test_crash_in_the_very_first_export_leaves_nothing(
     art = tmp_path / "art"
     crash_on_call(monkeypatch, 3)
     with pytest.raises(OSError):
-        export_run(run, None, art)
+        export_run(run, won(), art)
     assert not (art / "winners.jsonl").exists()
     assert not (art / "runs").exists() or list((art / "runs").iterdir()) == []
 
     monkeypatch.undo()
-    result = export_run(run, None, art)  # and a retry then works, under the plain name
+    result = export_run(run, won(), art)  # and a retry then works, under the plain name
     assert result.dir.name == run.run_id
     assert len(result.history.read_text(encoding="utf-8").splitlines()) == 1

@@ -182,8 +182,15 @@ def test_append_creates_file_and_keeps_earlier_lines(folder: Path) -> None:
     append_line_atomic(history, '{"n": 1}')
     append_line_atomic(history, '{"n": 2}')
     assert history.read_text() == '{"n": 1}\n{"n": 2}\n'
-    assert (folder / "history.jsonl.lock").exists()
+    assert not (folder / "history.jsonl.lock").exists()  # the lock leaves nothing behind
     assert _tmp_files(folder) == []
+
+
+def test_append_removes_the_lock_file_an_earlier_version_left(folder: Path) -> None:
+    history = folder / "history.jsonl"
+    (folder / "history.jsonl.lock").write_text("")
+    append_line_atomic(history, '{"n": 1}')
+    assert sorted(p.name for p in folder.iterdir()) == ["history.jsonl"]
 
 
 def test_append_repairs_a_missing_final_newline(folder: Path) -> None:

@@ -3,6 +3,8 @@ environment, a fresh working directory, and loopback servers."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import pty
@@ -24,6 +26,8 @@ TIMEOUT_S = 60
 CLI = [sys.executable, "-m", "scillm_tui"]
 VARIANT_KEYS = {"id", "model", "text", "status", "finish_reason", "error", "usage"}
 VARIANT_KEYS |= {"ttft_ms", "duration_ms"}
+VARIANT_KEYS |= {"reasoning", "reasoning_tokens", "ttft_answer_ms", "think_ms", "answer_tokens"}
+VARIANT_KEYS |= {"no_answer_reason"}
 JUDGE_KEYS = {"best_id", "reason", "scores", "rounds", "agreement"}
 
 
@@ -99,7 +103,8 @@ def test_run_prints_the_json_shape_and_exits_0_with_a_verdict(
         out
     )
     assert out["base"] == fault_server.base_url
-    assert out["gen_model"] == ["ok", "burst"]
+    assert out["gen_model"] == "ok"  # a string always, as SciLLM's script prints it
+    assert out["gen_models"] == ["ok", "burst"]
     assert out["judge_model"] == "judge-ok"
     assert out["artifacts"] is None
     assert [v["id"] for v in out["variants"]] == ["v1", "v2"]
@@ -109,12 +114,14 @@ def test_run_prints_the_json_shape_and_exits_0_with_a_verdict(
         assert variant["finish_reason"] == "stop"
         assert variant["usage"]["completion_tokens"] > 0
         assert variant["ttft_ms"] is not None and variant["duration_ms"] is not None
+        assert variant["reasoning"] == "" and variant["no_answer_reason"] is None
     assert out["variants"][0]["text"] == EXPECTED_TEXT["ok"]
     assert out["variants"][1]["text"] == EXPECTED_TEXT["burst"]
     judge = out["judge"]
     assert set(judge) >= JUDGE_KEYS
     assert judge["best_id"] == "v1" and judge["rounds"] == 1 and judge["agreement"] == "1/1"
     assert judge["scores"] == {"v1": 9.0, "v2": 5.0}
+    assert judge["excluded"] == {} and judge["reason_labels"] == {"A": "v1", "B": "v2"}
     assert not (tmp_path / ".artifacts").exists()  # no --export, nothing written
     assert [r.model for r in fault_server.app.state.faults.chat_requests()][-1] == "judge-ok"
 
@@ -156,7 +163,7 @@ def test_all_variants_failing_exits_1(
 def test_judge_failure_exits_1(tmp_path: Path, fault_server: BackgroundServer) -> None:
     result = run_cli(
         tmp_path,
-        *("run", "--gateway", fault_server.base_url, "--prompt", "hi"),
+        *("run", "--gateway", fault_server.base_url, "--prompt", "hi", "--export"),
         *("--model", "ok", "-n", "2", "--judge-model", "judge-garbage"),
     )
     assert result.code == 1
@@ -164,6 +171,14 @@ def test_judge_failure_exits_1(tmp_path: Path, fault_server: BackgroundServer) -
     assert [v["status"] for v in out["variants"]] == ["done", "done"]
     assert out["judge"]["best_id"] is None
     assert "after one repair attempt" in out["judge"]["error"]
+    # The export has no winner: no history line, no ranks, the judge's error in the notes.
+    assert not (tmp_path / ".artifacts" / "winners.jsonl").exists()
+    board = Path(out["artifacts"]["leaderboard"]).read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(board)))
+    assert len(rows) == 2
+    for row in rows:
+        assert (row["score"], row["rank"]) == ("", "")
+        assert row["note"].startswith("judge failed: ")
 
 
 def test_an_export_that_cannot_be_written_still_reports_the_run(
@@ -395,6 +410,7 @@ def test_run_demo_export_works_offline(tmp_path: Path) -> None:
     assert (folder / "variants" / "v2.md").is_file()
     assert json.loads((folder / "run.json").read_text(encoding="utf-8"))["demo_backend"] is True
     assert (tmp_path / ".artifacts" / "winners.jsonl").is_file()
+    assert not list((tmp_path / ".artifacts").rglob("*.lock"))  # the lock leaves nothing
     assert f"exported to {out['artifacts']['dir']}" in result.stderr
 
 

@@ -16,6 +16,7 @@ from scillm_tui.core.judge_parse import (
     JudgeParseError,
     JudgePick,
     parse_judge_output,
+    split_thinking,
 )
 from scillm_tui.core.judge_prompt import labels_for
 
@@ -429,3 +430,45 @@ def test_a_valid_verdict_in_any_prose_is_found(
     pick = parse_judge_output(before + body + after, labels)
     assert pick.label == label
     assert pick.scores == {k: float(v) for k, v in scores.items()}
+
+
+# ---- a judge that thinks inline ------------------------------------------------------------------
+
+DRAFT = '{"best_id": "D", "reason": "draft", "scores": {"D": 9}}'
+
+
+@pytest.mark.parametrize(
+    ("text", "thinking", "answer"),
+    [
+        ("no tags at all", "", "no tags at all"),
+        (f"<think>{DRAFT}</think>\n{VERDICT}", DRAFT, VERDICT),
+        (f"  <THINKING>a</THINKING><think>b</think> {VERDICT}", "a\n\nb", VERDICT),
+        (
+            f"R1 style, no opening tag {DRAFT}</think>{VERDICT}",
+            f"R1 style, no opening tag {DRAFT}",
+            VERDICT,
+        ),
+        (f"<think>cut while thinking {DRAFT}", f"cut while thinking {DRAFT}", ""),
+        (
+            f"{VERDICT} and a late <think>tag</think>",
+            "",
+            f"{VERDICT} and a late <think>tag</think>",
+        ),
+        (
+            '{"best_id": "B", "reason": "says </think>"}',
+            "",
+            '{"best_id": "B", "reason": "says </think>"}',
+        ),
+    ],
+)
+def test_split_thinking(text: str, thinking: str, answer: str) -> None:
+    assert split_thinking(text) == (thinking, answer)
+
+
+def test_a_verdict_inside_the_thinking_is_never_taken() -> None:
+    pick = _parse(f"<think>First idea: {DRAFT}</think>{VERDICT}")
+    assert pick.label == "B" and pick.reason == "B is correct."
+    unclosed = _error(f"<think>{DRAFT}")
+    assert unclosed.kind == "no_json" and "only thinking" in unclosed.message
+    closed_without_answer = _error(f"<think>{DRAFT}</think>  ")
+    assert "only thinking" in closed_without_answer.message

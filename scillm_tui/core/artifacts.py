@@ -6,6 +6,10 @@ crash leaves either no export or a complete one. An export never replaces an ear
 Taking an export's contents from a run (`export_files`) and writing them (`write_export`)
 are separate steps: the app takes them on its event loop, where the run lives, and
 writes them on a worker thread, where a slow disk holds up nothing on screen.
+
+Nothing is made up: a score is the judge's (empty when it gave none, as in a win by
+default), a rank needs a verdict (empty when the judge failed), and `winners.jsonl` gets
+a line only when there is a winner.
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ import hashlib
 import io
 import json
 import os
+import re
 import secrets
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -41,6 +47,11 @@ LEADERBOARD_COLUMNS = [
     "ttft_ms",
     "duration_ms",
     "chars",
+    # Added for thinking models (issue 16): new columns only ever go at the end.
+    "answer_tokens",
+    "reasoning_tokens",
+    "think_ms",
+    "ttft_answer_ms",
 ]
 
 
@@ -61,76 +72,112 @@ class ExportResult(BaseModel):
         }
 
 
+class RankedRow(NamedTuple):
+    """One leaderboard row. `score` is the judge's average, or None when it gave none
+    (not judged, a win by default, a failed judge): the dashboard shows no number then.
+    `note` says why a row stands where it does ("winner", "no answer: ...", an error)."""
+
+    state: VariantState
+    score: float | None
+    note: str
+
+
 def _score_of(state: VariantState, verdict: Verdict | None) -> float | None:
     if verdict is None or verdict.best_id is None:
         return None
-    if verdict.scores:
-        return verdict.scores.get(state.id)
-    return 1.0 if state.id == verdict.best_id else 0.0
+    return verdict.scores.get(state.id)
 
 
 def _note_of(state: VariantState, verdict: Verdict | None) -> str:
+    parts: list[str] = []
     if verdict is not None and state.id == verdict.best_id:
-        return "winner (by default)" if verdict.status == "default" else "winner"
-    if state.status != "done":
-        return state.status
-    return ""
+        parts.append("winner (won by default)" if verdict.status == "default" else "winner")
+    elif state.status != "done":
+        parts.append(state.status)
+    elif state.no_answer_reason is not None:
+        parts.append(state.no_answer_reason)
+    if verdict is not None and verdict.status == "error":
+        parts.append(f"judge failed: {verdict.error or 'no verdict'}")
+    return "; ".join(parts)
 
 
-def ranked(run: Run, verdict: Verdict | None) -> list[tuple[VariantState, float | None, str]]:
-    """Variants ranked: the winner, then by score, then finished before failed."""
-    rows = [(v, _score_of(v, verdict), _note_of(v, verdict)) for v in run.variants.values()]
+def ranked(run: Run, verdict: Verdict | None) -> list[RankedRow]:
+    """Variants ranked: the winner, then by score, then answers before the rest."""
+    rows = [
+        RankedRow(v, _score_of(v, verdict), _note_of(v, verdict)) for v in run.variants.values()
+    ]
     order = list(run.variants)
     best = verdict.best_id if verdict is not None else None
 
-    def key(row: tuple[VariantState, float | None, str]) -> tuple:
+    def key(row: RankedRow) -> tuple:
         state, score, _ = row
         return (
             state.id != best,
             -(score if score is not None else -1.0),
             state.status != "done",
+            not state.judgeable,
             order.index(state.id),
         )
 
     return sorted(rows, key=key)
 
 
+def has_ranks(verdict: Verdict | None) -> bool:
+    """Whether rows get a rank: not after a judge that picked no winner (failed, or had
+    nothing to judge), where 1..N would be an order nobody decided. Before judging,
+    rows are ranked by outcome (answers first)."""
+    return verdict is None or verdict.best_id is not None
+
+
 def leaderboard_csv(run: Run, verdict: Verdict | None) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(LEADERBOARD_COLUMNS)
+    numbered = has_ranks(verdict)
     for rank, (state, score, note) in enumerate(ranked(run, verdict), start=1):
-        ttft, duration = state.ttft_ms, state.duration_ms
         writer.writerow(
             [
                 state.id,
                 "" if score is None else f"{score:g}",
                 note,
-                rank,
+                rank if numbered else "",
                 state.model,
                 state.status,
                 state.finish_reason or "",
                 state.completion_tokens,
-                "" if ttft is None else round(ttft),
-                "" if duration is None else round(duration),
+                _whole(state.ttft_ms),
+                _whole(state.duration_ms),
                 state.chars,
+                state.answer_tokens,
+                state.reasoning_tokens,
+                _whole(state.think_ms),
+                _whole(state.ttft_answer_ms),
             ]
         )
     return out.getvalue()
+
+
+def _whole(ms: float | None) -> int | str:
+    return "" if ms is None else round(ms)
 
 
 def prompt_sha256(run: Run) -> str:
     return hashlib.sha256(run.spec.prompt.encode("utf-8")).hexdigest()
 
 
-def winners_line(run: Run, verdict: Verdict | None, created_at: datetime) -> str:
+def winners_line(run: Run, verdict: Verdict | None, created_at: datetime) -> str | None:
+    """The history line of a run with a winner; None without one (not judged, judge
+    failed, nothing to judge): a line with no winner would read as a result."""
+    if verdict is None or verdict.best_id is None:
+        return None
     record = {
         "run_id": run.run_id,
-        "best_id": verdict.best_id if verdict else None,
-        "reason": verdict.reason if verdict else None,
-        "judge_model": verdict.judge_model if verdict else None,
+        "best_id": verdict.best_id,
+        "reason": verdict.reason,
+        "reason_labels": verdict.reason_labels,
+        "judge_model": verdict.judge_model,
         "gen_models": run.gen_models,
-        "agreement": verdict.agreement if verdict else None,
+        "agreement": verdict.agreement,
         "created_at": created_at.isoformat(),
         "prompt_sha256": prompt_sha256(run),
     }
@@ -163,11 +210,47 @@ def run_json(run: Run, verdict: Verdict | None, exported_at: datetime) -> str:
     return json.dumps(record, ensure_ascii=False, indent=2) + "\n"
 
 
+def _comment(text: str) -> str:
+    """Text that cannot end an HTML comment early (an error may quote a server)."""
+    return text.replace("--", "- -")
+
+
+def _fence(text: str) -> str:
+    """A backtick fence longer than any backtick run in `text`: the text cannot close it."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
+
+
 def variant_markdown(state: VariantState) -> str:
-    lines = [f"<!-- {state.id} · {state.model} · {state.status} -->", "", state.text]
+    """The answer, then the thinking folded away in a `<details>` block.
+
+    Thinking is untrusted model output: it goes in a code fence longer than any backtick
+    run in it, so a `</details>` or a fence inside it is shown as text and cannot end the
+    block early (Markdown does not read HTML inside a fenced code block)."""
+    header = f"<!-- {state.id} · {_comment(state.model)} · {state.status} -->"
+    lines = [header, "", state.text]
+    if state.no_answer_reason is not None:
+        lines += ["", f"<!-- {state.no_answer_reason} -->"]
     if state.error:
-        lines += ["", f"<!-- error: {state.error} -->"]
-    return "\n".join(lines).rstrip("\n") + "\n"
+        lines += ["", f"<!-- error: {_comment(state.error)} -->"]
+    text = "\n".join(lines).rstrip("\n") + "\n"
+    thinking = state.reasoning
+    if thinking.strip():
+        fence = _fence(thinking)
+        text += "\n".join(
+            [
+                "",
+                "<details><summary>Thinking</summary>",
+                "",
+                f"{fence}text",
+                thinking.rstrip("\n"),
+                fence,
+                "",
+                "</details>",
+                "",
+            ]
+        )
+    return text
 
 
 def _place(staging: Path, runs_dir: Path, run_id: str) -> Path:
@@ -194,7 +277,7 @@ class ExportFiles(BaseModel):
     run_id: str
     variants: dict[str, str]  # file name in variants/ -> its Markdown
     run_json: str
-    winners_line: str  # one JSONL line, without its line break
+    winners_line: str | None  # one JSONL line, without its line break; None: no winner
     leaderboard: str  # CSV
 
 
@@ -213,6 +296,7 @@ def export_files(run: Run, verdict: Verdict | None) -> ExportFiles:
 def write_export(files: ExportFiles, artifacts_dir: Path) -> ExportResult:
     """Write a new export folder and append to the winners history. Returns the paths.
 
+    The folder's `winners.jsonl` is empty, and the history gets no line, without a winner.
     Safe to call from any thread, and from several at once."""
     runs_dir = Path(artifacts_dir) / "runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
@@ -224,14 +308,16 @@ def write_export(files: ExportFiles, artifacts_dir: Path) -> ExportResult:
         for name, markdown in files.variants.items():
             atomic_write_text(variants_dir / name, markdown)
         atomic_write_text(staging / "run.json", files.run_json)
-        atomic_write_text(staging / "winners.jsonl", files.winners_line + "\n")
+        winners = "" if files.winners_line is None else files.winners_line + "\n"
+        atomic_write_text(staging / "winners.jsonl", winners)
         atomic_write_text(staging / "leaderboard.csv", files.leaderboard)
         final = _place(staging, runs_dir, files.run_id)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     history = Path(artifacts_dir) / "winners.jsonl"
-    append_line_atomic(history, files.winners_line)
+    if files.winners_line is not None:
+        append_line_atomic(history, files.winners_line)
     return ExportResult(
         dir=final,
         leaderboard=final / "leaderboard.csv",

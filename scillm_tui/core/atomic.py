@@ -125,25 +125,49 @@ def append_line_atomic(path: Path, line: str) -> None:
     """Append one line to a JSONL file without ever risking the lines already in it.
 
     A plain O_APPEND write can be torn by a crash and interleaved by another process.
-    Instead, under an exclusive `flock` on the sibling `<name>.lock` file, the whole file
-    is rewritten with the new line added and atomically renamed into place. That costs
-    O(file size) per append, which is fine for a run history. The lock file is kept
-    (deleting it would let two appenders lock different files). A missing trailing
-    newline on the last existing line is repaired first.
+    Instead the whole file is rewritten with the new line added and atomically renamed
+    into place, under an exclusive `flock`. That costs O(file size) per append, which is
+    fine for a run history. A missing trailing newline on the last line is repaired first.
+
+    The lock is taken on the history file itself, so nothing is left beside it (a
+    sibling ``.lock`` file would be: deleting one is unsafe, as two appenders could then
+    lock different files). The rename gives the path a new inode, and a process waiting
+    on the old one would wake up holding a lock nobody else checks; so, once locked, the
+    descriptor must still be the file at `path` (same device and inode), else it is
+    closed and the lock taken again on the new file. Whoever holds the lock on the
+    file now at `path` is the only writer; an appender still holding the old one has
+    already renamed and is done. A ``<name>.lock`` left by an earlier version is removed.
     """
     if "\n" in line or "\r" in line:
         raise ValueError("a history line must not contain a line break")
     path = Path(path)
-    lock_path = path.with_name(path.name + ".lock")
-    lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
-    try:
-        fcntl.flock(lock_fd, fcntl.LOCK_EX)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
         try:
-            current = path.read_bytes()
-        except FileNotFoundError:
-            current = b""
-        if current and not current.endswith(b"\n"):
-            current += b"\n"
-        atomic_write_bytes(path, current + line.encode("utf-8") + b"\n")
-    finally:
-        os.close(lock_fd)  # releases the flock
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            held = os.fstat(fd)
+            try:
+                now = os.stat(path)
+            except FileNotFoundError:
+                continue  # removed while we waited: lock whatever is there next
+            if (held.st_dev, held.st_ino) != (now.st_dev, now.st_ino):
+                continue  # replaced while we waited: this lock guards nothing
+            current = _read_all(fd)
+            if current and not current.endswith(b"\n"):
+                current += b"\n"
+            atomic_write_bytes(path, current + line.encode("utf-8") + b"\n")
+            with contextlib.suppress(OSError):
+                os.unlink(path.with_name(path.name + ".lock"))
+            return
+        finally:
+            os.close(fd)  # releases the flock
+
+
+def _read_all(fd: int) -> bytes:
+    """The whole file behind `fd`, from its start."""
+    parts: list[bytes] = []
+    offset = 0
+    while chunk := os.pread(fd, 1 << 20, offset):
+        parts.append(chunk)
+        offset += len(chunk)
+    return b"".join(parts)

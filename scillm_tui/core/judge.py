@@ -1,6 +1,13 @@
 """The judge: pick the best variant, K rounds with shuffled order to blunt position bias.
 
 Never raises for judge trouble: the verdict says what went wrong and keeps the raw output.
+
+The judge sees answers only (`VariantState.text`), never a variant's thinking: thinking
+is not what the user gets, and it would let a long chain of thought win on length.
+Variants with no answer are left out, each with the reason (`Verdict.excluded`). A judge
+that thinks is read from its answer only (`ChatResult.text`, after any inline
+``<think>`` block): its thinking is kept (`JudgeRound.reasoning`) but never parsed, since
+it often holds draft verdicts it later changed its mind about.
 """
 
 from __future__ import annotations
@@ -12,10 +19,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from scillm_tui.core.chat import ChatRequest
+from scillm_tui.core.chat import ChatRequest, ChatResult
 from scillm_tui.core.endpoints import EndpointName, route_model
 from scillm_tui.core.errors import EndpointError, ScillmError
-from scillm_tui.core.judge_parse import JudgeParseError, parse_judge_output
+from scillm_tui.core.judge_parse import (
+    JudgeParseError,
+    JudgePick,
+    parse_judge_output,
+    split_thinking,
+)
 from scillm_tui.core.judge_prompt import build_judge_messages, build_repair_messages, labels_for
 from scillm_tui.core.runs import Run, VariantState
 
@@ -43,17 +55,30 @@ class JudgeRound(BaseModel):
     order: list[str]  # variant ids in the order shown
     labels: dict[str, str]  # label -> variant id
     pick: str | None = None  # variant id
-    reason: str | None = None
+    reason: str | None = None  # as the judge wrote it: in this round's labels ("A", "B")
     scores: dict[str, float] = Field(default_factory=dict)  # by variant id
-    raw: list[str] = Field(default_factory=list)  # every answer, repair included
+    raw: list[str] = Field(default_factory=list)  # every answer (thinking cut), repair included
+    reasoning: list[str] = Field(default_factory=list)  # the judge's thinking, one per answer
     error: str | None = None
     repaired: bool = False
 
+    @property
+    def named_reason(self) -> str | None:
+        """The reason with this round's unambiguous label mentions as variant ids."""
+        return None if self.reason is None else name_variants(self.reason, self.labels)
+
 
 class Verdict(BaseModel):
+    """The judge's outcome. `reason` is in variant ids where the judge's wording was
+    unambiguous; `reason_labels` maps the letters it may still contain ("A is more
+    concise") to variant ids, for the round the reason was taken from (a round whose
+    pick won: letters mean other variants in other rounds)."""
+
     status: VerdictStatus
     best_id: str | None = None
     reason: str = ""
+    reason_labels: dict[str, str] = Field(default_factory=dict)  # label -> variant id
+    reason_round: int | None = None  # index of the round `reason` comes from
     scores: dict[str, float] = Field(default_factory=dict)  # averaged over rounds
     rounds: list[JudgeRound] = Field(default_factory=list)
     agreement: str | None = None  # e.g. "2/3"
@@ -64,6 +89,7 @@ class Verdict(BaseModel):
     prompt: list[dict[str, str]] = Field(default_factory=list)  # first round's messages
     error: str | None = None
     candidates: list[str] = Field(default_factory=list)
+    excluded: dict[str, str] = Field(default_factory=dict)  # variant id -> why not judged
 
     @property
     def raw_responses(self) -> list[str]:
@@ -75,29 +101,47 @@ class Verdict(BaseModel):
             "status": self.status,
             "best_id": self.best_id,
             "reason": self.reason,
+            "reason_labels": self.reason_labels,
             "scores": self.scores,
             "rounds": len(self.rounds),
             "agreement": self.agreement,
             "picks": [r.pick for r in self.rounds],
             "error": self.error,
+            "excluded": self.excluded,
         }
 
 
 def judgeable(run: Run) -> list[VariantState]:
-    """Variants that finished with non-empty text."""
-    return [v for v in run.variants.values() if v.status == "done" and v.text.strip()]
+    """Variants that finished with a non-blank answer (thinking does not count)."""
+    return [v for v in run.variants.values() if v.judgeable]
+
+
+def exclusion_reason(state: VariantState) -> str:
+    """Why a variant is not judged: its no-answer reason, its error, or its status."""
+    if state.no_answer_reason is not None:
+        return state.no_answer_reason
+    if state.status == "error":
+        return state.error or "error"
+    return state.status
+
+
+def excluded(run: Run) -> dict[str, str]:
+    """The variants the judge does not see, each with `exclusion_reason`."""
+    return {v.id: exclusion_reason(v) for v in run.variants.values() if not v.judgeable}
 
 
 async def judge_run(run: Run, backends: Backends, spec: JudgeSpec) -> Verdict:
     """Judge the finished variants of `run` (see module docstring)."""
     endpoint, wire_model = route_model(spec.model, spec.target)
     seed = spec.seed if spec.seed is not None else random.SystemRandom().randrange(2**31)
-    base = dict(judge_model=spec.model, judge_endpoint=endpoint, seed=seed)
+    base: dict[str, Any] = dict(
+        judge_model=spec.model, judge_endpoint=endpoint, seed=seed, excluded=excluded(run)
+    )
     candidates = judgeable(run)
     ids = [v.id for v in candidates]
     if not candidates:
         return Verdict(
-            **base, status="none", reason="no variant finished with text — nothing to judge"
+            **base, status="none", reason="no variant finished with an answer — nothing to judge"
         )
     if len(candidates) == 1:
         only = candidates[0].id
@@ -105,7 +149,7 @@ async def judge_run(run: Run, backends: Backends, spec: JudgeSpec) -> Verdict:
             **base,
             status="default",
             best_id=only,
-            reason=f"{only} wins by default: it is the only variant that finished with text",
+            reason=f"{only} wins by default: it is the only variant with an answer",
             candidates=ids,
         )
     try:
@@ -139,12 +183,14 @@ async def judge_run(run: Run, backends: Backends, spec: JudgeSpec) -> Verdict:
     top = max(votes.values())
     tied = [vid for vid in ids if votes.get(vid) == top]
     best = max(tied, key=lambda vid: (scores.get(vid, 0.0), -ids.index(vid)))
-    reason = next(r.reason for r in good if r.pick == best) or ""
+    source = next(r for r in good if r.pick == best)  # its letters mean what the judge meant
     return Verdict(
         **base,
         status="verdict",
         best_id=best,
-        reason=reason,
+        reason=source.named_reason or "",
+        reason_labels=dict(source.labels),
+        reason_round=source.index,
         scores=scores,
         rounds=rounds,
         agreement=f"{top}/{len(rounds)}",
@@ -172,7 +218,7 @@ class _Judge:
         self.json_mode = True
         self.first_prompt: list[dict[str, str]] = []
 
-    async def _ask(self, messages: list[dict[str, str]]) -> str:
+    async def _ask(self, messages: list[dict[str, str]]) -> ChatResult:
         request = ChatRequest(
             model=self.wire_model,
             messages=messages,
@@ -180,7 +226,7 @@ class _Judge:
             response_format={"type": "json_object"} if self.json_mode else None,
         )
         try:
-            return (await self.client.chat(request)).text
+            return await self.client.chat(request)
         except EndpointError as exc:
             if self.json_mode and exc.category == "bad_request":
                 self.json_mode = False  # the server rejects response_format: ask without it
@@ -199,42 +245,104 @@ class _Judge:
             self.first_prompt = messages
         result = JudgeRound(index=index, order=[v.id for v in order], labels=mapping)
         try:
-            raw = await self._ask(messages)
+            answer = _keep(result, await self._ask(messages))
         except EndpointError as exc:
             result.error = exc.message
             return result
-        result.raw.append(raw)
         try:
-            pick = parse_judge_output(raw, labels)
+            pick = _parse(result, answer, labels)
         except JudgeParseError as exc:
             problem = _explain(exc, mapping)
+            # The repair turn echoes the judge's answer only: never its thinking.
+            repair = build_repair_messages(messages, answer, labels, problem)
             try:
-                raw = await self._ask(build_repair_messages(messages, raw, labels, problem))
+                answer = _keep(result, await self._ask(repair))
             except EndpointError as exc2:
                 result.error = f"{problem}; the repair request failed: {exc2.message}"
                 return result
-            result.raw.append(raw)
             result.repaired = True
             try:
-                pick = parse_judge_output(raw, labels)
+                pick = _parse(result, answer, labels)
             except JudgeParseError as exc3:
                 result.error = f"{_explain(exc3, mapping)} (after one repair attempt)"
                 return result
         result.pick = mapping[pick.label]
-        result.reason = name_variants(pick.reason, mapping)
+        result.reason = pick.reason
         result.scores = {mapping[lab]: s for lab, s in pick.scores.items() if lab in mapping}
         return result
 
 
-_LABEL_MENTION = re.compile(r"\b(?:[Cc]andidate|[Vv]ariant|[Aa]nswer|[Rr]esponse)\s+([A-Z]{1,2})\b")
+def _keep(result: JudgeRound, answer: ChatResult) -> str:
+    """Record one judge answer in `result`; return the text to parse (answer only).
+
+    Thinking comes from the server's split (`ChatResult.reasoning`) and from a leading
+    inline ``<think>`` block (a server that does not split it); both are kept, neither
+    is parsed."""
+    inline, text = split_thinking(answer.text)
+    result.raw.append(text)
+    result.reasoning.append("\n\n".join(t for t in (answer.reasoning.strip(), inline) if t))
+    return text
+
+
+def _parse(result: JudgeRound, answer: str, labels: list[str]) -> JudgePick:
+    """`parse_judge_output`, saying so when the judge thought but never answered."""
+    if not answer.strip() and result.reasoning[-1]:
+        raise JudgeParseError(
+            "the judge's answer is only thinking, with no verdict after it",
+            kind="no_json",
+            labels=labels,
+        )
+    return parse_judge_output(answer, labels)
+
+
+_PREFIX = r"(?:[Cc]andidate|[Vv]ariant|[Aa]nswer|[Rr]esponse|[Oo]ption)"
+_LABEL = r"[A-Z]{1,2}"
+_SEPARATOR = r"(?:\s*,\s*(?:and\s+|or\s+)?|\s*[&/]\s*|\s+(?:and|or)\s+)"
+# "Candidate B", "Variants A and C", "responses A, B or D", "(B)", "[B]", "B's".
+_LABEL_MENTION = re.compile(
+    rf"(?P<named>\b(?P<prefix>{_PREFIX})s?\s+{_LABEL}(?:{_SEPARATOR}{_LABEL})*\b)"
+    rf"|\((?P<paren>{_LABEL})\)"
+    rf"|\[(?P<bracket>{_LABEL})\]"
+    rf"|\b(?P<possessive>{_LABEL})(?=['’]s\b)"
+)
+_LABEL_TOKEN = re.compile(rf"\b{_LABEL}\b")
 
 
 def name_variants(reason: str, mapping: dict[str, str]) -> str:
-    """Say 'v3' where the judge said 'Candidate B': users know variants, not labels."""
+    """Say 'v3' where the judge said 'Candidate C': users know variants, not labels.
+
+    Only unambiguous mentions are translated: after a word such as "Candidate" or
+    "Variant" (lists too: "Variants A and C"), in brackets ("(C)", "[C]") and possessives
+    ("C's"). A bare letter stays, since "A" and "I" are English words and "C" may be the
+    language: `Verdict.reason_labels` lets a reader decode those. A mention naming a
+    label that is not in `mapping` is left whole."""
 
     def replace(match: re.Match[str]) -> str:
-        vid = mapping.get(match.group(1))
-        return vid if vid is not None else match.group(0)
+        text = match.group(0)
+        if match.group("named") is not None:
+            tokens = list(_LABEL_TOKEN.finditer(text, len(match.group("prefix"))))
+            first = tokens[0].group(0)
+            # "the answer I gave": a lowercase "answer" before "I" is prose.
+            if first not in mapping or (text[0].islower() and first == "I"):
+                return text
+            out, end = [], tokens[0].start()
+            for i, token in enumerate(tokens):
+                label = token.group(0)
+                if label not in mapping or (i and label == "I"):  # "Candidate A and I agree"
+                    break
+                out += [text[end : token.start()], mapping[label]]
+                end = token.end()
+            return "".join(out) + text[end:]
+        for group, (left, right) in (
+            ("paren", ("(", ")")),
+            ("bracket", ("[", "]")),
+            ("possessive", ("", "")),
+        ):
+            label = match.group(group)
+            if label is not None:
+                vid = mapping.get(label)
+                return text if vid is None else f"{left}{vid}{right}"
+        return text
 
     return _LABEL_MENTION.sub(replace, reason)
 

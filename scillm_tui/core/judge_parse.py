@@ -6,6 +6,11 @@ a verdict whose pick does not resolve to exactly one known candidate: an unknown
 a missing pick, a tie in a scores-only answer or two verdicts that disagree all raise
 `JudgeParseError`, whose message is one sentence the caller can show the user or send
 back to the judge in the repair prompt.
+
+A thinking judge behind a server that does not split its thinking out answers
+``<think>...</think>{verdict}``. The thinking often holds draft verdicts ("maybe
+{"best": "B"}..."), so it is cut off first (`split_thinking`) and only the answer after
+it is read: a JSON object inside the thinking is never taken as the verdict.
 """
 
 from __future__ import annotations
@@ -65,6 +70,8 @@ _TRAILING_PUNCT = ".,;:!?"
 _NUMBER = re.compile(r"#?\s*(\d{1,6})")
 _SCORE_TEXT = re.compile(r"([+-]?\d+(?:\.\d+)?)\s*(?:(?:/|out\s+of)\s*10(?:\.0+)?)?", re.IGNORECASE)
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+_THINK_OPEN = re.compile(r"\s*<(think|thinking)>", re.IGNORECASE)
+_THINK_CLOSE = re.compile(r"</(think|thinking)>", re.IGNORECASE)
 
 
 class JudgeParseError(ValueError):
@@ -383,6 +390,46 @@ def _verdict_from(
     return JudgePick(label=label, reason=reason, scores=scores)
 
 
+# ---- thinking ------------------------------------------------------------------------------------
+
+
+def split_thinking(text: str) -> tuple[str, str]:
+    """`(thinking, answer)`: leading ``<think>...</think>`` blocks cut off the answer.
+
+    Handles the literal tags only (``<think>`` or ``<thinking>``, any case): one or more
+    blocks at the start, an unclosed block (all thinking, no answer yet), and a closing
+    tag with no opening one (what the original R1 sends on some gateways: everything
+    before it was thinking, unless that text starts like a verdict: ``{`` or a fence).
+    A tag later in the answer is left alone: it is answer text. Several blocks' thinking
+    is joined with a blank line; text without tags is all answer.
+    """
+    thoughts: list[str] = []
+    rest = text
+    while True:
+        opened = _THINK_OPEN.match(rest)
+        if opened is None:
+            break
+        closed = _THINK_CLOSE.search(rest, opened.end())
+        if closed is None:  # cut while thinking: no answer
+            thoughts.append(rest[opened.end() :].strip())
+            return "\n\n".join(t for t in thoughts if t), ""
+        thoughts.append(rest[opened.end() : closed.start()].strip())
+        rest = rest[closed.end() :]
+    if not thoughts:
+        closed = _THINK_CLOSE.search(rest)
+        before = rest[: closed.start()] if closed is not None else ""
+        if (
+            closed is not None
+            and _THINK_OPEN.search(before) is None
+            and not before.lstrip().startswith(("{", "`"))
+        ):
+            thoughts.append(rest[: closed.start()].strip())
+            rest = rest[closed.end() :]
+    if not thoughts:
+        return "", text
+    return "\n\n".join(t for t in thoughts if t), rest.strip()
+
+
 # ---- entry point ---------------------------------------------------------------------------------
 
 
@@ -394,7 +441,8 @@ def parse_judge_output(
 ) -> JudgePick:
     """The verdict in `text`, with the pick resolved to one of `labels`.
 
-    Raises `JudgeParseError` (and nothing else) for any text; `describe` maps a label to
+    A leading ``<think>`` block is ignored (see `split_thinking`). Raises
+    `JudgeParseError` (and nothing else) for any text; `describe` maps a label to
     the name the user knows (a variant id) for the error message only.
     """
     labels = list(labels)
@@ -404,6 +452,13 @@ def parse_judge_output(
         raise ValueError(f"candidate labels must be unique, got {labels}")
     if not isinstance(text, str):
         raise JudgeParseError("the judge's answer is not text", kind="no_json", labels=labels)
+    thinking, text = split_thinking(text)
+    if thinking and not text.strip():
+        raise JudgeParseError(
+            "the judge's answer is only thinking, with no verdict after it",
+            kind="no_json",
+            labels=labels,
+        )
 
     first_object: Mapping[Any, Any] | None = None
     verdicts: list[Mapping[Any, Any]] = []

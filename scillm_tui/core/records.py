@@ -16,13 +16,19 @@ def _ms(value: float | None) -> float | None:
 
 
 def variant_record(state: VariantState) -> dict[str, Any]:
-    """One variant with its text, outcome and stats."""
+    """One variant with its answer, its thinking, outcome and stats.
+
+    `text` is the answer only, as before thinking models: scripts that read it keep
+    working; the thinking is `reasoning` ("" for a model that does not think)."""
     tps = state.tokens_per_s
     return {
         "id": state.id,
         "model": state.model,
         "endpoint": state.endpoint,
         "text": state.text,
+        "reasoning": state.reasoning,
+        "no_answer_reason": state.no_answer_reason,
+        "judgeable": state.judgeable,
         "status": state.status,
         "finish_reason": state.finish_reason,
         "error": state.error,
@@ -35,6 +41,12 @@ def variant_record(state: VariantState) -> dict[str, Any]:
         "tokens_per_s": None if tps is None else round(tps, 1),
         "chunks": state.chunks,
         "chars": state.chars,
+        "answer_tokens": state.answer_tokens,
+        "reasoning_tokens": state.reasoning_tokens,
+        "reasoning_tokens_estimated": state.reasoning_tokens_estimated,
+        "reasoning_chars": state.reasoning_chars,
+        "ttft_answer_ms": _ms(state.ttft_answer_ms),
+        "think_ms": _ms(state.think_ms),
         "retries": state.retries,
         "notices": list(state.notices),
     }
@@ -51,13 +63,17 @@ def endpoint_bases(run: Run) -> dict[str, str | None]:
 def run_output(
     run: Run, verdict: Verdict | None, artifacts: dict[str, str] | None, judge_model: str | None
 ) -> dict[str, Any]:
-    """The CLI's JSON: a superset of what SciLLM's scripts print."""
+    """The CLI's JSON: a superset of what SciLLM's scripts print.
+
+    `gen_model` is always a string, the first model, as SciLLM's script prints it (a
+    list there broke scripts); every model is in `gen_models`, always a list."""
     bases = endpoint_bases(run)
     return {
         "run_id": run.run_id,
         "base": bases.get(run.spec.target),
         "bases": bases,
-        "gen_model": run.spec.models[0] if len(run.spec.models) == 1 else run.spec.models,
+        "gen_model": run.spec.models[0],
+        "gen_models": run.gen_models,
         "judge_model": judge_model,
         "variants": [variant_record(v) for v in run.variants.values()],
         "judge": verdict.summary() if verdict is not None else None,
