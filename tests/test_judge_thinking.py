@@ -119,18 +119,11 @@ async def test_an_inline_think_block_is_kept_and_its_draft_pick_ignored(
     assert "No wait." in round_.reasoning[0] and draft in round_.reasoning[0]
 
 
-NEEDS_CLIENT = pytest.mark.xfail(
-    strict=True,
-    reason="the client does not fill ChatResult.reasoning from reasoning_content yet (issue 16); "
-    "remove this mark when it does",
-)
-
-
-@NEEDS_CLIENT
 async def test_reasoning_content_is_kept_and_never_parsed(
     judge_server: Callable[[JudgeScript], BackgroundServer],
 ) -> None:
-    """Needs the client to fill `ChatResult.reasoning` from `message.reasoning_content`."""
+    """The client fills `ChatResult.reasoning` from `message.reasoning_content`: kept, and
+    never taken for the verdict."""
     thought = "Candidate B looks best: " + verdict_json("B", "B", A=1, B=9)
     answer = verdict_json("A", "A is correct.", A=9, B=4)
     script = JudgeScript(answers=[{"content": answer, "reasoning_content": thought}])
