@@ -7,12 +7,16 @@ stdout once it listens on 127.0.0.1 and exits when its stdin closes (or on SIGTE
 
 The workload is chosen per request by the model name, so one server serves every case:
 
-    bench-k2000-r100-c4   2000 chunks of ~4 characters at 100 chunks/s (r0 = unpaced)
+    bench-k2000-r100-c4        2000 chunks of ~4 characters at 100 chunks/s (r0 = unpaced)
+    bench-k2000-r100-c4-t500   the same, after 500 thinking chunks (also c characters
+                               each, in ``delta.reasoning_content``, paced alike)
 
-Each stream is: a role chunk, K content chunks (``delta.content``; the text is
-deterministic prose, K * c characters in total), a ``finish_reason: stop`` chunk, a usage
-chunk and ``data: [DONE]``. Paced streams follow an absolute schedule (chunk i is due at
-start + i / r), so a late wake-up is caught up and the average rate is exact.
+Each stream is: a role chunk, T thinking chunks (``-tT``, default 0), K content chunks
+(``delta.content``; the text is deterministic prose, K * c characters in total), a
+``finish_reason: stop`` chunk, a usage chunk (with ``completion_tokens_details.
+reasoning_tokens`` = T when T > 0) and ``data: [DONE]``. Paced streams follow an
+absolute schedule (chunk i is due at start + i / r), so a late wake-up is caught up
+and the average rate is exact.
 Also answers ``GET /healthz`` and ``GET /v1/models`` (the dashboard polls them).
 """
 
@@ -29,7 +33,7 @@ import threading
 import time
 from functools import lru_cache
 
-MODEL_RE = re.compile(r"^bench-k(\d+)-r(\d+(?:\.\d+)?)-c(\d+)$")
+MODEL_RE = re.compile(r"^bench-k(\d+)-r(\d+(?:\.\d+)?)-c(\d+)(?:-t(\d+))?$")
 PROSE = (
     "Conflict-free replicated data types let replicas accept writes independently and "
     "still converge. A state-based CRDT ships its whole state and merges with a join; an "
@@ -46,6 +50,12 @@ def parse_model(model: str) -> tuple[int, float, int]:
     if match is None:
         return 200, 0.0, 4
     return int(match[1]), float(match[2]), max(1, int(match[3]))
+
+
+def thinking_chunks(model: str) -> int:
+    """How many thinking chunks (``-tT``) come before the answer; 0 without the suffix."""
+    match = MODEL_RE.match(model)
+    return int(match[4]) if match is not None and match[4] else 0
 
 
 def chunk_texts(count: int, size: int) -> list[str]:
@@ -66,7 +76,7 @@ def _frame(payload: bytes) -> bytes:
 
 @lru_cache(maxsize=16)
 def stream_events(model: str) -> tuple[bytes, tuple[bytes, ...], bytes]:
-    """(head, one event per content chunk, tail) for a model name, built once."""
+    """(head, one event per thinking then content chunk, tail) for a model name, built once."""
     count, _rate, size = parse_model(model)
     base = {"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 1700000000}
     base["model"] = model
@@ -75,8 +85,19 @@ def stream_events(model: str) -> tuple[bytes, tuple[bytes, ...], bytes]:
         return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
 
     head = _event(chunk({"role": "assistant", "content": ""}))
-    body = tuple(_event(chunk({"content": text})) for text in chunk_texts(count, size))
-    usage = {"prompt_tokens": 10, "completion_tokens": count, "total_tokens": count + 10}
+    thinking = thinking_chunks(model)
+    thoughts = tuple(
+        _event(chunk({"content": None, "reasoning_content": text}))
+        for text in chunk_texts(thinking, size)
+    )
+    body = thoughts + tuple(_event(chunk({"content": text})) for text in chunk_texts(count, size))
+    usage: dict = {
+        "prompt_tokens": 10,
+        "completion_tokens": count + thinking,
+        "total_tokens": count + thinking + 10,
+    }
+    if thinking:
+        usage["completion_tokens_details"] = {"reasoning_tokens": thinking}
     tail = (
         _event(chunk({}, "stop"))
         + _event({**base, "choices": [], "usage": usage})

@@ -96,10 +96,16 @@ async def test_healthz_says_it_is_the_demo(client: httpx.AsyncClient) -> None:
     assert response.json() == {"ok": True, "forward_mode": False, "demo": True}
 
 
-async def test_models_lists_the_three_demo_models(client: httpx.AsyncClient) -> None:
+async def test_models_lists_the_demo_models(client: httpx.AsyncClient) -> None:
     body = (await client.get("/v1/models")).json()
     assert body["object"] == "list"
-    assert [m["id"] for m in body["data"]] == ["demo-fast", "demo-slow", "demo-judge"]
+    assert [m["id"] for m in body["data"]] == [
+        "demo-fast",
+        "demo-slow",
+        "demo-judge",
+        "demo-think",
+        "demo-think-inline",
+    ]
     assert all(m["object"] == "model" and m["owned_by"] == "scillm-demo" for m in body["data"])
 
 

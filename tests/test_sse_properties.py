@@ -27,8 +27,15 @@ from hypothesis import strategies as st
 from scillm_tui.core.client import ChatRequest, EndpointClient, _chunk_events, _SSEData
 from scillm_tui.core.endpoints import EndpointConfig
 from scillm_tui.core.errors import EndpointError
-from scillm_tui.core.events import Finished, StreamFailed, TextDelta
+from scillm_tui.core.events import (
+    AnswerWasThinking,
+    Finished,
+    ReasoningDelta,
+    StreamFailed,
+    TextDelta,
+)
 from scillm_tui.core.retry import RetryPolicy
+from scillm_tui.core.thinking import split_thinking
 
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 NO_RETRY = RetryPolicy(max_attempts=1)
@@ -143,6 +150,10 @@ KEYS = [
     "total_tokens",
     "error",
     "index",
+    "reasoning_content",
+    "reasoning",
+    "completion_tokens_details",
+    "reasoning_tokens",
 ]
 scalars = (
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8)
@@ -161,7 +172,15 @@ content_like = json_values | st.lists(
 choice_like = st.fixed_dictionaries(
     {},
     optional={
-        "delta": json_values | st.fixed_dictionaries({}, optional={"content": content_like}),
+        "delta": json_values
+        | st.fixed_dictionaries(
+            {},
+            optional={
+                "content": content_like,
+                "reasoning_content": json_values,
+                "reasoning": json_values,
+            },
+        ),
         "message": json_values | st.fixed_dictionaries({}, optional={"content": content_like}),
         "text": json_values,
         "finish_reason": json_values,
@@ -268,7 +287,12 @@ text_chunk = st.fixed_dictionaries(
     {
         "choices": st.lists(
             st.fixed_dictionaries(
-                {"delta": st.fixed_dictionaries({"content": st.text(max_size=5) | json_values})},
+                {
+                    "delta": st.fixed_dictionaries(
+                        {"content": st.text(max_size=5) | json_values},
+                        optional={"reasoning_content": st.sampled_from([None, "", "r"])},
+                    )
+                },
                 optional={"finish_reason": st.sampled_from([None, "", "stop"]) | json_values},
             ),
             min_size=1,
@@ -306,3 +330,41 @@ def test_a_chunks_events_are_the_same_through_the_hot_path(chunk: Any) -> None:
     owner = SimpleNamespace(config=CONFIG)  # all `_on_data` uses of its client
     fast = EndpointClient._on_data(owner, data)  # type: ignore[arg-type]
     assert comparable(fast) == comparable(_chunk_events(json.loads(data), CONFIG.label))
+
+
+# ---- 4. inline <think> tags cut anywhere, in chunks and in reads ---------------------------------
+
+
+def thinking_and_answer(events: list[Any]) -> tuple[str, str]:
+    thinking: list[str] = []
+    answer: list[str] = []
+    for event in events:
+        if isinstance(event, ReasoningDelta):
+            thinking.append(event.text)
+        elif isinstance(event, TextDelta):
+            answer.append(event.text)
+        elif isinstance(event, AnswerWasThinking):
+            thinking.extend(answer)
+            answer.clear()
+    return "".join(thinking), "".join(answer)
+
+
+@PROPERTY
+@given(
+    opening=st.booleans(),
+    thought=st.text(st.sampled_from("ab <>/é\n"), max_size=10),
+    answer=st.text(st.sampled_from("ab <>/é\n"), max_size=10),
+    chunk_cuts=st.lists(st.integers(0, 40), max_size=8),
+    read_cuts=st.lists(st.integers(0, 2000), max_size=8),
+)
+def test_inline_tags_cut_anywhere_give_the_reference_split(
+    opening: bool, thought: str, answer: str, chunk_cuts: list[int], read_cuts: list[int]
+) -> None:
+    content = ("\n<think>" if opening else "") + thought + "</think>\n" + answer
+    points = sorted({c for c in chunk_cuts if 0 < c < len(content)})
+    edges = [0, *points, len(content)]
+    pieces = [content[a:b] for a, b in itertools.pairwise(edges)]
+    body = sse_body(pieces, "\n", comments=False, done=True)
+    events = run(lambda: stream_events(pieces_of(body, read_cuts), "text/event-stream"))
+    assert events[-1] == Finished(reason="stop")
+    assert thinking_and_answer(events) == split_thinking(content)

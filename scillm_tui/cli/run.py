@@ -12,7 +12,9 @@ from typing import TextIO
 
 from scillm_tui.cli.exit_codes import EXIT_FAILED, EXIT_OK
 from scillm_tui.core.artifacts import export_run
+from scillm_tui.core.endpoints import EndpointName
 from scillm_tui.core.errors import ConfigError, first_problem
+from scillm_tui.core.health_report import endpoint_limits
 from scillm_tui.core.judge import JudgeSpec, Verdict, judge_run
 from scillm_tui.core.records import run_output
 from scillm_tui.core.runs import Run, RunSpec
@@ -90,7 +92,12 @@ async def _run(
 ) -> tuple[dict, int]:
     backends = session.make_backends()
     try:
-        run = Run(spec, backends)
+        limits: dict[EndpointName, int] = {}
+        if sum(v.endpoint == "sidecar" for v in spec.plan().values()) > 1:
+            # Over the sidecar's /healthz `concurrency`, requests wait in its queue and
+            # look slow: the run holds them instead, so their TTFT is the model's.
+            limits = endpoint_limits({"sidecar": await backends.probe("sidecar")})
+        run = Run(spec, backends, endpoint_limits=limits)
         interrupted = False
         try:
             async for _event in run.events():

@@ -25,8 +25,10 @@ from scillm_tui.core.chat import ChatRequest, ChatResult
 from scillm_tui.core.endpoints import EndpointConfig
 from scillm_tui.core.errors import EndpointError
 from scillm_tui.core.events import (
+    AnswerWasThinking,
     Finished,
     Notice,
+    ReasoningDelta,
     Retrying,
     StreamEvent,
     StreamFailed,
@@ -37,6 +39,7 @@ from scillm_tui.core.events import (
 from scillm_tui.core.failures import Failure, classify_exception, classify_status, server_message
 from scillm_tui.core.redact import redact, register_secret
 from scillm_tui.core.retry import RetryPolicy
+from scillm_tui.core.thinking import Piece, ThinkingSplitter, split_thinking
 
 log = logging.getLogger("scillm_tui.http")
 
@@ -50,9 +53,37 @@ def _usage(data: Any) -> Usage | None:
         k: data.get(k) if isinstance(data.get(k), int) else None
         for k in ("prompt_tokens", "completion_tokens", "total_tokens")
     }
+    details = data.get("completion_tokens_details")
+    if isinstance(details, dict):
+        reasoning = details.get("reasoning_tokens")
+        fields["reasoning_tokens"] = reasoning if isinstance(reasoning, int) else None
     if all(v is None for v in fields.values()):
         return None
     return Usage(**fields)
+
+
+def _reasoning_field(part: Any) -> str:
+    """Thinking sent in its own field: `reasoning_content` (DeepSeek, SGLang, LiteLLM) or
+    `reasoning` (vLLM, OpenRouter) of a delta or a message; "" when there is none."""
+    if not isinstance(part, dict):
+        return ""
+    for key in ("reasoning_content", "reasoning"):
+        value = part.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def _message_parts(choice: dict[str, Any]) -> tuple[str, str]:
+    """(thinking, answer) of a whole non-streamed choice, in any of the four shapes."""
+    message = choice.get("message")
+    text = _message_text(message)
+    if not text and isinstance(choice.get("text"), str):
+        text = choice["text"]
+    reasoning = _reasoning_field(message)
+    if reasoning:  # thinking in its own field: the content is all answer
+        return reasoning, text
+    return split_thinking(text)
 
 
 def _message_text(message: Any) -> str:
@@ -213,7 +244,7 @@ class EndpointClient:
                     else:
                         streaming = True
                         async for event in self._parse(response):
-                            if event.kind == "delta":
+                            if event.kind == "delta" or event.kind == "reasoning":
                                 got_text = True
                             yield event
                         return
@@ -260,7 +291,9 @@ class EndpointClient:
                 )
                 return
             choice = _first_choice(data)
-            text = _message_text(choice.get("message"))
+            reasoning, text = _message_parts(choice)
+            if reasoning:
+                yield ReasoningDelta(text=reasoning)
             if text:
                 yield TextDelta(text=text)
             usage = _usage(data.get("usage")) if isinstance(data, dict) else None
@@ -270,40 +303,65 @@ class EndpointClient:
             return
 
         decoder = _SSEData()
+        content = _Content()
+        texts = content.texts  # answer content of this read (split and sent together)
+        thoughts = content.thoughts  # thinking of this read, from its own field
         finish_reason: str | None = None
         done = False
         chat_event = False  # a JSON chunk or [DONE]: this really is a chat stream
-        texts: list[str] = []  # content of this network read, sent as one TextDelta
-        async with contextlib.aclosing(_line_batches(response)) as batches:
-            async for batch in batches:
-                for data in decoder.events(batch):
-                    result = self._on_data(data)
-                    if result.__class__ is str:  # a chunk with only text: the hot path
-                        texts.append(result)  # type: ignore[arg-type]
-                        chat_event = True
-                        continue
-                    if result is None:
-                        continue
-                    chat_event = chat_event or _is_chat_event(result)
-                    if result is _DONE:
-                        done = True
+        try:
+            async with contextlib.aclosing(_line_batches(response)) as batches:
+                async for batch in batches:
+                    for data in decoder.events(batch):
+                        result = self._on_data(data)
+                        if result.__class__ is str:  # a chunk with only text: the hot path
+                            if thoughts:  # thinking before it stays before it
+                                for event in content.drain():
+                                    yield event
+                            texts.append(result)  # type: ignore[arg-type]
+                            chat_event = True
+                            continue
+                        if result is None:
+                            continue
+                        chat_event = chat_event or _is_chat_event(result)
+                        if result is _DONE:
+                            done = True
+                            break
+                        for event in result:
+                            cls = type(event)
+                            if cls is str:
+                                if thoughts:
+                                    for queued in content.drain():
+                                        yield queued
+                                texts.append(event)
+                                continue
+                            if cls is _Thought:
+                                for queued in content.thinking_field():
+                                    yield queued
+                                thoughts.append(event)
+                                continue
+                            if event.kind == "finish_reason":
+                                finish_reason = event.reason
+                                continue
+                            if event.kind == "error":  # text before it is kept, held or not
+                                for queued in content.end():
+                                    yield queued
+                                yield event if content.sent else _before_any_text(event)
+                                return
+                            for queued in content.drain():  # text before the event stays first
+                                yield queued
+                            yield event
+                    if texts or thoughts:
+                        for event in content.drain():
+                            yield event
+                    if done:
                         break
-                    for event in result:
-                        if type(event) is str:
-                            texts.append(event)
-                            continue
-                        if event.kind == "finish_reason":
-                            finish_reason = event.reason
-                            continue
-                        if texts:  # text before the event stays before it
-                            yield _joined_delta(texts)
-                        yield event
-                        if event.kind == "error":
-                            return
-                if texts:
-                    yield _joined_delta(texts)
-                if done:
-                    break
+        except httpx.HTTPError:
+            for event in content.end():  # a partial tag held back is still text received
+                yield event
+            raise
+        for event in content.end():
+            yield event
         if not chat_event:  # e.g. an HTML page: not an empty answer, a wrong endpoint
             content_type = response.headers.get("content-type") or "none"
             yield StreamFailed(
@@ -336,10 +394,12 @@ class EndpointClient:
             return [Notice(message=f"skipped a malformed data line: {shown!r}")]
         try:  # the hot path, what `_chunk_events` gives for a chunk with only text
             choice = obj["choices"][0]
-            content = choice["delta"]["content"]
+            delta = choice["delta"]
+            content = delta["content"]
             if (
                 content.__class__ is str
                 and content
+                and (len(delta) == 1 or not _reasoning_field(delta))
                 and not choice.get("finish_reason")
                 and obj.get("usage") is None
                 and obj.get("error") is None
@@ -432,7 +492,8 @@ class _Attempts:
 
 def _chunk_events(obj: Any, label: str) -> list[Any] | str:
     """Events for one parsed SSE chunk (of any shape; see `EndpointClient._on_data`): a
-    plain `str` for a chunk with only text."""
+    plain `str` for a chunk with only text; in a list, a `str` is answer content and a
+    `_Thought` thinking from its own field (thinking comes first: servers send it first)."""
     if not isinstance(obj, dict):
         return [Notice(message="skipped a data line that is not a JSON object")]
     error = obj.get("error")
@@ -445,21 +506,25 @@ def _chunk_events(obj: Any, label: str) -> list[Any] | str:
             )
         ]
     text: str | None = None
+    thought = ""
     reason: str | None = None
     choices = obj.get("choices")
     if isinstance(choices, list) and choices:
         choice = choices[0] if isinstance(choices[0], dict) else {}
         delta = choice.get("delta") or choice.get("message") or {}
         content = delta.get("content") if isinstance(delta, dict) else None
+        thought = _reasoning_field(delta)
         if isinstance(content, str) and content:
             text = content
         elif isinstance(choice.get("text"), str) and choice["text"]:
             text = choice["text"]
         reason = choice.get("finish_reason")
     usage = obj.get("usage")
-    if text is not None and not reason and usage is None:
+    if text is not None and not thought and not reason and usage is None:
         return text
-    events: list[Any] = [] if text is None else [text]
+    events: list[Any] = [_Thought(thought)] if thought else []
+    if text is not None:
+        events.append(text)
     if isinstance(reason, str) and reason:
         events.append(_FinishReason(reason))
     report = _usage(usage)
@@ -477,11 +542,90 @@ async def _line_batches(response: httpx.Response) -> AsyncIterator[list[str]]:
     yield [*lines.flush(), ""]
 
 
-def _joined_delta(texts: list[str]) -> TextDelta:
-    """One delta for the texts of consecutive chunks; empties `texts`."""
-    delta = TextDelta(text="".join(texts), chunks=len(texts))
-    texts.clear()
-    return delta
+class _Thought(str):
+    """Internal marker: thinking from a `reasoning_content` / `reasoning` field (a plain
+    `str` in a chunk's events is answer content)."""
+
+    __slots__ = ()
+
+
+def _piece_events(pieces: list[Piece], chunks: int) -> list[StreamEvent]:
+    """Events for split content; the read's `chunks` go to its first text event."""
+    events: list[StreamEvent] = []
+    for kind, text in pieces:
+        if kind == "rethink":
+            events.append(AnswerWasThinking())
+            continue
+        event_type = TextDelta if kind == "answer" else ReasoningDelta
+        events.append(event_type(text=text, chunks=chunks))
+        chunks = 0  # the other pieces of a split chunk are not more chunks
+    return events
+
+
+class _Content:
+    """The text of a stream on its way out: a read's answer content (`texts`) and thinking
+    (`thoughts`, from its own field) become deltas, the content split by `<think>` tags."""
+
+    __slots__ = ("_chunks", "sent", "splitter", "texts", "thoughts")
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.thoughts: list[str] = []
+        self.splitter = ThinkingSplitter()
+        self.sent = False  # thinking or answer text has been given out
+        self._chunks = 0  # chunks whose text is all held back (a partial tag)
+
+    def drain(self) -> list[StreamEvent]:
+        """Deltas for what this read brought so far; empties `texts` and `thoughts`."""
+        thoughts = self.thoughts
+        if thoughts:
+            self.sent = True
+            delta = ReasoningDelta(text="".join(thoughts), chunks=len(thoughts))
+            thoughts.clear()
+            return [delta]
+        texts = self.texts
+        if not texts:
+            return []
+        chunks = len(texts) + self._chunks
+        text = texts[0] if len(texts) == 1 else "".join(texts)
+        texts.clear()
+        if self.splitter.plain:
+            self.sent = True
+            self._chunks = 0
+            return [TextDelta(text=text, chunks=chunks)]
+        events = _piece_events(self.splitter.feed(text), chunks)
+        if events:
+            self.sent = True
+            self._chunks = 0
+        else:
+            self._chunks = chunks
+        return events
+
+    def thinking_field(self) -> list[StreamEvent]:
+        """Before thinking from its own field: the content so far, and from now on
+        content is all answer (no tag in it means anything)."""
+        events = self.drain() if self.texts else []
+        if not self.splitter.plain:
+            events += _piece_events(self.splitter.literal(), 0)
+        return events
+
+    def end(self) -> list[StreamEvent]:
+        """Everything left, held-back partial tags included: the stream ended or failed."""
+        events = self.drain()
+        if self.texts:  # thoughts came first
+            events += self.drain()
+        held = self.splitter.flush()
+        if held:
+            self.sent = True
+            events += _piece_events(held, self._chunks)
+            self._chunks = 0
+        return events
+
+
+def _before_any_text(event: StreamFailed) -> StreamFailed:
+    """A server error before any text is not "mid-stream" (thinking counts as text)."""
+    message = event.message.replace(" mid-stream: ", " before any text: ", 1)
+    return event.model_copy(update={"message": message})
 
 
 def _is_chat_event(result: object) -> bool:
@@ -563,9 +707,10 @@ def _parse_chat_result(response: httpx.Response, latency_ms: float, label: str) 
             category="stream_error",
         )
     choice = _first_choice(data)
-    text = choice.get("text")
+    reasoning, text = _message_parts(choice)
     return ChatResult(
-        text=_message_text(choice.get("message")) or (text if isinstance(text, str) else ""),
+        text=text,
+        reasoning=reasoning,
         finish_reason=_finish_reason(choice),
         usage=_usage(data.get("usage")),
         latency_ms=latency_ms,

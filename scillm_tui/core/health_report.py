@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -9,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from scillm_tui.core.endpoints import EndpointName
 
-__all__ = ["HealthReport", "HealthStatus", "unconfigured"]
+__all__ = ["HealthReport", "HealthStatus", "endpoint_limits", "unconfigured"]
 
 HealthStatus = Literal["up", "degraded", "auth", "down", "unconfigured"]
 
@@ -30,6 +31,15 @@ class HealthReport(BaseModel):
     checked_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     @property
+    def concurrency(self) -> int | None:
+        """How many requests the endpoint serves at once, from `/healthz`'s `concurrency`
+        (the sidecar reports it); None when it does not say."""
+        value = (self.healthz or {}).get("concurrency")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            return None
+        return value
+
+    @property
     def model_count_text(self) -> str:
         if self.models is None:
             return "no model list"
@@ -41,3 +51,13 @@ def unconfigured(endpoint: EndpointName) -> HealthReport:
     return HealthReport(
         endpoint=endpoint, base_url=None, status="unconfigured", message=f"not configured — {hint}"
     )
+
+
+def endpoint_limits(reports: Mapping[EndpointName, HealthReport]) -> dict[EndpointName, int]:
+    """Per-endpoint limits for `Run(endpoint_limits=...)` from health reports: requests over
+    a sidecar's `concurrency` would sit in its queue and look slow, so the run holds them."""
+    return {
+        name: report.concurrency
+        for name, report in reports.items()
+        if report.concurrency is not None
+    }

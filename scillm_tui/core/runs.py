@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import secrets
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import cycle, islice
 from typing import TYPE_CHECKING, Literal
@@ -32,6 +32,8 @@ from scillm_tui.core.events import (
     VariantError,
     VariantNotice,
     VariantQueued,
+    VariantReasoning,
+    VariantRethink,
     VariantRetrying,
     VariantStatus,
     VariantUsage,
@@ -42,6 +44,9 @@ if TYPE_CHECKING:  # the HTTP stack: imported once clients are made
 
 CHARS_PER_TOKEN_ESTIMATE = 4.0
 _JOIN_EVERY = 256  # VariantState.add_text merges its text pieces this many at a time
+# tokens/s needs the answer to arrive over this many reads and seconds: one burst has no rate
+RATE_MIN_READS = 2
+RATE_MIN_SPAN_S = 0.25
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -115,10 +120,13 @@ class VariantState(BaseModel):
     first_token_at: float | None = None  # first thinking or answer text
     first_reasoning_at: float | None = None
     first_answer_at: float | None = None
+    last_answer_at: float | None = None
+    answer_reads: int = 0  # answer deltas (network reads) received: the rate needs two
     ended_at: float | None = None
     _parts: list[str] = PrivateAttr(default_factory=list)
     _loose: int = PrivateAttr(0)  # pieces appended to `_parts` since the last merge
     _reasoning_parts: list[str] = PrivateAttr(default_factory=list)
+    _reasoning_loose: int = PrivateAttr(0)
 
     @property
     def text(self) -> str:
@@ -135,32 +143,43 @@ class VariantState(BaseModel):
         parts = self._reasoning_parts
         if len(parts) > 1:
             parts[:] = ["".join(parts)]
+            self._reasoning_loose = 0
         return parts[0] if parts else ""
 
     def add_reasoning(self, text: str, now: float, chunks: int = 1) -> None:
-        """Append streamed thinking."""
-        if self.first_token_at is None:
-            self.first_token_at = now
+        """Append streamed thinking (kept apart from the answer: it is never judged)."""
         if self.first_reasoning_at is None:
             self.first_reasoning_at = now
-        self._reasoning_parts.append(text)
+            if self.first_token_at is None:
+                self.first_token_at = now
+        private = self.__pydantic_private__  # per read: see add_text
+        parts = private["_reasoning_parts"]
+        parts.append(text)
         self.reasoning_chunks += chunks
         self.reasoning_chars += len(text)
+        private["_reasoning_loose"] += 1
+        if private["_reasoning_loose"] == _JOIN_EVERY:
+            private["_reasoning_loose"] = 0
+            parts[-_JOIN_EVERY:] = ["".join(parts[-_JOIN_EVERY:])]
 
     def answer_was_thinking(self) -> None:
-        """Move the answer received so far to the thinking (`</think>` with no opening tag)."""
+        """Move the answer received so far to the thinking (`</think>` with no opening tag):
+        its first text becomes the first thinking, and the answer starts again."""
         text = self.text
         if text:
             self._reasoning_parts.append(text)
+            self._reasoning_loose += 1
             self.reasoning_chars += len(text)
             self.reasoning_chunks += self.chunks
         if self.first_reasoning_at is None:
             self.first_reasoning_at = self.first_answer_at
         self._parts.clear()
-        self.__pydantic_private__["_loose"] = 0
+        self._loose = 0
         self.chars = 0
         self.chunks = 0
         self.first_answer_at = None
+        self.last_answer_at = None
+        self.answer_reads = 0
 
     def add_text(self, text: str, now: float, chunks: int = 1) -> None:
         """Append streamed answer text; `chunks` is how many server chunks it joins."""
@@ -168,6 +187,8 @@ class VariantState(BaseModel):
             self.first_answer_at = now
             if self.first_token_at is None:
                 self.first_token_at = now
+        self.last_answer_at = now
+        self.answer_reads += 1
         # Once per streamed chunk: `self._parts` would go through pydantic's private
         # attribute lookup, which costs more than everything else here together.
         private = self.__pydantic_private__
@@ -276,13 +297,23 @@ class VariantState(BaseModel):
 
     @property
     def tokens_per_s(self) -> float | None:
-        if self.first_token_at is None:
+        """Answer tokens per second over the span the answer arrived in (first to last
+        answer read; thinking is not counted), or None when there is no meaningful span:
+        text that arrived in one burst has no rate (see `tokens_per_s_note`)."""
+        if self.tokens_per_s_note is not None:
             return None
-        end = self.ended_at if self.ended_at is not None else time.perf_counter()
-        span = end - self.first_token_at
-        if span <= 0.001:
-            return None
-        return self.completion_tokens / span
+        assert self.first_answer_at is not None and self.last_answer_at is not None
+        return self.answer_tokens / (self.last_answer_at - self.first_answer_at)
+
+    @property
+    def tokens_per_s_note(self) -> str | None:
+        """Why `tokens_per_s` is None ("all text arrived at once"), or None when it is not."""
+        first, last = self.first_answer_at, self.last_answer_at
+        if first is None or last is None:
+            return "no answer text yet" if self.status not in TERMINAL_STATUSES else "no answer"
+        if self.answer_reads < RATE_MIN_READS or last - first < RATE_MIN_SPAN_S:
+            return "all text arrived at once"
+        return None
 
 
 def plan_variants(models: Sequence[str], n: int, target: EndpointName) -> dict[str, VariantState]:
@@ -299,9 +330,21 @@ def plan_variants(models: Sequence[str], n: int, target: EndpointName) -> dict[s
 class Run:
     """One best-of-N run. Iterate `events()` once to drive it; `cancel()` from anywhere."""
 
-    def __init__(self, spec: RunSpec, backends: Backends, *, run_id: str | None = None) -> None:
+    def __init__(
+        self,
+        spec: RunSpec,
+        backends: Backends,
+        *,
+        run_id: str | None = None,
+        endpoint_limits: Mapping[EndpointName, int] | None = None,
+    ) -> None:
+        """`endpoint_limits`: requests an endpoint serves at once (e.g. the sidecar's
+        `/healthz` `concurrency`, see `health_report.endpoint_limits`). Variants over it
+        wait here, not in the server's queue, so their TTFT counts from the real start.
+        The spec's `concurrency` applies too."""
         self.spec = spec
         self.backends = backends
+        self.endpoint_limits = {k: v for k, v in (endpoint_limits or {}).items() if v >= 1}
         self.run_id = run_id or new_run_id()
         self.created_at = datetime.now(UTC)
         self.variants = spec.plan()
@@ -336,12 +379,14 @@ class Run:
             raise RuntimeError("a run can only be driven once")
         self._started = True
         limit = asyncio.Semaphore(self.spec.concurrency or len(self.variants))
+        per_endpoint = {name: asyncio.Semaphore(n) for name, n in self.endpoint_limits.items()}
         pending = [v for v in self.variants.values() if not v.finished]
         for state in pending:
             self._emit(VariantQueued(variant_id=state.id))
         for state in pending:
             self._tasks[state.id] = asyncio.create_task(
-                self._drive(state, limit), name=f"scillm-variant-{state.id}"
+                self._drive(state, limit, per_endpoint.get(state.endpoint)),
+                name=f"scillm-variant-{state.id}",
             )
         remaining = len(pending)
         queue = self._queue
@@ -362,9 +407,30 @@ class Run:
     def _emit(self, event: RunEvent) -> None:
         self._queue.put_nowait(event)
 
-    async def _drive(self, state: VariantState, limit: asyncio.Semaphore) -> None:
+    def _wait_reason(
+        self, state: VariantState, limit: asyncio.Semaphore, endpoint: asyncio.Semaphore | None
+    ) -> str | None:
+        """Why `state` will wait for a slot now, or None when it starts at once."""
+        if endpoint is not None and endpoint.locked():
+            n = self.endpoint_limits[state.endpoint]
+            return f"the {state.endpoint} runs {n} at a time"
+        if limit.locked():
+            return f"this run sends {self.spec.concurrency} at a time"
+        return None
+
+    async def _drive(
+        self,
+        state: VariantState,
+        limit: asyncio.Semaphore,
+        endpoint: asyncio.Semaphore | None = None,
+    ) -> None:
         try:
-            async with limit:
+            reason = self._wait_reason(state, limit, endpoint)
+            if reason is not None:
+                state.queued_reason = reason
+                self._emit(VariantQueued(variant_id=state.id, reason=reason))
+            async with endpoint or contextlib.nullcontext(), limit:
+                state.queued_reason = None
                 await self._stream(state)
         except asyncio.CancelledError:
             state.status = "cancelled"
@@ -401,6 +467,15 @@ class Run:
                     if state.status != "streaming":  # assignments cost; this is per chunk
                         state.status = "streaming"
                     self._emit(VariantDelta(variant_id=vid, text=event.text))
+                elif kind == "reasoning":
+                    state.add_reasoning(event.text, now, event.chunks)
+                    if state.status != "streaming":
+                        state.status = "streaming"
+                    self._emit(VariantReasoning(variant_id=vid, text=event.text))
+                elif kind == "rethink":
+                    state.answer_was_thinking()
+                    state.status = "streaming"
+                    self._emit(VariantRethink(variant_id=vid))
                 elif kind == "usage":
                     state.usage = event.usage
                     self._emit(VariantUsage(variant_id=vid, usage=event.usage))

@@ -287,6 +287,27 @@ def compose_answer(prompt: str, rng: random.Random) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
+_THOUGHTS = (
+    "The user asks about {topic}. Let me work out what matters most here.",
+    "First, what does {topic} depend on? Probably {aspect}, and maybe {other}.",
+    "Hmm, wait: {aspect} and {other} pull in different directions, so I should compare them.",
+    "An example would help; a short one that shows {aspect} in practice.",
+    "Check the edge cases before answering: what if {other} is missing entirely?",
+    "I think a structured answer works best: the idea, a list, then an example.",
+)
+
+
+def compose_thinking(prompt: str, rng: random.Random) -> str:
+    """A made-up chain of thought (a few hundred characters) for the demo's thinking
+    models: it reads like thinking, so the dashboard's thinking view has something to show."""
+    phrases = key_phrases(prompt) or ["the question"]
+    topic = phrases[0]
+    aspect = phrases[1] if len(phrases) > 1 else "the trade-offs"
+    other = phrases[2] if len(phrases) > 2 else "the context"
+    lines = [_THOUGHTS[0], *rng.sample(_THOUGHTS[1:-1], 3), _THOUGHTS[-1]]
+    return " ".join(line.format(topic=topic, aspect=aspect, other=other) for line in lines)
+
+
 def stream_pieces(text: str) -> list[str]:
     """Split `text` into about-a-word pieces that join back to exactly `text`.
 

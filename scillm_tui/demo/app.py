@@ -29,6 +29,7 @@ from starlette.types import Receive, Scope, Send
 
 from scillm_tui.demo.answers import (
     compose_answer,
+    compose_thinking,
     judge_answer,
     message_text,
     stream_pieces,
@@ -39,7 +40,14 @@ DEMO_OWNER = "scillm-demo"
 DEMO_FINGERPRINT = "scillm-demo"
 DEMO_LABEL = "scillm-tui demo backend (not a real model)"
 # Base pacing per model, tokens (about a word each) per second.
-MODEL_RATES: dict[str, float] = {"demo-fast": 80.0, "demo-slow": 20.0, "demo-judge": 150.0}
+MODEL_RATES: dict[str, float] = {
+    "demo-fast": 80.0,
+    "demo-slow": 20.0,
+    "demo-judge": 150.0,
+    "demo-think": 40.0,  # thinks in `reasoning_content` (DeepSeek, SGLang), then answers
+    "demo-think-inline": 40.0,  # thinks inline, `<think>…</think>` in `content`
+}
+THINKING_MODELS: frozenset[str] = frozenset({"demo-think", "demo-think-inline"})
 DEMO_MODELS: tuple[str, ...] = tuple(MODEL_RATES)
 JUDGE_RATE = MODEL_RATES["demo-judge"]
 _CREATED = 1_700_000_000  # a fixed "created" for /v1/models, like real providers report
@@ -81,7 +89,7 @@ def is_judge_model(model: str) -> bool:
 
 
 def is_known_model(model: str) -> bool:
-    """The demo serves its three models plus any "*judge*" name, so judge configs just work."""
+    """The demo serves its models plus any "*judge*" name, so judge configs just work."""
     return model in MODEL_RATES or is_judge_model(model)
 
 
@@ -269,22 +277,38 @@ def create_demo_app(config: DemoConfig | None = None) -> Starlette:
             if _json_mode(body):
                 text = json.dumps({"answer": text}, ensure_ascii=False)
         pieces = stream_pieces(text)
+        # Thinking models think first: `thoughts` tokens come before the answer's.
+        thoughts: list[str] = []
+        if model in THINKING_MODELS:
+            thoughts = stream_pieces(compose_thinking((user_texts(messages) or [""])[-1], rng))
+            if model == "demo-think-inline":
+                thoughts = ["<think>", *thoughts, "</think>"]
+                pieces = ["\n\n" + pieces[0], *pieces[1:]] if pieces else pieces
         finish = "stop"
-        if cap is not None and len(pieces) > cap:
-            pieces, finish = pieces[:cap], "length"
-        usage = {
+        if cap is not None and len(thoughts) + len(pieces) > cap:
+            thoughts, pieces = thoughts[:cap], pieces[: max(0, cap - len(thoughts))]
+            finish = "length"
+        usage: dict[str, Any] = {
             "prompt_tokens": _estimate_tokens(messages),
-            "completion_tokens": len(pieces),
+            "completion_tokens": len(thoughts) + len(pieces),
         }
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        if thoughts:
+            usage["completion_tokens_details"] = {"reasoning_tokens": len(thoughts)}
+        inline = model == "demo-think-inline"
         completion_id = f"chatcmpl-demo-{number}-{rng.getrandbits(40):010x}"
         pacer = _Pacer(cfg.rate_for(model), cfg.jitter, random.Random(rng.random()))
         headers = {"x-scillm-demo": "true"}
 
         if not body.get("stream"):
-            if not await _wait_unless_disconnected(request, pacer, len(pieces)):
+            tokens = len(thoughts) + len(pieces)
+            if not await _wait_unless_disconnected(request, pacer, tokens):
                 return Response(status_code=499)  # the client is gone; nobody reads this
-            message = {"role": "assistant", "content": "".join(pieces)}
+            message: dict[str, Any] = {"role": "assistant", "content": "".join(pieces)}
+            if inline:
+                message["content"] = "".join(thoughts) + message["content"]
+            elif thoughts:
+                message["reasoning_content"] = "".join(thoughts)
             return JSONResponse(
                 {
                     "id": completion_id,
@@ -324,6 +348,13 @@ def create_demo_app(config: DemoConfig | None = None) -> Starlette:
             completed = False
             try:
                 yield chunk({"role": "assistant", "content": ""})
+                for thought in thoughts:
+                    await pacer.wait()
+                    if inline:
+                        yield chunk({"content": thought})
+                    else:
+                        yield chunk({"content": None, "reasoning_content": thought})
+                    stats.token_sent()
                 for piece in pieces:
                     await pacer.wait()
                     yield chunk({"content": piece})

@@ -39,6 +39,23 @@ Scenarios (streaming; see `EXPECTED_TEXT` for the text):
     judge-ok              strict JSON choosing "A", scoring every `=== Candidate X ===` label
                           found in the prompt (`judge_ok_text`)
 
+Thinking models (see `EXPECTED_REASONING` for the thinking, `EXPECTED_TEXT` the answer):
+
+    think-rc              thinking in `delta.reasoning_content`, then the answer in `content`;
+                          usage has `completion_tokens_details.reasoning_tokens`
+    think-r               thinking in `delta.reasoning` (vLLM); usage without reasoning_tokens
+    think-inline          `\n<think>…</think>\n\n` then the answer, all in `content`, cut
+                          every 5 characters (so both tags are split across chunks)
+    think-bare            like think-inline with no opening tag (`…</think>\n\nanswer`)
+    think-unclosed        inline thinking that never closes: it ends with `</thi`, then
+                          finish "stop" (no answer)
+    think-length          thinking in `reasoning_content` only, finish "length" (cut while
+                          thinking), usage says every token was reasoning
+    think-error           thinking in `reasoning_content`, then an `{"error": ...}` chunk
+    error-first           an `{"error": ...}` chunk before any text
+    Non-streaming: the same shapes in `message` (`reasoning_content`, `reasoning`, inline
+    in `content`); think-error and error-first answer 200 with an `{"error": ...}` body.
+
 Any other model: 404 model not found. Attempts are counted per scenario over the server's
 life (`FaultState.attempts`), so "-then-ok" means "the first request to that model fails".
 
@@ -155,6 +172,30 @@ def prompt_labels(messages: Iterable[Any]) -> list[str]:
     return []
 
 
+THINK_REASONING = "First, recall the question. Then weigh both options before answering."
+THINK_ANSWER = "The answer is forty-two."
+THINK_CUT = 5  # think-inline / think-bare: content pieces of this many characters
+THINK_INLINE_CONTENT = f"\n<think>{THINK_REASONING}</think>\n\n{THINK_ANSWER}"
+THINK_BARE_CONTENT = f"{THINK_REASONING}</think>\n\n{THINK_ANSWER}"
+THINK_UNCLOSED_CONTENT = f"<think>{THINK_REASONING} </thi"
+# The thinking of each thinking scenario (the answer is in EXPECTED_TEXT).
+EXPECTED_REASONING: dict[str, str] = {
+    "think-rc": THINK_REASONING,
+    "think-r": THINK_REASONING,
+    "think-inline": THINK_REASONING,
+    "think-bare": THINK_REASONING,
+    "think-unclosed": f"{THINK_REASONING} </thi",
+    "think-length": THINK_REASONING,
+    "think-error": THINK_REASONING,
+}
+_THINKING = tuple(EXPECTED_REASONING)
+
+
+def cut_every(text: str, size: int = THINK_CUT) -> list[str]:
+    """`text` in pieces of `size` characters."""
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
 # Exact text per scenario. The judge-ok family depends on the prompt's labels; the entries
 # here are for a prompt with candidates A and B (use `judge_ok_text(labels)` otherwise).
 EXPECTED_TEXT: dict[str, str] = {
@@ -184,6 +225,14 @@ EXPECTED_TEXT: dict[str, str] = {
     "judge-garbage-then-ok": judge_ok_text(["A", "B"]),
     "judge-no-response-format": judge_ok_text(["A", "B"]),
     "judge-ok": judge_ok_text(["A", "B"]),
+    "think-rc": THINK_ANSWER,
+    "think-r": THINK_ANSWER,
+    "think-inline": THINK_ANSWER,
+    "think-bare": THINK_ANSWER,
+    "think-unclosed": "",
+    "think-length": "",
+    "think-error": "",
+    "error-first": "",
 }
 # What a scenario says on its first attempt when that differs from EXPECTED_TEXT.
 FIRST_ATTEMPT_TEXT: dict[str, str] = {"judge-garbage-then-ok": JUDGE_GARBAGE_TEXT}
@@ -239,6 +288,8 @@ _SPECIAL = (
     "judge-garbage-then-ok",
     "judge-no-response-format",
     "judge-ok",
+    *_THINKING,
+    "error-first",
 )
 SCENARIOS: tuple[str, ...] = (
     *_SPECIAL,
@@ -462,14 +513,15 @@ class _Chunks:
     def finish(self, reason: str = "stop") -> bytes:
         return sse_event(self.payload({}, reason))
 
-    def usage(self, completion_tokens: int, choices: list[Any] | None = None) -> bytes:
+    def usage(
+        self,
+        completion_tokens: int,
+        choices: list[Any] | None = None,
+        reasoning_tokens: int | None = None,
+    ) -> bytes:
         payload = self.payload({})
         payload["choices"] = choices if choices is not None else []
-        payload["usage"] = {
-            "prompt_tokens": 11,
-            "completion_tokens": completion_tokens,
-            "total_tokens": 11 + completion_tokens,
-        }
+        payload["usage"] = _usage(completion_tokens, reasoning_tokens)
         return sse_event(payload)
 
     def completion(self, text: str) -> dict[str, Any]:
@@ -492,6 +544,36 @@ class _Chunks:
                 "total_tokens": 11 + tokens,
             },
         }
+
+
+def _usage(completion_tokens: int, reasoning_tokens: int | None = None) -> dict[str, Any]:
+    usage: dict[str, Any] = {
+        "prompt_tokens": 11,
+        "completion_tokens": completion_tokens,
+        "total_tokens": 11 + completion_tokens,
+    }
+    if reasoning_tokens is not None:
+        usage["completion_tokens_details"] = {"reasoning_tokens": reasoning_tokens}
+    return usage
+
+
+def _think_tokens(scenario: str) -> tuple[int, int | None]:
+    """(completion tokens, reasoning tokens or None) a thinking scenario reports."""
+    thinking = len(stream_pieces(THINK_REASONING))
+    answer = len(stream_pieces(EXPECTED_TEXT[scenario]))
+    return thinking + answer, None if scenario == "think-r" else thinking
+
+
+def _think_message(scenario: str) -> dict[str, Any]:
+    """The non-streamed message of a thinking scenario."""
+    if scenario == "think-inline":
+        return {"role": "assistant", "content": THINK_INLINE_CONTENT}
+    if scenario == "think-bare":
+        return {"role": "assistant", "content": THINK_BARE_CONTENT}
+    if scenario == "think-unclosed":
+        return {"role": "assistant", "content": THINK_UNCLOSED_CONTENT}
+    field = "reasoning" if scenario == "think-r" else "reasoning_content"
+    return {"role": "assistant", "content": EXPECTED_TEXT[scenario] or None, field: THINK_REASONING}
 
 
 def _split_points(event: bytes) -> list[int]:
@@ -584,7 +666,42 @@ def create_fault_app(
         yield c.usage(len(pieces))
         yield sse_event("[DONE]")
 
+    async def thinking(scenario: str, c: _Chunks) -> AsyncIterator[bytes]:
+        completion, reasoning = _think_tokens(scenario)
+        yield c.role()
+        if scenario in ("think-inline", "think-bare", "think-unclosed"):
+            content = {
+                "think-inline": THINK_INLINE_CONTENT,
+                "think-bare": THINK_BARE_CONTENT,
+                "think-unclosed": THINK_UNCLOSED_CONTENT,
+            }[scenario]
+            async for data in words(c, cut_every(content)):
+                yield data
+        else:
+            field = "reasoning" if scenario == "think-r" else "reasoning_content"
+            for piece in stream_pieces(THINK_REASONING):
+                await pause()
+                yield sse_event(c.payload({field: piece, "content": None}))
+            if scenario == "think-error":
+                await pause()
+                yield sse_event(STREAM_ERROR)
+                return
+            async for data in words(c, stream_pieces(EXPECTED_TEXT[scenario])):
+                yield data
+        yield c.finish("length" if scenario == "think-length" else "stop")
+        yield c.usage(completion, reasoning_tokens=reasoning)
+        yield sse_event("[DONE]")
+
     def stream_scenario(scenario: str, c: _Chunks, text: str) -> Response:
+        if scenario in _THINKING:
+            return tracked(thinking(scenario, c))
+        if scenario == "error-first":
+
+            async def gen() -> AsyncIterator[bytes]:
+                yield c.role()
+                yield sse_event(STREAM_ERROR)
+
+            return tracked(gen(), headers={"connection": "close"})
         if scenario == "no-done":
 
             async def gen() -> AsyncIterator[bytes]:
@@ -701,8 +818,15 @@ def create_fault_app(
         return tracked(normal(c, text))
 
     async def plain_scenario(request: Request, scenario: str, c: _Chunks, text: str) -> Response:
-        if scenario == "error-in-stream":
+        if scenario in ("error-in-stream", "think-error", "error-first"):
             return JSONResponse(STREAM_ERROR)
+        if scenario in _THINKING:
+            body = c.completion("")
+            completion, reasoning = _think_tokens(scenario)
+            body["choices"][0]["message"] = _think_message(scenario)
+            body["choices"][0]["finish_reason"] = "length" if scenario == "think-length" else "stop"
+            body["usage"] = _usage(completion, reasoning)
+            return JSONResponse(body)
         if scenario in ("drop", "silent"):
             full = json.dumps(c.completion(text)).encode()
 
