@@ -169,6 +169,19 @@ class StreamView(OffscreenQuiet, ScrollView, can_focus=True):
         return self._text_source()[: self._wrapped.length + pending]
 
     @property
+    def has_pending(self) -> bool:
+        """Text (or a `set_text`) waits for the next `flush`."""
+        return bool(self._pending) or self._pending_reset
+
+    @property
+    def received(self) -> int:
+        """How many characters reached the view (flushed or not): unlike `appended`, it
+        does not read the `text_source`, which may since have changed (a variant's
+        answer moved to its thinking, see `VariantColumn.rethink`)."""
+        pending = sum(map(len, self._pending))
+        return pending if self._pending_reset else self._wrapped.length + pending
+
+    @property
     def row_count(self) -> int:
         """Number of wrapped rows currently displayed (flushed text only)."""
         return self._wrapped.row_count
