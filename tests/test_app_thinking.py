@@ -12,8 +12,10 @@ import re
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 from textual.widgets import Markdown
 
+from scillm_tui.core.judge import JudgeRound
 from scillm_tui.tui.screens.markdown import MarkdownScreen
 from scillm_tui.tui.screens.thinking import ThinkingScreen, judge_thinking
 from scillm_tui.tui.screens.zoom import ZoomScreen
@@ -201,3 +203,52 @@ async def test_the_judges_thinking_opens_read_only_and_literal(tmp_path: Path) -
         assert "[bold]A[/] wins." in screen_text(app)  # markup shown as text
         await pilot.press("escape")
         assert not isinstance(app.screen, ThinkingScreen)
+
+
+async def test_the_zoom_streams_thinking_then_the_answer_and_folds(tmp_path: Path) -> None:
+    script = Script()
+    app = make_app(script, tmp_path, poll_health=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await type_prompt(pilot, "Explain CRDTs")
+        await set_form(pilot, models="thinker-slow", n="1")
+        await pilot.press("ctrl+r")
+        await script.thinking_started.wait()
+        await pilot.pause()
+        await pilot.press("f6")
+        zoom = app.screen
+        assert isinstance(zoom, ZoomScreen)
+        assert zoom.column.thinking.text == THINKING_TEXT and zoom.column.thinking.display
+        script.release.set()  # the answer streams while zoomed (the grid mirrors it)
+        await script.answer_started.wait()
+        await pilot.pause()
+        app.repaint(force=True)
+        await pilot.pause()
+        assert zoom.column.view.received == len("CRDTs converge")
+        thinking = zoom.column.state.reasoning
+        assert thinking.endswith(" One more thought.")
+        assert zoom.column.thinking.received == len(thinking)  # mirrored while zoomed
+        assert not zoom.column.thinking.display
+        assert "▸ thought" in screen_text(app) and "CRDTs converge" in screen_text(app)
+        await pilot.press("f6")
+        app.repaint(force=True)
+        await pilot.pause()
+        column = app.query_one(VariantGrid).column("v1")
+        assert column.view.received == len("CRDTs converge") and not column.thinking.display
+        assert column.thinking.received == len(thinking)
+        await pilot.press("escape")
+        await wait_for_run(pilot)
+
+
+@pytest.mark.skipif(
+    "reasoning" not in JudgeRound.model_fields,
+    reason="the judge keeps its thinking from branch h2-judge-exports on",
+)
+async def test_a_thinking_judges_thinking_opens_from_the_panel(tmp_path: Path) -> None:
+    app = make_app(Script(), tmp_path, poll_health=False, JUDGE_MODEL="judge-thinks")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await run_to_end(pilot, models="alpha, beta", n="2")
+        assert "f3 shows the judge's thinking" in screen_text(app)
+        await pilot.press("f3")
+        await pilot.pause()
+        assert isinstance(app.screen, ThinkingScreen)
+        assert "[bold]A[/] wins." in screen_text(app)

@@ -7,8 +7,9 @@ until the client goes away; `broken` answers 401; `hostile` streams markup and e
 Thinking models: `thinker` streams `delta.reasoning_content` then the answer (usage with
 `reasoning_tokens`); `thinker-inline` sends `<think>…</think>` in its content;
 `thinker-bare` only the closing tag (the original R1); `thinker-cut` is cut by
-max_tokens while thinking; `thinker-slow` thinks, waits for `Script.release`, answers a
-little and waits until the client goes away; `judge-thinks` is a judge that thinks.
+max_tokens while thinking; `thinker-slow` thinks, waits for `Script.release`, thinks a
+little more, answers a little and waits until the client goes away; `judge-thinks`
+is a judge that thinks.
 """
 
 from __future__ import annotations
@@ -110,12 +111,23 @@ def _thinking_stream(thinking: str, answer: str, finish: str = "stop") -> bytes:
     return _sse(chunks)
 
 
+async def one_read_each(body: bytes) -> AsyncIterator[bytes]:
+    """`body`'s SSE events, each in a read of its own (a stream as a server sends it)."""
+    for event in body.split(b"\n\n"):
+        if event:
+            yield event + b"\n\n"
+            await asyncio.sleep(0)
+
+
 def make_transport(script: Script) -> httpx.MockTransport:
     async def slow_thinker_body() -> AsyncIterator[bytes]:
         words = _words(THINKING_TEXT)
         yield _sse([{"choices": [{"delta": {"reasoning_content": w}}]} for w in words], False)
         script.thinking_started.set()
         await script.release.wait()
+        more = {"choices": [{"delta": {"reasoning_content": " One more thought."}}]}
+        yield _sse([more], done=False)
+        await asyncio.sleep(0)
         yield _sse([{"choices": [{"delta": {"content": "CRDTs converge"}}]}], done=False)
         script.answer_started.set()
         await asyncio.Event().wait()  # until the client goes away
@@ -153,9 +165,10 @@ def make_transport(script: Script) -> httpx.MockTransport:
         if model == "thinker-inline":
             inline = f"<think>{THINKING_TEXT}</think>\n\n{THOUGHT_ANSWER}"
             return httpx.Response(200, headers=sse, content=_stream_of(inline))
-        if model == "thinker-bare":
+        if model == "thinker-bare":  # one read per chunk: the client sends the thinking
+            # as answer text until the tag comes, then a rethink
             bare = f"{THINKING_TEXT}</think>\n\n{THOUGHT_ANSWER}"
-            return httpx.Response(200, headers=sse, content=_stream_of(bare))
+            return httpx.Response(200, headers=sse, content=one_read_each(_stream_of(bare)))
         if model == "thinker-cut":
             cut = _thinking_stream(THINKING_TEXT, "", finish="length")
             return httpx.Response(200, headers=sse, content=cut)
