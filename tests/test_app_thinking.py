@@ -170,6 +170,11 @@ async def test_a_variant_cut_while_thinking_says_so_and_keeps_its_thinking(
         text = screen_text(app)
         assert "no answer: cut while thinking (length)" in text
         assert "The user asks about CRDTs" in text
+        column.view.focus()
+        await pilot.press("f8")  # nothing to render: it says why
+        await pilot.pause()
+        assert not isinstance(app.screen, MarkdownScreen)
+        assert any("only thinking" in n.message for n in app._notifications)
 
 
 def test_judge_thinking_is_read_per_round_and_without_the_field() -> None:
@@ -252,3 +257,18 @@ async def test_a_thinking_judges_thinking_opens_from_the_panel(tmp_path: Path) -
         await pilot.pause()
         assert isinstance(app.screen, ThinkingScreen)
         assert "[bold]A[/] wins." in screen_text(app)
+
+
+def test_what_a_stream_view_received_counts_text_not_yet_flushed() -> None:
+    source = {"text": ""}
+    view = StreamView(text_source=lambda: source["text"])
+    assert not view.has_text and view.received == 0
+    source["text"] = "abc"
+    view.append("abc")
+    assert view.has_text and view.received == 3
+    source["text"] = ""  # the owner moved its text (a rethink): what reached the view stays
+    assert view.received == 3
+    view.set_text("")
+    assert not view.has_text and view.received == 0
+    view.set_text("xy")
+    assert view.has_text and view.received == 2

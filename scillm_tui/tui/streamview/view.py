@@ -174,6 +174,13 @@ class StreamView(OffscreenQuiet, ScrollView, can_focus=True):
         return bool(self._pending) or self._pending_reset
 
     @property
+    def has_text(self) -> bool:
+        """Any text received (flushed or not): `received` > 0 without summing chunks."""
+        if self._pending_reset:
+            return bool(self._pending)  # `set_text` keeps no empty piece, nor `append`
+        return bool(self._wrapped.length or self._pending)
+
+    @property
     def received(self) -> int:
         """How many characters reached the view (flushed or not): unlike `appended`, it
         does not read the `text_source`, which may since have changed (a variant's

@@ -178,8 +178,8 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
         view once there is one, or for a model that does not think (its placeholder).
         A change is a layout: it happens at the first thinking, the first answer, a
         rethink and the fold key, not per chunk."""
-        thinks = self.thinking.received > 0
-        answers = self.view.received > 0
+        thinks = self.thinking.has_text
+        answers = self.view.has_text
         wanted = (thinks, thinks and (self.unfolded or not answers), answers or not thinks)
         if wanted == self._arranged:
             return

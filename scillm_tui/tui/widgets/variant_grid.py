@@ -257,5 +257,8 @@ class VariantGrid(CachedScrollbars, LineCache, HorizontalScroll):
             return
         from scillm_tui.tui.screens.markdown import MarkdownScreen  # Markdown costs start-up
 
+        if not column.view.text.strip() and column.state.reasoning_chars:
+            self.notify(f"{column.state.id} has no answer, only thinking (f4 shows it).")
+            return
         title = f"{variant_title(column.state)} (rendered as Markdown)"
         self.app.push_screen(MarkdownScreen(title, column.view.text))
