@@ -752,7 +752,7 @@ async def test_line_cached_widgets_are_still_their_base_widgets_to_css(tmp_path:
         assert isinstance(footer, SteadyFooter)
         assert footer.region.height == 1 and footer.region.bottom == 36  # docked at the bottom
         column = app.query_one(VariantGrid).columns[0]
-        assert len(column.query(Static)) == 3  # header, error and stats lines
+        assert len(column.query(Static)) == 4  # header, thinking, error and stats lines
         screen = app.screen  # `Screen { layout: vertical; }` in app.tcss
         assert isinstance(screen, DashboardScreen) and screen.styles.layout.name == "vertical"
         assert {row.id for row in app.query(Horizontal)} >= {"top", "main", "health"}

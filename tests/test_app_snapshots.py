@@ -44,6 +44,7 @@ def prepare(
     n: str = "3",
     script: Script | None = None,
     until_stuck: bool = False,
+    until_thinking: bool = False,
 ) -> Callable[[Pilot], Awaitable[None]]:
     """A `run_before` that sets health, optionally runs, and settles the screen."""
 
@@ -56,9 +57,10 @@ def prepare(
             await type_prompt(pilot, prompt)
             await set_form(pilot, models=models, n=n)
             await pilot.press("ctrl+r")
-            if until_stuck:
+            if until_stuck or until_thinking:
                 assert script is not None
-                await script.stuck_started.wait()
+                event = script.thinking_started if until_thinking else script.stuck_started
+                await event.wait()
                 await pilot.pause()
             else:
                 await wait_for_run(pilot)
@@ -152,3 +154,18 @@ def test_zoomed_winner(snap_compare: SnapCompare, tmp_path: Path) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+
+def test_a_column_while_thinking(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    """Dimmed italic thinking under `▾ thinking`, the header `thinking 0 s`."""
+    script = Script()
+    app = make_app(script, tmp_path, poll_health=False)
+    run_before = prepare(models="thinker-slow, alpha", n="2", script=script, until_thinking=True)
+    assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
+
+
+def test_thinking_folded_after_the_answer(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    """`▸ thought 0 s · 1,830 tokens` above the answer; the leaderboard's think column."""
+    app = make_app(Script(), tmp_path, poll_health=False)
+    run_before = prepare(models="thinker, thinker-cut, alpha", n="3")
+    assert snap_compare(app, terminal_size=(160, 40), run_before=run_before)

@@ -9,9 +9,9 @@ from scillm_tui.tui.widgets.leaderboard import Leaderboard
 from tests.tui_support import screen_text
 
 ROWS = [
-    ("★", "v2", "qwen3-coder-480b…", "9", "812", "340ms", "12.1s"),
-    ("2", "v1", "[bold]gpt[/bold]", "6", "~95", "1.2s", "3.0s"),
-    ("3", "v3", "broken", "–", "~0", "–", "0ms"),
+    ("★", "v2", "qwen3-coder-480b…", "9", "812", "–", "340ms", "12.1s"),
+    ("2", "v1", "[bold]gpt[/bold]", "6", "~95", "–", "1.2s", "3.0s"),
+    ("3", "v3", "broken", "–", "~0", "–", "–", "0ms"),
 ]
 
 
@@ -37,6 +37,21 @@ async def test_wide_shows_every_column_aligned_and_the_text_literally() -> None:
             assert len(line) == len(header)
         assert first.index("812") + 3 == header.index("tok") + 3
         assert first.endswith("12.1s") and third.endswith("0ms")
+
+
+async def test_a_thinking_variant_adds_the_think_column_in_the_same_rows() -> None:
+    app = BoardApp()
+    async with app.run_test(size=(70, 6)) as pilot:
+        board = app.query_one(Leaderboard)
+        board.show(ROWS)
+        await pilot.pause()
+        thinking = [(*ROWS[0][:5], "41.2s", *ROWS[0][6:]), *ROWS[1:]]
+        board.show(thinking)
+        await pilot.pause()
+        header, first, *_ = board_lines(app)
+        assert header.split() == ["#", "id", "model", "score", "tok", "think", "ttft", "time"]
+        assert first.split()[5] == "41.2s"
+        assert len(board_lines(app)) == 4  # one row per variant, as before
 
 
 @pytest.mark.parametrize(

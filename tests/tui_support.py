@@ -4,6 +4,12 @@ The transport answers by model name, so each column's fate is chosen by its mode
 `alpha`, `beta`, `gamma`, ... stream fixed text; `stuck` streams a little and then waits
 until the client goes away; `broken` answers 401; `hostile` streams markup and escapes;
 `judge` returns a verdict for candidate A with scores; `judge-bad` returns prose only.
+Thinking models: `thinker` streams `delta.reasoning_content` then the answer (usage with
+`reasoning_tokens`); `thinker-inline` sends `<think>…</think>` in its content;
+`thinker-bare` only the closing tag (the original R1); `thinker-cut` is cut by
+max_tokens while thinking; `thinker-slow` thinks, waits for `Script.release`, thinks a
+little more, answers a little and waits until the client goes away; `judge-thinks`
+is a judge that thinks.
 """
 
 from __future__ import annotations
@@ -45,6 +51,13 @@ HOSTILE_TEXT = (
     " \x1b[31mno red\x1b[0m \x1b]8;;https://evil.test\x1b\\no osc\x1b]8;;\x1b\\ done"
 )
 STUCK_TEXT = "This variant got halfway and then"
+THINKING_TEXT = (
+    "The user asks about CRDTs. I should explain merge semantics first, then the two "
+    "families, state-based and op-based."
+)
+THOUGHT_ANSWER = "CRDTs converge: their merge is commutative, associative and idempotent."
+REASONING_TOKENS = 1830
+JUDGE_THINKING = "Candidate A covers both families; B is vaguer. [bold]A[/] wins."
 
 
 @dataclass
@@ -56,6 +69,9 @@ class Script:
     stuck_closed: asyncio.Event = field(default_factory=asyncio.Event)
     models: list[str] = field(default_factory=lambda: ["alpha", "beta", "gamma", "judge"])
     sidecar_down: bool = False
+    thinking_started: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    answer_started: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def _sse(chunks: list[dict[str, Any]], done: bool = True) -> bytes:
@@ -81,7 +97,41 @@ def _stream_of(text: str, finish: str = "stop") -> bytes:
     return _sse(chunks)
 
 
+def _thinking_stream(thinking: str, answer: str, finish: str = "stop") -> bytes:
+    """Thinking in `delta.reasoning_content` chunks, then the answer in `content`."""
+    chunks: list[dict[str, Any]] = [{"choices": [{"delta": {"role": "assistant"}}]}]
+    chunks += [{"choices": [{"delta": {"reasoning_content": w}}]} for w in _words(thinking)]
+    chunks += [{"choices": [{"delta": {"content": w}}]} for w in _words(answer)]
+    chunks.append({"choices": [{"delta": {}, "finish_reason": finish}]})
+    usage = {
+        "completion_tokens": REASONING_TOKENS + len(_words(answer)),
+        "completion_tokens_details": {"reasoning_tokens": REASONING_TOKENS},
+    }
+    chunks.append({"choices": [], "usage": usage})
+    return _sse(chunks)
+
+
+async def one_read_each(body: bytes) -> AsyncIterator[bytes]:
+    """`body`'s SSE events, each in a read of its own (a stream as a server sends it)."""
+    for event in body.split(b"\n\n"):
+        if event:
+            yield event + b"\n\n"
+            await asyncio.sleep(0)
+
+
 def make_transport(script: Script) -> httpx.MockTransport:
+    async def slow_thinker_body() -> AsyncIterator[bytes]:
+        words = _words(THINKING_TEXT)
+        yield _sse([{"choices": [{"delta": {"reasoning_content": w}}]} for w in words], False)
+        script.thinking_started.set()
+        await script.release.wait()
+        more = {"choices": [{"delta": {"reasoning_content": " One more thought."}}]}
+        yield _sse([more], done=False)
+        await asyncio.sleep(0)
+        yield _sse([{"choices": [{"delta": {"content": "CRDTs converge"}}]}], done=False)
+        script.answer_started.set()
+        await asyncio.Event().wait()  # until the client goes away
+
     async def stuck_body() -> AsyncIterator[bytes]:
         try:
             yield _sse([{"choices": [{"delta": {"content": STUCK_TEXT}}]}], done=False)
@@ -108,6 +158,22 @@ def make_transport(script: Script) -> httpx.MockTransport:
             return httpx.Response(200, headers=sse, content=_stream_of(TEXTS[model]))
         if model == "hostile":
             return httpx.Response(200, headers=sse, content=_stream_of(HOSTILE_TEXT))
+        if model == "thinker":
+            return httpx.Response(
+                200, headers=sse, content=_thinking_stream(THINKING_TEXT, THOUGHT_ANSWER)
+            )
+        if model == "thinker-inline":
+            inline = f"<think>{THINKING_TEXT}</think>\n\n{THOUGHT_ANSWER}"
+            return httpx.Response(200, headers=sse, content=_stream_of(inline))
+        if model == "thinker-bare":  # one read per chunk: the client sends the thinking
+            # as answer text until the tag comes, then a rethink
+            bare = f"{THINKING_TEXT}</think>\n\n{THOUGHT_ANSWER}"
+            return httpx.Response(200, headers=sse, content=one_read_each(_stream_of(bare)))
+        if model == "thinker-cut":
+            cut = _thinking_stream(THINKING_TEXT, "", finish="length")
+            return httpx.Response(200, headers=sse, content=cut)
+        if model == "thinker-slow":
+            return httpx.Response(200, headers=sse, content=slow_thinker_body())
         if model == "stuck":
             return httpx.Response(200, headers=sse, content=stuck_body())
         if model == "broken":
@@ -119,6 +185,12 @@ def make_transport(script: Script) -> httpx.MockTransport:
                 "scores": {"A": 9, "B": 6, "C": 5, "D": 4},
             }
             return httpx.Response(200, json=_completion(json.dumps(verdict)))
+        if model == "judge-thinks":
+            verdict = {"best_id": "A", "reason": "A is complete.", "scores": {"A": 9, "B": 6}}
+            message = {"content": json.dumps(verdict), "reasoning_content": JUDGE_THINKING}
+            return httpx.Response(
+                200, json={"choices": [{"message": message, "finish_reason": "stop"}]}
+            )
         if model == "judge-bad":
             return httpx.Response(200, json=_completion("I like them all equally."))
         return httpx.Response(404, json={"error": {"message": f"model {model} not found"}})

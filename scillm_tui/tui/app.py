@@ -51,6 +51,8 @@ class ScillmApp(App[int]):
         Binding("ctrl+e", "export", "Export", id="export", priority=True),
         Binding("escape", "cancel", "Cancel run", id="cancel"),
         Binding("f2", "pick_models", "Models", id="pick-models"),
+        Binding("f3", "judge_thinking", "Judge's thinking", id="judge-thinking", show=False),
+        Binding("f4", "toggle_thinking", "Thinking", id="toggle-thinking", priority=True),
         Binding("f5", "refresh_health", "Health", id="refresh-health"),
         Binding("f6", "zoom", "Zoom", id="zoom", priority=True),
         Binding("f7", "copy_variant", "Copy", id="copy-variant", priority=True),
@@ -273,6 +275,13 @@ class ScillmApp(App[int]):
 
     def action_markdown(self) -> None:
         self.query_one(VariantGrid).open_markdown()
+
+    def action_toggle_thinking(self) -> None:
+        """Unfold or fold the thinking in every column (and the zoom)."""
+        self.query_one(VariantGrid).toggle_thinking()
+
+    def action_judge_thinking(self) -> None:
+        self.query_one(JudgePanel).show_thinking()
 
     def action_pick_models(self) -> None:
         form = self.query_one(RunForm)

@@ -101,12 +101,16 @@ class ZoomScreen(StyledOnceScreen[None]):
         if source is None:
             return
         column.show_variant(source.state, source.score, source.winner)
-        view = column.view
+        column.unfolded = self.grid.thinking_unfolded
         # What reached the source column, not all its state holds: deltas still queued
         # for the grid reach this column too (`VariantGrid.mirror`).
-        view.set_text(source.view.appended)
-        view.following = True
-        view.flush()  # before the first frame, which must not show the previous variant
+        for view, text in (
+            (column.view, source.view.appended),
+            (column.thinking, source.thinking.appended),
+        ):
+            view.set_text(text)
+            view.following = True
+        column.flush()  # before the first frame, which must not show the previous variant
         # Copied and mirrored in one step on the app's thread: no delta falls in between.
         self.grid.mirror(column)
 
@@ -117,6 +121,7 @@ class ZoomScreen(StyledOnceScreen[None]):
         if self.grid.mirrored is self.column:
             self.grid.mirror(None)
         self.column.view.clear()  # no copy of the text is kept while closed
+        self.column.thinking.clear()
         self.dismiss()
 
     def action_close(self) -> None:

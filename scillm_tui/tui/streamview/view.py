@@ -169,6 +169,26 @@ class StreamView(OffscreenQuiet, ScrollView, can_focus=True):
         return self._text_source()[: self._wrapped.length + pending]
 
     @property
+    def has_pending(self) -> bool:
+        """Text (or a `set_text`) waits for the next `flush`."""
+        return bool(self._pending) or self._pending_reset
+
+    @property
+    def has_text(self) -> bool:
+        """Any text received (flushed or not): `received` > 0 without summing chunks."""
+        if self._pending_reset:
+            return bool(self._pending)  # `set_text` keeps no empty piece, nor `append`
+        return bool(self._wrapped.length or self._pending)
+
+    @property
+    def received(self) -> int:
+        """How many characters reached the view (flushed or not): unlike `appended`, it
+        does not read the `text_source`, which may since have changed (a variant's
+        answer moved to its thinking, see `VariantColumn.rethink`)."""
+        pending = sum(map(len, self._pending))
+        return pending if self._pending_reset else self._wrapped.length + pending
+
+    @property
     def row_count(self) -> int:
         """Number of wrapped rows currently displayed (flushed text only)."""
         return self._wrapped.row_count

@@ -16,7 +16,7 @@ from textual.widgets import Static
 from scillm_tui.core.artifacts import ranked
 from scillm_tui.core.judge import JudgeSpec, Verdict, judge_run
 from scillm_tui.core.runs import Run, VariantState
-from scillm_tui.tui.formatting import ms, score_text
+from scillm_tui.tui.formatting import answer_tokens_estimated, ms, score_text
 from scillm_tui.tui.streamview.line_cache import LineCache
 from scillm_tui.tui.streamview.scrollbars import CachedScrollbars
 from scillm_tui.tui.widgets.leaderboard import Leaderboard
@@ -125,7 +125,20 @@ class JudgePanel(CachedScrollbars, LineCache, VerticalScroll):
             answers = verdict.raw_responses
             if answers:
                 raw.update("raw judge output:\n" + "\n---\n".join(answers))
+        if any(getattr(r, "reasoning", None) for r in verdict.rounds):
+            reason.update(f"{reason.content}\n\n(f3 shows the judge's thinking)")
         self._fill(run, verdict)
+
+    def show_thinking(self) -> None:
+        """Open the judge's thinking (f3), read-only; say so when there is none."""
+        from scillm_tui.tui.screens.thinking import ThinkingScreen, judge_thinking
+
+        verdict = self.verdict
+        text = judge_thinking(verdict.rounds) if verdict is not None else ""
+        if verdict is None or not text:
+            self.notify("No thinking from the judge (not judged yet, or it did not think).")
+            return
+        self.app.push_screen(ThinkingScreen(f"Judge's thinking · {verdict.judge_model}", text))
 
     def _fill(self, run: Run, verdict: Verdict) -> None:
         ranking = ((state, score) for state, score, _ in ranked(run, verdict))
@@ -138,13 +151,17 @@ class JudgePanel(CachedScrollbars, LineCache, VerticalScroll):
         for rank, (state, score) in enumerate(ranking, start=1):
             mark = "★" if state.id == best else str(rank)
             tokens = f"{'~' if state.tokens_estimated else ''}{state.completion_tokens}"
+            if state.reasoning_chars:  # the answer's tokens: the thinking's time is beside
+                estimated = answer_tokens_estimated(state)
+                tokens = f"{'~' if estimated else ''}{state.answer_tokens}"
             if state.started_at is None:
                 tokens = "–"  # not started: a planned variant
             model = state.model
             if len(model) > MODEL_WIDTH:
                 model = model[: MODEL_WIDTH - 1] + "…"
             cells = (mark, state.id, model, score_text(score), tokens)
-            rows.append((*cells, ms(state.ttft_ms), ms(state.duration_ms)))
+            think = ms(state.think_ms)
+            rows.append((*cells, think, ms(state.ttft_ms), ms(state.duration_ms)))
         self.query_one(Leaderboard).show(rows, winner=best is not None)  # ranked first
 
 

@@ -17,11 +17,13 @@ from textual.widget import Widget
 
 __all__ = ["HEADER", "Leaderboard"]
 
-HEADER = ("#", "id", "model", "score", "tok", "ttft", "time")
+HEADER = ("#", "id", "model", "score", "tok", "think", "ttft", "time")
 _MODEL = HEADER.index("model")
-_RIGHT = frozenset({HEADER.index(name) for name in ("score", "tok", "ttft", "time")})
+_THINK = HEADER.index("think")  # thinking time: left out when no variant thinks
+_RIGHT = frozenset({HEADER.index(name) for name in ("score", "tok", "think", "ttft", "time")})
 _MIN_MODEL = 5  # "gpt-…": narrower than this, columns are left out instead
-_OPTIONAL = [HEADER.index(name) for name in ("ttft", "time", "tok")]  # left out first
+_OPTIONAL = [HEADER.index(name) for name in ("ttft", "time", "think", "tok")]  # left out first
+_NONE = "–"
 
 
 class Leaderboard(Widget):
@@ -54,8 +56,9 @@ class Leaderboard(Widget):
     def render(self) -> Content:
         if not self.rows:
             return Content("")
-        widths = [max(cell_len(row[i]) for row in (HEADER, *self.rows)) for i in range(7)]
-        shown, gap = _fit(widths, self.size.width)
+        widths = [max(cell_len(row[i]) for row in (HEADER, *self.rows)) for i in range(len(HEADER))]
+        thinks = any(row[_THINK] != _NONE for row in self.rows)
+        shown, gap = _fit(widths, self.size.width, thinks)
         lines = [_line(HEADER, widths, shown, gap, "bold $text-muted")]
         for index, row in enumerate(self.rows):
             style = "bold $success" if index == 0 and self.winner else ""
@@ -63,10 +66,11 @@ class Leaderboard(Widget):
         return Content("\n").join(lines)
 
 
-def _fit(widths: list[int], width: int) -> tuple[list[int], int]:
+def _fit(widths: list[int], width: int, thinks: bool = True) -> tuple[list[int], int]:
     """Which columns to show, and the gap between them, to fit `width` cells: two-cell
-    gaps, then one; long model names shortened; then ttft, time and tok left out."""
-    shown = list(range(len(HEADER)))
+    gaps, then one; long model names shortened; then ttft, time, think and tok left out.
+    The think column only when a variant thinks (`thinks`)."""
+    shown = [i for i in range(len(HEADER)) if thinks or i != _THINK]
 
     def total(gap: int) -> int:
         return sum(widths[i] for i in shown) + gap * (len(shown) - 1)
@@ -77,7 +81,8 @@ def _fit(widths: list[int], width: int) -> tuple[list[int], int]:
     for optional in _OPTIONAL:
         if total(gap) <= width:
             break
-        shown.remove(optional)
+        if optional in shown:
+            shown.remove(optional)
     return shown, gap
 
 

@@ -1,4 +1,11 @@
-"""One variant's column: header (id, model, live status), streaming text, stats footer."""
+"""One variant's column: header (id, model, live status), streaming text, stats footer.
+
+A model that thinks gets a second stream view above the answer, for its thinking
+(dimmed, under a `▾ thinking 12 s` line). Once the answer starts the thinking folds to
+that one line (`▸ thought 41 s · 1,830 tokens`), unless the user unfolded thinking
+(f4). Showing, folding and unfolding change the column's layout, so they happen at most
+at the first thinking, at the first answer and on the key: never per chunk.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,13 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from scillm_tui.core.runs import VariantState
-from scillm_tui.tui.formatting import score_text, stats_text, status_text, variant_title
+from scillm_tui.tui.formatting import (
+    score_text,
+    stats_text,
+    status_text,
+    thought_text,
+    variant_title,
+)
 from scillm_tui.tui.streamview.line_cache import LineCache
 from scillm_tui.tui.streamview.offscreen import OffscreenQuiet
 from scillm_tui.tui.streamview.view import StreamView
@@ -18,7 +31,7 @@ PLANNED_PLACEHOLDER = "ctrl+r runs the prompt"
 # Statuses the stylesheet draws differently, per line. Only these become a class, each on
 # the one line it colours (see app.tcss): at a run's start and end every column changes
 # status within the same repaint tick, and each class change restyles its line (~0.7 ms).
-_HEADER_STATUSES = frozenset({"streaming", "error", "cancelled"})
+_HEADER_STATUSES = frozenset({"streaming", "error", "cancelled", "no-answer"})
 _ERROR_STATUSES = frozenset({"cancelled"})
 _STYLED_STATUSES = _HEADER_STATUSES | _ERROR_STATUSES
 
@@ -41,14 +54,26 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
         follow_step: int = 1,
         follow_phase: int = 0,
         planned: bool = False,
+        unfolded: bool = False,
         id: str | None = None,
     ) -> None:
+        """`unfolded`: show the thinking after the answer has started too (f4)."""
         super().__init__(id=id, classes="variant-column")
         self.state = state
         self.planned = planned
         self.score: float | None = None
         self.winner = False
-        self._shown: tuple[str, str, str, str] | None = None
+        self.unfolded = unfolded
+        self._shown: tuple[str, str, str, str, str] | None = None
+        # (thinking line, thinking view, answer view) shown: see `_arrange`
+        self._arranged = (False, False, True)
+        self.thinking = StreamView(
+            follow_step=follow_step,
+            follow_phase=follow_phase,
+            text_source=self._reasoning,
+            classes="column-thinking",
+        )
+        self.thinking.display = False
         self.view = StreamView(
             placeholder=PLANNED_PLACEHOLDER if planned else PLACEHOLDER,
             follow_step=follow_step,
@@ -58,10 +83,14 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
         )
         self._header = _ColumnLine("", markup=False, classes="column-header")
         self._error = _ColumnLine("", markup=False, classes="column-error")
+        self._thought = _ColumnLine("", markup=False, classes="column-thought")
+        self._thought.display = False
         self._stats = _ColumnLine("", markup=False, classes="column-stats")
 
     def compose(self) -> ComposeResult:
         yield self._header
+        yield self._thought
+        yield self.thinking
         yield self.view
         yield self._error
         yield self._stats
@@ -97,21 +126,67 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
         ones is a layout of the whole screen (~0.1 s for 8 columns) in the first second
         of streaming.
         """
-        view = self.view
-        view.follow_step = max(1, follow_step)
-        view.follow_phase = follow_phase % view.follow_step
+        for view in (self.view, self.thinking):
+            view.follow_step = max(1, follow_step)
+            view.follow_phase = follow_phase % view.follow_step
         self.show_variant(state, None, False, planned=planned)
-        view.clear()  # the text source is the new state's from here on
+        self.view.clear()  # the text source is the new state's from here on
+        self.thinking.clear()
+        self._arrange()
 
     def _text(self) -> str:
         return self.state.text
 
+    def _reasoning(self) -> str:
+        return self.state.reasoning
+
     def append(self, text: str) -> None:
-        """Buffer text; it appears on the next `flush` (called by the app's repaint timer)."""
+        """Buffer answer text; it appears on the next `flush` (the app's repaint timer)."""
         self.view.append(text)
 
+    def append_reasoning(self, text: str) -> None:
+        """Buffer thinking text, like `append`."""
+        self.thinking.append(text)
+
+    def rethink(self) -> None:
+        """All answer text so far was thinking (`VariantRethink`): move it there.
+
+        The state has already moved it, so the answer view's source is empty now: the
+        thinking view takes the state's thinking up to what both views had received."""
+        received = self.thinking.received + self.view.received
+        self.thinking.set_text(self.state.reasoning[:received])
+        self.view.clear()
+
     def flush(self) -> bool:
-        return self.view.flush()
+        """Apply buffered text (the app's repaint timer); True if any changed."""
+        if not (self.view.has_pending or self.thinking.has_pending):
+            return False
+        self._arrange()
+        self.thinking.flush()
+        self.view.flush()
+        return True
+
+    def set_unfolded(self, unfolded: bool) -> None:
+        """Show (True) or fold (False) the thinking of a variant that answers (f4)."""
+        self.unfolded = unfolded
+        self._arrange()
+        self.refresh_chrome()
+
+    def _arrange(self) -> None:
+        """Show the thinking line and view and the answer view as the text received asks:
+        thinking unfolded until an answer arrives (or always, if `unfolded`); the answer
+        view once there is one, or for a model that does not think (its placeholder).
+        A change is a layout: it happens at the first thinking, the first answer, a
+        rethink and the fold key, not per chunk."""
+        thinks = self.thinking.has_text
+        answers = self.view.has_text
+        wanted = (thinks, thinks and (self.unfolded or not answers), answers or not thinks)
+        if wanted == self._arranged:
+            return
+        self._arranged = wanted
+        self._thought.display, self.thinking.display, self.view.display = wanted
+        if self.is_mounted:  # the thinking line's mark (▸ / ▾) follows at once
+            self.refresh_chrome()
 
     def set_verdict(self, score: float | None, winner: bool) -> None:
         self.score = score
@@ -131,8 +206,12 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
         if state.status == "cancelled":
             error = f"cancelled — {state.chars} characters kept"
         stats = "" if self.planned else stats_text(state)
-        shown = (header, error, stats, state.status)
-        previous = self._shown or ("", "", "", "")
+        thought = ""
+        if self._arranged[0]:
+            thought = thought_text(state, folded=not self._arranged[1])
+        status = "no-answer" if state.no_answer_reason else state.status
+        shown = (header, error, stats, status, thought)
+        previous = self._shown or ("", "", "", "", "")
         if shown == previous:
             return
         self._shown = shown
@@ -142,12 +221,14 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
             self._header.update(header, layout=False)
         if stats != previous[2]:
             self._stats.update(stats, layout=False)
+        if thought != previous[4]:
+            self._thought.update(thought, layout=False)
         if error != previous[1]:
             self._error.update(error)
             self._error.display = bool(error)
-        if state.status != previous[3]:
+        if status != previous[3]:
             for line, styled in ((self._header, _HEADER_STATUSES), (self._error, _ERROR_STATUSES)):
-                wanted = {f"-{state.status}"} if state.status in styled else set()
+                wanted = {f"-{status}"} if status in styled else set()
                 current = {c for c in line.classes if c[1:] in _STYLED_STATUSES}
                 if current != wanted:  # one restyle per line, not one per class touched
                     line.set_classes((line.classes - current) | wanted)

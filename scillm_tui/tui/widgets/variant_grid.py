@@ -49,6 +49,7 @@ class VariantGrid(CachedScrollbars, LineCache, HorizontalScroll):
         self._last_stats = 0.0
         self._columns: list[VariantColumn] = []
         self._mirror: VariantColumn | None = None
+        self.thinking_unfolded = False  # f4: thinking shown after the answer started too
 
     @property
     def columns(self) -> list[VariantColumn]:
@@ -76,6 +77,15 @@ class VariantGrid(CachedScrollbars, LineCache, HorizontalScroll):
             self._dirty.update(c.state.id for c in self._columns)
             self._last_stats = 0.0  # stats are due on the next flush
         self._mirror = column
+
+    def toggle_thinking(self) -> bool:
+        """Unfold (or fold again) the thinking in every column and the zoom; returns
+        whether it is now unfolded. One layout for all columns together."""
+        self.thinking_unfolded = unfolded = not self.thinking_unfolded
+        mirror = self._mirror
+        for column in self._columns if mirror is None else [*self._columns, mirror]:
+            column.set_unfolded(unfolded)
+        return unfolded
 
     @property
     def streaming(self) -> bool:
@@ -110,7 +120,13 @@ class VariantGrid(CachedScrollbars, LineCache, HorizontalScroll):
             # Different phases: columns streaming at the same pace take turns to jump.
             column.bind(state, follow_step=step, follow_phase=index % step, planned=planned)
         new = [
-            VariantColumn(state, follow_step=step, follow_phase=index % step, planned=planned)
+            VariantColumn(
+                state,
+                follow_step=step,
+                follow_phase=index % step,
+                planned=planned,
+                unfolded=self.thinking_unfolded,
+            )
             for index, state in enumerate(states[len(kept) :], start=len(kept))
         ]
         self._columns = kept + new
@@ -141,11 +157,22 @@ class VariantGrid(CachedScrollbars, LineCache, HorizontalScroll):
         columns = {c.state.id: c for c in self._columns}
         with full_collections_deferred():
             async for event in run.events():
-                if event.kind == "delta":
+                kind = event.kind
+                if kind == "delta":
                     columns[event.variant_id].append(event.text)
                     mirror = self._mirror
                     if mirror is not None and mirror.state.id == event.variant_id:
                         mirror.append(event.text)
+                elif kind == "reasoning":  # as costly as an answer's delta, no more
+                    columns[event.variant_id].append_reasoning(event.text)
+                    mirror = self._mirror
+                    if mirror is not None and mirror.state.id == event.variant_id:
+                        mirror.append_reasoning(event.text)
+                elif kind == "rethink":
+                    columns[event.variant_id].rethink()
+                    mirror = self._mirror
+                    if mirror is not None and mirror.state.id == event.variant_id:
+                        mirror.rethink()
                 self._dirty.add(event.variant_id)
         self.flush(force=True)
         self.post_message(self.RunFinished(run))
@@ -230,5 +257,8 @@ class VariantGrid(CachedScrollbars, LineCache, HorizontalScroll):
             return
         from scillm_tui.tui.screens.markdown import MarkdownScreen  # Markdown costs start-up
 
+        if not column.view.text.strip() and column.state.reasoning_chars:
+            self.notify(f"{column.state.id} has no answer, only thinking (f4 shows it).")
+            return
         title = f"{variant_title(column.state)} (rendered as Markdown)"
         self.app.push_screen(MarkdownScreen(title, column.view.text))
