@@ -12,10 +12,8 @@ import re
 from pathlib import Path
 from types import SimpleNamespace
 
-import pytest
 from textual.widgets import Markdown
 
-from scillm_tui.core.judge import JudgeRound
 from scillm_tui.tui.screens.markdown import MarkdownScreen
 from scillm_tui.tui.screens.thinking import ThinkingScreen, judge_thinking
 from scillm_tui.tui.screens.zoom import ZoomScreen
@@ -244,10 +242,6 @@ async def test_the_zoom_streams_thinking_then_the_answer_and_folds(tmp_path: Pat
         await wait_for_run(pilot)
 
 
-@pytest.mark.skipif(
-    "reasoning" not in JudgeRound.model_fields,
-    reason="the judge keeps its thinking from branch h2-judge-exports on",
-)
 async def test_a_thinking_judges_thinking_opens_from_the_panel(tmp_path: Path) -> None:
     app = make_app(Script(), tmp_path, poll_health=False, JUDGE_MODEL="judge-thinks")
     async with app.run_test(size=(160, 45)) as pilot:

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len
 
-import scillm_tui.tui.streamview.wrap as wrap_module
+from scillm_tui.tui.streamview import wrap as wrap_module
 from scillm_tui.tui.streamview.wrap import (
     BLOCK_ROWS,
     CACHED_BLOCKS,

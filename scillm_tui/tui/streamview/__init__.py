@@ -17,7 +17,7 @@ p99 52 ms, max 131 ms, arrival → screen p99 108 ms); this engine holds 11 / 28
 (``python -m bench``, docs/performance.md).
 
 Public surface: `StreamView` (`append`, `flush`, `clear`, `text`, `placeholder`,
-`following`), `WrappedText` and `wrap`, `LineCache`, `OffscreenQuiet`, `CachedScrollbars`.
+`following`), `WrappedText`, `LineCache`, `OffscreenQuiet`, `CachedScrollbars`.
 Everything else is internal to the package.
 """
 
@@ -25,6 +25,6 @@ from scillm_tui.tui.streamview.line_cache import LineCache
 from scillm_tui.tui.streamview.offscreen import OffscreenQuiet
 from scillm_tui.tui.streamview.scrollbars import CachedScrollbars
 from scillm_tui.tui.streamview.view import StreamView
-from scillm_tui.tui.streamview.wrap import WrappedText, wrap
+from scillm_tui.tui.streamview.wrap import WrappedText
 
-__all__ = ["CachedScrollbars", "LineCache", "OffscreenQuiet", "StreamView", "WrappedText", "wrap"]
+__all__ = ["CachedScrollbars", "LineCache", "OffscreenQuiet", "StreamView", "WrappedText"]
