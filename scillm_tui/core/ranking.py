@@ -19,6 +19,8 @@ Two things differ from FastChat, both for the small, lopsided histories of one p
   its interval is wide, whereas both a bootstrap and the sandwich shrink it (every resample is
   still a clean sweep). ``method="bootstrap"`` gives FastChat's percentile intervals instead,
   resampling each pair's aggregated counts (a Poisson bootstrap) rather than every battle.
+  The closed-form interval measures a model against the battle-weighted mean (see
+  ``_centred_sd``); the ratings themselves are shifted so that their plain mean is 1000.
 
 The fit runs on counts aggregated per pair of models (Newton's method on the penalised
 log-likelihood), so 30,000 battles between ten models cost a few milliseconds.
@@ -289,11 +291,18 @@ def _centred_elo(theta: Sequence[float]) -> list[float]:
     return [ELO_MEAN + _TO_ELO * (t - mean) for t in theta]
 
 
-def _centred_sd(covariance: Sequence[Sequence[float]]) -> list[float]:
-    """Standard deviation, in Elo points, of each strength minus the mean strength."""
+def _centred_sd(covariance: Sequence[Sequence[float]], weights: Sequence[float]) -> list[float]:
+    """Standard deviation, in Elo points, of each strength minus the weighted mean strength.
+
+    Weighted by battles: a model measured against the bulk of the data. With plain mean
+    weights, one barely-known model's uncertainty would leak into every other interval (the
+    mean moves with it), hiding differences the data pin down well.
+    """
     m = len(covariance)
-    row_means = [sum(row) / m for row in covariance]
-    grand = sum(row_means) / m
+    total = sum(weights)
+    w = [x / total for x in weights] if total > 0 else [1.0 / m] * m
+    row_means = [sum(wj * cij for wj, cij in zip(w, row, strict=True)) for row in covariance]
+    grand = sum(wi * ri for wi, ri in zip(w, row_means, strict=True))
     return [
         _TO_ELO * math.sqrt(max(covariance[i][i] - 2 * row_means[i] + grand, 0.0)) for i in range(m)
     ]
@@ -379,7 +388,7 @@ def rate_models(
             (min(low, r), max(high, r)) for (low, high), r in zip(intervals, ratings, strict=True)
         ]
     else:
-        sds = _centred_sd(covariance)
+        sds = _centred_sd(covariance, counts.battles)
         intervals = [(r - _Z95 * sd, r + _Z95 * sd) for r, sd in zip(ratings, sds, strict=True)]
     ranks = rank_from_intervals(intervals)
     rows = [
