@@ -6,6 +6,8 @@ import math
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scillm_tui.core.ranking import (
     Battle,
@@ -200,3 +202,27 @@ def test_rows_are_sorted_best_first_with_arena_ranks() -> None:
     strengths = {"top": 2.0, "mid": 0.0, "low": -2.0}
     rows = rate_models(simulate(strengths, 900, seed=4))
     assert [(row.model, row.rank) for row in rows] == [("top", 1), ("mid", 2), ("low", 3)]
+
+
+# --- any battle list ------------------------------------------------------------------------
+
+battle_lists = st.lists(
+    st.tuples(st.sampled_from("abcdef"), st.sampled_from("abcdef"), st.booleans()),
+    max_size=60,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(battle_lists, st.sampled_from(["fisher", "bootstrap"]))
+def test_any_battles_give_finite_ordered_rows(raw, method: str) -> None:
+    battles = [Battle(w, lo, f"r{k}", "j", tie=t) for k, (w, lo, t) in enumerate(raw)]
+    rows = rate_models(battles, method=method, resamples=20)
+    assert finite(rows)
+    assert sorted(row.model for row in rows) == sorted({m for w, lo, _ in raw for m in (w, lo)})
+    assert [row.rating for row in rows] == sorted((row.rating for row in rows), reverse=True)
+    for row in rows:
+        assert row.ci_low <= row.rating <= row.ci_high
+        assert 1 <= row.rank <= len(rows)
+        assert 0.0 <= row.win_rate <= 1.0 and row.wins <= row.battles
+    if rows:
+        assert sum(row.rating for row in rows) / len(rows) == pytest.approx(1000)

@@ -65,7 +65,7 @@ class JudgedRun:
     judge_pick: str | None
     human_pick: str | None = None
     rounds: tuple[JudgeRound, ...] = ()
-    pairs: tuple[PairVerdict, ...] = field(default=())
+    pairs: tuple[PairVerdict, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
