@@ -28,7 +28,16 @@ from typing import Any
 
 from bench.common import RESULT_PREFIX, ROOT, quiet_env, sse_server
 
-CASES = ("overhead", "concurrency", "dashboard", "maxrate", "keys", "memory", "startup")
+CASES = (
+    "overhead",
+    "concurrency",
+    "dashboard",
+    "maxrate",
+    "keys",
+    "memory",
+    "startup",
+    "thinking",
+)
 
 FULL = {
     "overhead_unpaced_chunks": 2000,
@@ -43,6 +52,8 @@ FULL = {
     "memory_kib": 256,
     "memory_chunk_chars": 64,
     "startup_runs": 5,
+    "thinking_chunks": 2000,  # then 500 answer chunks, at 100 chunks/s
+    "thinking_answer_chunks": 500,
 }
 QUICK = {
     "overhead_unpaced_chunks": 500,
@@ -57,6 +68,8 @@ QUICK = {
     "memory_kib": 32,
     "memory_chunk_chars": 64,
     "startup_runs": 2,
+    "thinking_chunks": 400,
+    "thinking_answer_chunks": 100,
 }
 
 
@@ -205,6 +218,20 @@ def collect(args: argparse.Namespace, base_url: str, sizes: dict[str, Any]) -> d
                     "chars": chars,
                 }
                 entry = {"app32": job("bench.dashboard", "dashboard", params, 300)}
+            elif case == "thinking":
+                paced = {
+                    "chunks": sizes["thinking_answer_chunks"],
+                    "think": sizes["thinking_chunks"],
+                    "rate": 100,
+                    **c4,
+                }
+                timeout = (paced["chunks"] + paced["think"]) / 100 + 90
+                entry = {
+                    "raw8": job("bench.dashboard", "raw", {"n": 8, **paced}, timeout),
+                    "app8": job(
+                        "bench.dashboard", "dashboard", {"mode": "paced", "n": 8, **paced}, timeout
+                    ),
+                }
             elif case == "startup":
                 with tempfile.TemporaryDirectory(prefix="scillm-bench-") as tmp:
                     startup_pair(Path(tmp))  # warm the page cache; not counted
@@ -335,6 +362,20 @@ def summarise(runs: dict[str, list], sizes: dict[str, Any]) -> list[dict[str, An
                 " ms",
                 "{:.0f}",
             )
+    if runs.get("thinking"):
+        entries = runs["thinking"]
+        cpu = [_ratio(_get(e["app8"], "cpu_s"), _get(e["raw8"], "cpu_s")) for e in entries]
+        workload = f"8 × ({sizes['thinking_chunks']} thinking + {sizes['thinking_answer_chunks']})"
+        row("7 thinking", f"CPU ÷ raw consumer CPU, {workload} @ 100/s", cpu, "<=", 3.0)
+        row(
+            "7 thinking",
+            "event-loop lag p99, 8 columns",
+            [_get(e["app8"], "lag_ms", "p99") for e in entries],
+            "<=",
+            40,
+            " ms",
+            "{:.0f}",
+        )
     if runs.get("maxrate"):
         entries = runs["maxrate"]
         values = [_ratio(_get(e["app8"], "wall_s"), _get(e["raw8"], "wall_s")) for e in entries]

@@ -17,9 +17,11 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULT_PREFIX = "BENCH-RESULT "
 
 
-def model_name(chunks: int, rate: float = 0.0, chars: int = 4) -> str:
-    """The model name that asks `bench.sse_server` for this workload (rate 0 = unpaced)."""
-    return f"bench-k{chunks}-r{rate:g}-c{chars}"
+def model_name(chunks: int, rate: float = 0.0, chars: int = 4, think: int = 0) -> str:
+    """The model name that asks `bench.sse_server` for this workload (rate 0 = unpaced;
+    `think` thinking chunks before the answer's `chunks`)."""
+    suffix = f"-t{think}" if think else ""
+    return f"bench-k{chunks}-r{rate:g}-c{chars}{suffix}"
 
 
 @contextmanager

@@ -204,7 +204,8 @@ async def dashboard(params: dict[str, Any]) -> dict[str, Any]:
     """Stream one best-of-N run into the dashboard and measure it (see module docstring)."""
     mode = params["mode"]  # "paced" | "max" | "keys" | "memory"
     n, chunks, rate, chars = params["n"], params["chunks"], params["rate"], params["chars"]
-    model = model_name(chunks, rate, chars)
+    think = params.get("think", 0)  # thinking chunks before the answer's
+    model = model_name(chunks, rate, chars, think)
     probe = Probe(track_chunks=mode != "memory")
     probe.install_column_hooks()
     tmp = Path(params["tmp"])
@@ -229,7 +230,7 @@ async def dashboard(params: dict[str, Any]) -> dict[str, Any]:
         frames0 = probe.frames
         wall0, cpu0 = time.perf_counter(), time.process_time()
         await app.run_action("run")
-        budget = (chunks / rate * 2 + 60) if rate else 300
+        budget = ((chunks + think) / rate * 2 + 60) if rate else 300
         deadline = wall0 + budget
         timed_out = False
         while not _grid_done(grid) or probe.awaiting_paint:
@@ -307,7 +308,7 @@ async def dashboard(params: dict[str, Any]) -> dict[str, Any]:
 async def raw(params: dict[str, Any]) -> dict[str, Any]:
     """The raw httpx consumer on the same workload, alone in its process."""
     base_url, n = params["base_url"], params["n"]
-    model = model_name(params["chunks"], params["rate"], params["chars"])
+    model = model_name(params["chunks"], params["rate"], params["chars"], params.get("think", 0))
     async with raw_client(base_url) as http:
         await raw_streams(http, model_name(50, 0), n)  # warm-up, opens the connections
         gc.collect()
