@@ -7,7 +7,7 @@ import asyncio
 import httpx
 
 from scillm_tui.core.client import EndpointClient
-from scillm_tui.core.endpoints import EndpointName, gateway_config, route_model, sidecar_config
+from scillm_tui.core.endpoints import EndpointName, gateway_config, sidecar_config
 from scillm_tui.core.errors import ConfigError
 from scillm_tui.core.health import HealthReport, probe, unconfigured
 from scillm_tui.core.redact import register_secret
@@ -47,11 +47,6 @@ class Backends:
         if self.gateway is None:
             raise ConfigError("the gateway is not configured — set CHUTES_API_BASE")
         return self.gateway
-
-    def resolve(self, model: str, target: EndpointName) -> tuple[EndpointClient, str]:
-        """Route a model as written (`codex-agent/<id>` → sidecar) to a client and wire id."""
-        name, wire_model = route_model(model, target)
-        return self.client(name), wire_model
 
     async def probe(self, name: EndpointName) -> HealthReport:
         """One endpoint's health now (no request if it is not configured)."""

@@ -30,10 +30,6 @@ def _masked(value: Any) -> Any:
     return value
 
 
-def _status_of(category: str) -> HealthStatus:
-    return "auth" if category == "auth" else "down"
-
-
 async def probe(client: EndpointClient) -> HealthReport:
     """Probe an endpoint. Never raises for endpoint trouble; bounded by the health timeout."""
     config = client.config
