@@ -140,6 +140,7 @@ def collect(args: argparse.Namespace, base_url: str, sizes: dict[str, Any]) -> d
         print(f"run {rep}/{args.runs}", file=sys.stderr, flush=True)
         for case in args.cases:
             started = time.monotonic()
+            entry: dict[str, Any]
             if case == "overhead":
                 entry = {
                     "unpaced": job(

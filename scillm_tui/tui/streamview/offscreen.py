@@ -19,7 +19,10 @@ from textual.widget import Widget
 __all__ = ["OffscreenQuiet", "in_last_frame"]
 
 # A plain mixin at run time, for the reason given in `line_cache`.
-_Base = Widget if TYPE_CHECKING else object
+if TYPE_CHECKING:
+    _Base = Widget
+else:
+    _Base = object
 
 
 def in_last_frame(widget: Widget) -> bool:
