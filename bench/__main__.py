@@ -8,7 +8,8 @@ so that its CPU is never charged to the client being measured. Each figure is th
 median of ``--runs`` runs (default 3; ``--quick``: 1 run and smaller sizes); every ratio
 is computed from two measurements taken back to back in the same suite run, then the
 median of the per-run ratios is reported. The table goes to stdout, everything to
-``bench/results/<UTC timestamp>.json``. See docs/performance.md.
+``<out>/<UTC timestamp>.json``: ``--out DIR``, by default ``$XDG_CACHE_HOME/scillm-tui/bench/``
+(``~/.cache/...``), outside the source tree. See docs/performance.md.
 """
 
 from __future__ import annotations
@@ -153,6 +154,7 @@ def collect(args: argparse.Namespace, base_url: str, sizes: dict[str, Any]) -> d
         print(f"run {rep}/{args.runs}", file=sys.stderr, flush=True)
         for case in args.cases:
             started = time.monotonic()
+            entry: dict[str, Any]
             if case == "overhead":
                 entry = {
                     "unpaced": job(
@@ -529,13 +531,24 @@ def machine() -> dict[str, Any]:
     }
 
 
+def default_out_dir() -> Path:
+    """Results are machine-specific measurements, not source: they go to the user's cache
+    (``$XDG_CACHE_HOME/scillm-tui/bench``), never into the git tree."""
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "scillm-tui" / "bench"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1 run, smaller sizes (< 2 min)")
     parser.add_argument("--runs", type=int, default=None, help="runs per figure (default 3)")
     parser.add_argument("--cases", default=",".join(CASES), help=f"subset of {','.join(CASES)}")
     parser.add_argument(
-        "--out-dir", default=str(ROOT / "bench" / "results"), help="where the JSON goes"
+        "--out",
+        "--out-dir",
+        dest="out_dir",
+        default=str(default_out_dir()),
+        help="where the JSON goes (default: %(default)s)",
     )
     args = parser.parse_args(argv)
     args.cases = [c.strip() for c in args.cases.split(",") if c.strip()]

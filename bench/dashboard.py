@@ -101,8 +101,8 @@ class Probe:
                 probe.awaiting_paint.extend(stamps)
             return changed
 
-        VariantColumn.append = timed_append  # type: ignore[method-assign]
-        VariantColumn.flush = timed_flush  # type: ignore[method-assign]
+        VariantColumn.append = timed_append  # type: ignore[method-assign,assignment]  # timing probe
+        VariantColumn.flush = timed_flush  # type: ignore[method-assign,assignment]  # timing probe
 
     def install_frame_hook(self, app: ScillmApp) -> None:
         self.app = app

@@ -24,7 +24,8 @@ import httpx
 
 from bench.common import emit, model_name
 from scillm_tui.core.backends import Backends
-from scillm_tui.core.client import ChatRequest, EndpointClient
+from scillm_tui.core.chat import ChatRequest
+from scillm_tui.core.client import EndpointClient
 from scillm_tui.core.endpoints import sidecar_config
 from scillm_tui.core.runs import Run, RunSpec
 from scillm_tui.core.settings import load_settings

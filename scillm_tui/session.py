@@ -32,7 +32,6 @@ DEMO_JUDGE_MODEL = "demo-judge"
 class Session:
     settings: Settings
     demo: bool = False
-    demo_url: str | None = None
     transport: httpx.AsyncBaseTransport | None = None
     retry: RetryPolicy | None = None
     _demo: DeferredDemoServer | None = None
@@ -94,9 +93,7 @@ def demo_settings(settings: Settings, base_url: str) -> Settings:
 
 
 @contextmanager
-def open_session(
-    args: argparse.Namespace, *, log_file: Path | None = None, serve_demo_later: bool = False
-) -> Iterator[Session]:
+def open_session(args: argparse.Namespace, *, serve_demo_later: bool = False) -> Iterator[Session]:
     """The session for `args`; with ``--demo``, the demo backend runs until it closes.
 
     `serve_demo_later`: only bind the demo backend's socket now; `Session.start_demo`
@@ -114,7 +111,7 @@ def open_session(
             server.start()
         settings = demo_settings(settings, server.base_url)
         _configure_logs(settings, args)
-        yield Session(settings=settings, demo=True, demo_url=server.base_url, _demo=server)
+        yield Session(settings=settings, demo=True, _demo=server)
     finally:
         server.stop()
 

@@ -1,4 +1,4 @@
-"""Atomic artifact writes, unique export folders and the crash-safe JSONL history."""
+"""Atomic artifact writes and the crash-safe JSONL history."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from scillm_tui.core.atomic import (
     append_line_atomic,
     atomic_write_bytes,
     atomic_write_text,
-    create_unique_dir,
 )
 
 HELPER = Path(__file__).with_name("atomic_kill_helper.py")
@@ -123,55 +122,6 @@ def test_write_into_missing_folder_fails_cleanly(folder: Path) -> None:
     with pytest.raises(FileNotFoundError):
         atomic_write_text(folder / "nope" / "a.txt", "x")
     assert list(folder.iterdir()) == []
-
-
-# ---- create_unique_dir ---------------------------------------------------------------------------
-
-
-def test_unique_dir_never_reuses_a_folder(folder: Path) -> None:
-    parent = folder / "runs" / "2024-05-01"  # parents are created
-    first = create_unique_dir(parent, "run-abc")
-    assert first == parent / "run-abc" and first.is_dir()
-    (first / "result.md").write_text("earlier export")
-
-    second = create_unique_dir(parent, "run-abc")
-    third = create_unique_dir(parent, "run-abc")
-    assert (second.name, third.name) == ("run-abc-2", "run-abc-3")
-    assert list(second.iterdir()) == [] and list(third.iterdir()) == []
-    assert (first / "result.md").read_text() == "earlier export"
-
-
-def test_unique_dir_skips_a_file_with_the_same_name(folder: Path) -> None:
-    (folder / "export").write_text("a file, not a folder")
-    made = create_unique_dir(folder, "export")
-    assert made.name == "export-2" and made.is_dir()
-    assert (folder / "export").read_text() == "a file, not a folder"
-
-
-@pytest.mark.parametrize("name", ["", ".", "..", "a/b", "a\0b"])
-def test_unique_dir_rejects_names_that_are_not_one_folder(folder: Path, name: str) -> None:
-    with pytest.raises(ValueError, match="invalid folder name"):
-        create_unique_dir(folder, name)
-
-
-def test_unique_dir_from_many_threads_gives_distinct_folders(folder: Path) -> None:
-    made: list[Path] = []
-    lock = threading.Lock()
-
-    def worker() -> None:
-        path = create_unique_dir(folder, "run")
-        with lock:
-            made.append(path)
-
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(set(made)) == 8
-    assert sorted(p.name for p in folder.iterdir()) == sorted(
-        ["run"] + [f"run-{n}" for n in range(2, 9)]
-    )
 
 
 # ---- append_line_atomic --------------------------------------------------------------------------

@@ -24,6 +24,14 @@ from tests.tui_support import Script, make_app
 
 
 @pytest.fixture
+def unfrozen() -> Iterator[None]:
+    """Nothing frozen before the test, and nothing it froze kept frozen after it."""
+    gc.unfreeze()
+    yield
+    gc.unfreeze()
+
+
+@pytest.fixture
 def threshold() -> Iterator[tuple[int, int, int]]:
     """Python's thresholds before the test, restored after it whatever happens."""
     before = gc.get_threshold()
@@ -77,7 +85,9 @@ class _Cycle:
         self.me = self
 
 
-def test_collections_held_are_resumed_by_settle_start_up_which_frees_the_garbage() -> None:
+def test_collections_held_are_resumed_by_settle_start_up_which_frees_the_garbage(
+    unfrozen: None,
+) -> None:
     """Start-up ran ~165 collections (~50 ms) before the first frame; after it, one
     collection frees start-up's garbage, so that freezing keeps only what lives on."""
     assert gc.isenabled()
@@ -87,7 +97,21 @@ def test_collections_held_are_resumed_by_settle_start_up_which_frees_the_garbage
         settle_start_up()
         assert gc.isenabled()
         assert garbage() is None
+        assert gc.get_freeze_count() > 0  # what lives on is frozen
     assert gc.isenabled()
+
+
+def test_settle_start_up_outside_the_entry_point_neither_collects_nor_freezes(
+    unfrozen: None,
+) -> None:
+    garbage = _Cycle()
+    gone = weakref.ref(garbage)
+    del garbage
+    settle_start_up()
+    assert gc.get_freeze_count() == 0
+    assert gone() is not None  # no collection ran on its behalf either
+    gc.collect()
+    assert gone() is None
 
 
 def test_collections_held_resume_when_the_block_ends_without_a_first_frame() -> None:
@@ -96,12 +120,27 @@ def test_collections_held_resume_when_the_block_ends_without_a_first_frame() -> 
     assert gc.isenabled()
 
 
-async def test_the_dashboard_resumes_collections_after_its_first_frame(tmp_path: Path) -> None:
+async def test_the_dashboard_resumes_collections_after_its_first_frame(
+    tmp_path: Path, unfrozen: None
+) -> None:
     app = make_app(Script(), tmp_path, poll_health=False)
     with collections_held():
         async with app.run_test(size=(120, 36)) as pilot:
             await pilot.pause()
             assert gc.isenabled()
+            assert gc.get_freeze_count() > 0  # the entry point's start-up freezes
+
+
+async def test_a_dashboard_mounted_without_the_entry_point_freezes_nothing(
+    tmp_path: Path, unfrozen: None
+) -> None:
+    """Tests (and the bench's in-process apps) mount the app many times in one process:
+    freezing each time kept every test's garbage frozen (~2.9 M objects, 720 MB)."""
+    app = make_app(Script(), tmp_path, poll_health=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        assert gc.get_freeze_count() == 0
 
 
 def test_the_entry_point_holds_collections_for_the_dashboard_only(

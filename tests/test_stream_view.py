@@ -692,7 +692,7 @@ async def test_a_view_with_a_text_source_keeps_no_copy_and_rewraps_from_it() -> 
         await pilot.pause()
         view.flush()
         await pilot.pause()
-        assert view._wrapped._chunks == [] and view._wrapped._levels == []
+        assert view._own_text is None  # the owner's text is the only copy
         shown = " ".join(view._wrapped.rows).split()
         assert shown == [w.strip() for w in words]
         assert "w59" in " ".join(screen_rows(app, view)[-2:])  # following the tail

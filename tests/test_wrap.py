@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import random
 import sys
 import tracemalloc
@@ -14,24 +15,44 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len
 
-from scillm_tui.tui.streamview import wrap as wrap_module
 from scillm_tui.tui.streamview.wrap import (
     BLOCK_ROWS,
     CACHED_BLOCKS,
-    CHUNK_FANOUT,
     LONE_MARK_BASE,
     REPLACEMENT,
     TAB_SIZE,
+    TextBuffer,
     WrappedText,
     sanitize_char,
     wrap,
 )
 
+# The module itself (the package's `wrap` attribute is the function of that name).
+wrap_module = importlib.import_module("scillm_tui.tui.streamview.wrap")
+
+
+class Owned(WrappedText):
+    """A WrappedText over a text it keeps itself (a `TextBuffer`), as a StreamView without
+    a text source does; the app's views read the run's state instead."""
+
+    def __init__(self, width: int, text: str = "") -> None:
+        self.buffer = TextBuffer()
+        super().__init__(width, text, source=self.buffer)  # appends `text` to the buffer
+
+    def append(self, text: str) -> None:
+        self.buffer.append(text)  # the owner has the text first, then the wrapper
+        super().append(text)
+
+    def clear(self) -> None:
+        self.buffer.clear()
+        super().clear()
+
+
 # -- examples ------------------------------------------------------------------------
 
 
 def test_empty_text_has_no_rows() -> None:
-    wrapped = WrappedText(10)
+    wrapped = Owned(10)
     assert wrapped.row_count == 0
     assert list(wrapped.rows) == []
     wrapped.append("")
@@ -48,7 +69,7 @@ def test_word_wrap_at_spaces_and_hard_break_of_long_words() -> None:
 def test_space_that_does_not_fit_ends_the_row_and_is_dropped() -> None:
     assert wrap("abcd efgh", 4) == ["abcd", "efgh"]
     # Only display rows drop it; the text is kept as given.
-    assert WrappedText(4, "abcd efgh").text == "abcd efgh"
+    assert Owned(4, "abcd efgh").text == "abcd efgh"
 
 
 def test_newlines_and_carriage_returns() -> None:
@@ -59,7 +80,7 @@ def test_newlines_and_carriage_returns() -> None:
 
 
 def test_crlf_split_across_appends_is_one_line_break() -> None:
-    wrapped = WrappedText(10)
+    wrapped = Owned(10)
     wrapped.append("a\r")
     wrapped.append("\nb")
     assert list(wrapped.rows) == ["a", "b"]
@@ -117,13 +138,13 @@ def test_wide_character_at_width_one_is_replaced() -> None:
 
 def test_width_below_one_is_treated_as_one() -> None:
     assert wrap("ab", 0) == ["a", "b"]
-    assert WrappedText(-5).width == 1
+    assert Owned(-5).width == 1
 
 
 def test_combining_marks_stay_with_their_base_character() -> None:
     assert wrap("abcde\u0301", 4) == ["abcd", "e\u0301"]
     assert wrap("ab cd\u0301e", 4) == ["ab ", "cd\u0301e"]
-    wrapped = WrappedText(4)
+    wrapped = Owned(4)
     wrapped.append("abcde")
     wrapped.append("\u0301")
     assert list(wrapped.rows) == ["abcd", "e\u0301"]
@@ -143,11 +164,11 @@ def test_zwj_and_vs16_are_dropped_from_display_only() -> None:
     family = "👨\u200d👩"
     assert wrap(family, 10) == ["👨👩"]
     assert wrap("❤\ufe0f", 10) == ["❤"]
-    assert WrappedText(10, family).text == family
+    assert Owned(10, family).text == family
 
 
 def test_rows_view_supports_negative_index_and_slices() -> None:
-    wrapped = WrappedText(3, "abcdefg")
+    wrapped = Owned(3, "abcdefg")
     assert wrapped.rows[-1] == "g"
     assert wrapped.rows[0:2] == ["abc", "def"]
     assert wrapped.row(1) == "def"
@@ -158,7 +179,7 @@ def test_rows_view_supports_negative_index_and_slices() -> None:
 
 
 def test_rewrap_and_clear() -> None:
-    wrapped = WrappedText(4, "hello world")
+    wrapped = Owned(4, "hello world")
     wrapped.rewrap(20)
     assert list(wrapped.rows) == ["hello world"]
     assert wrapped.width == 20
@@ -168,7 +189,7 @@ def test_rewrap_and_clear() -> None:
 
 
 def test_append_only_touches_the_last_row() -> None:
-    wrapped = WrappedText(6, "one two three")
+    wrapped = Owned(6, "one two three")
     before = list(wrapped.rows)
     wrapped.append("four five")
     after = list(wrapped.rows)
@@ -186,7 +207,7 @@ def test_append_never_reprocesses_earlier_text(monkeypatch: pytest.MonkeyPatch) 
         original(self, text)
 
     monkeypatch.setattr(WrappedText, "_feed", counting)
-    wrapped = WrappedText(40)
+    wrapped = Owned(40)
     for _ in range(20_000):
         wrapped.append("x")
     assert sum(map(len, fed)) == 20_000
@@ -242,7 +263,7 @@ def test_appending_in_pieces_equals_wrapping_at_once(
     text_and_pieces: tuple[str, list[str]], width: int
 ) -> None:
     text, pieces = text_and_pieces
-    incremental = WrappedText(width)
+    incremental = Owned(width)
     for piece in pieces:
         incremental.append(piece)
     assert list(incremental.rows) == wrap(text, width)
@@ -253,7 +274,7 @@ def test_appending_in_pieces_equals_wrapping_at_once(
 @given(_text_and_cuts(), st.integers(1, 12))
 def test_emitted_rows_never_change(text_and_pieces: tuple[str, list[str]], width: int) -> None:
     _text, pieces = text_and_pieces
-    wrapped = WrappedText(width)
+    wrapped = Owned(width)
     previous: list[str] = []
     for piece in pieces:
         wrapped.append(piece)
@@ -276,7 +297,7 @@ def test_rows_fit_and_contain_no_control_characters(text: str, width: int) -> No
 @settings(max_examples=300, deadline=None)
 @given(st.one_of(_TEXTS, st.text(max_size=80)), st.integers(2, 12), st.integers(1, 12))
 def test_rewrap_equals_fresh_wrap(text: str, first: int, second: int) -> None:
-    wrapped = WrappedText(first, text)
+    wrapped = Owned(first, text)
     wrapped.rewrap(second)
     assert list(wrapped.rows) == wrap(text, second)
 
@@ -352,7 +373,7 @@ def test_runs_of_words_and_spaces_appended_in_pieces_match_the_reference(
     than the row, runs of spaces across the edge, pieces cut anywhere."""
     text = "".join(parts)
     bounds = [0, *sorted(min(cut, len(text)) for cut in cuts), len(text)]
-    wrapped = WrappedText(width)
+    wrapped = Owned(width)
     for start, end in pairwise(bounds):
         wrapped.append(text[start:end])
     assert list(wrapped.rows) == _reference_wrap(text, width)
@@ -363,17 +384,15 @@ def test_runs_of_words_and_spaces_appended_in_pieces_match_the_reference(
 
 @contextmanager
 def _small_storage(shift: int | None) -> Iterator[None]:
-    """Store finished rows in blocks of ``2**shift`` rows and join text chunks in pairs;
-    None: rows never in blocks, text never joined (the storage-free reference)."""
+    """Seal finished rows in blocks of ``2**shift`` rows; None: rows never sealed (every
+    row kept as a str: the reference for what sealed blocks re-wrap)."""
     with pytest.MonkeyPatch.context() as patch:
         if shift is None:
             patch.setattr(wrap_module, "BLOCK_ROWS", sys.maxsize)
-            patch.setattr(wrap_module, "CHUNK_FANOUT", sys.maxsize)
         else:
             patch.setattr(wrap_module, "_BLOCK_SHIFT", shift)
             patch.setattr(wrap_module, "BLOCK_ROWS", 1 << shift)
             patch.setattr(wrap_module, "_BLOCK_MASK", (1 << shift) - 1)
-            patch.setattr(wrap_module, "CHUNK_FANOUT", 2)
         yield
 
 
@@ -408,20 +427,19 @@ def _all_rows_every_way(wrapped: WrappedText) -> list[str]:
 def test_rows_stored_in_blocks_read_back_unchanged(
     text_and_pieces: tuple[str, list[str]], width: int, shift: int, new_width: int
 ) -> None:
-    # Tiny blocks, so that short texts cross many block boundaries (mixed ASCII-only and
-    # non-ASCII blocks, row 0 of a block, the rows not in a block yet, the live row), and
-    # text chunks joined in pairs (several UTF-8 levels, lone surrogates included).
+    # Tiny blocks, so that short texts cross many block boundaries (row 0 of a block, the
+    # rows not in a block yet, the live row), lone surrogates included.
     text, pieces = text_and_pieces
     with _small_storage(None):
-        expected = list(WrappedText(width, text).rows)
-        expected_rewrapped = list(WrappedText(new_width, text).rows)
+        expected = list(Owned(width, text).rows)
+        expected_rewrapped = list(Owned(new_width, text).rows)
     with _small_storage(shift):
-        wrapped = WrappedText(width)
+        wrapped = Owned(width)
         done = ""
         for piece in pieces:
             wrapped.append(piece)
             done += piece
-            if len(piece) % 3 == 0:  # a read in between re-joins the levels
+            if len(piece) % 3 == 0:  # a read in between
                 assert wrapped.text == done
         assert _all_rows_every_way(wrapped) == expected
         wrapped.rewrap(new_width)
@@ -434,11 +452,10 @@ def test_many_rows_across_real_blocks_match_the_reference() -> None:
     ascii_part = "".join(rng.choice([*"ab xy", "\n", "  "]) for _ in range(3000))
     mixed_part = "".join(rng.choice([*"ab xy", "\n", "你", "  ", "é", "’"]) for _ in range(5000))
     text = ascii_part + mixed_part
-    wrapped = WrappedText(7)
+    wrapped = Owned(7)
     _append_in_pieces(wrapped, text, rng, 80)
     assert wrapped.row_count > 5 * BLOCK_ROWS
-    # Both kinds of block are exercised (ASCII str and UTF-8 bytes).
-    assert {type(block) for block in wrapped._blocks} == {str, bytes}
+    assert len(wrapped._starts) >= 5  # ASCII-only and mixed blocks, re-wrapped when read
     assert _all_rows_every_way(wrapped) == _reference_wrap(text, 7)
     wrapped.rewrap(9)
     assert _all_rows_every_way(wrapped) == _reference_wrap(text, 9)
@@ -449,35 +466,9 @@ def test_many_rows_across_real_blocks_match_the_reference() -> None:
     assert list(wrapped.rows) == ["ab"]
 
 
-def test_tiny_appends_keep_the_text_chunk_list_short(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(wrap_module, "CHUNK_FANOUT", 3)
-    rng = random.Random(2)
-    wrapped = WrappedText(10)
-    pieces: list[str] = []
-    for index in range(2000):
-        piece = f"{index} "
-        wrapped.append(piece)
-        pieces.append(piece)
-        levels = wrapped._levels
-        assert len(wrapped._chunks) + sum(map(len, levels)) <= 2 * (1 + len(levels))
-        assert len(levels) <= 7  # 3**7 > 2000
-        if rng.random() < 0.01:
-            assert wrapped.text == "".join(pieces)
-    assert wrapped.text == "".join(pieces)
-    wrapped.clear()
-    assert wrapped.text == ""
-
-
-def test_default_chunk_fanout_bounds_the_text_chunk_list() -> None:
-    wrapped = WrappedText(10)
-    for _ in range(CHUNK_FANOUT * CHUNK_FANOUT + 5):
-        wrapped.append("x")
-    assert len(wrapped._chunks) + sum(map(len, wrapped._levels)) < 2 * CHUNK_FANOUT
-    assert wrapped.text == "x" * (CHUNK_FANOUT * CHUNK_FANOUT + 5)
-
-
-def test_rows_cost_about_the_size_of_the_text() -> None:
-    # One str per row cost ~3.5x the text; blocks cost the text plus ~4 bytes a row.
+def test_a_view_without_a_source_keeps_one_copy_of_its_text() -> None:
+    # One str per row cost ~3.5x the text; sealed blocks keep only offsets, so a wrapper
+    # over its own buffer (the caller's str, not a copy) holds little besides that text.
     rng = random.Random(9)
     words = ["the", "model", "streams", "tokens", "into", "each", "column", "while", "waits"]
     text = "".join(
@@ -486,23 +477,24 @@ def test_rows_cost_about_the_size_of_the_text() -> None:
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]
-        wrapped = WrappedText(31, text)  # one chunk: the caller's str, not a copy
+        wrapped = Owned(31, text)
         held = tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()
     assert wrapped.row_count > 4 * BLOCK_ROWS
-    assert held < 1.5 * len(text)
+    assert held < 0.1 * len(text)
+    assert wrapped.text == text
 
 
 def test_with_a_source_rows_are_the_same_and_text_and_rewrap_read_the_source() -> None:
     text = "alpha beta\tgamma 中文 delta\r\nepsilon " * 20
     owned = [text, "not appended yet"]
-    kept, sourced = WrappedText(13), WrappedText(13, source=lambda: "".join(owned))
+    kept, sourced = Owned(13), WrappedText(13, source=lambda: "".join(owned))
     for start in range(0, len(text), 7):
         kept.append(text[start : start + 7])
         sourced.append(text[start : start + 7])
     assert list(sourced.rows) == list(kept.rows)
-    assert sourced.length == len(text) and sourced._chunks == [] and sourced._levels == []
+    assert sourced.length == len(text)
     assert sourced.text == text  # only as much as was appended
     with pytest.raises(ValueError):
         sourced.rewrap(20, text[:-1])  # not what was appended
@@ -585,25 +577,27 @@ def test_rows_re_wrapped_from_the_source_equal_the_kept_rows(
     # carried partial word, after a dropped space, a hard break, a \r whose \n is in the
     # next block, a lone mark, a tab. The source runs on past what was appended.
     text, pieces = text_and_pieces
-    expected, expected_rewrapped = wrap(text, width), wrap(text, new_width)
+    with _small_storage(None):  # the reference: no row ever sealed
+        expected, expected_rewrapped = wrap(text, width), wrap(text, new_width)
+        done = ""
+        kept = []  # the rows after each piece
+        for piece in pieces:
+            done += piece
+            kept.append(wrap(done, width))
     with _small_storage(shift):
         source_text = text + "\n unflushed 你\r"
         sourced = WrappedText(width, source=lambda: source_text)
-        kept = WrappedText(width)
-        for piece in pieces:
+        for piece, rows in zip(pieces, kept, strict=True):
             sourced.append(piece)
-            kept.append(piece)
-            count = kept.row_count
-            assert sourced.row_count == count
+            assert sourced.row_count == len(rows)
             # Reads between appends fill the cache with blocks sealed so far.
-            if count:
-                some = data.draw(st.lists(st.integers(0, count - 1), max_size=5))
-                assert [sourced.row(i) for i in some] == [kept.row(i) for i in some]
-        assert sourced._blocks == [] and len(sourced._ends) == 0  # rows kept as offsets
+            if rows:
+                some = data.draw(st.lists(st.integers(0, len(rows) - 1), max_size=5))
+                assert [sourced.row(i) for i in some] == [rows[i] for i in some]
         assert sourced.length == len(text)
         order = data.draw(st.permutations(range(len(expected))))
         assert _read_in_order(sourced, order) == expected
-        assert _all_rows_every_way(sourced) == _all_rows_every_way(kept) == expected
+        assert _all_rows_every_way(sourced) == expected
         if expected:
             start = data.draw(st.integers(-len(expected), len(expected)))
             assert sourced.rows[start:] == expected[start:]
@@ -699,7 +693,7 @@ class _CountingSource:
 def test_the_newest_rows_never_call_the_source() -> None:
     text = "".join(f"word{n} " + ("\n" if n % 7 == 0 else "") for n in range(3000))
     source = _CountingSource(text)
-    wrapped, kept = WrappedText(20, source=source), WrappedText(20)
+    wrapped, kept = WrappedText(20, source=source), Owned(20)
     expected = wrap(text, 20)
     position = 0
     while position < len(text):  # streaming, the view reads only the tail
@@ -752,11 +746,11 @@ def test_sealed_blocks_of_a_source_backed_text_hold_no_text() -> None:
     source = _CountingSource(text)
     sourced, held = _held_after(lambda: WrappedText(31, text, source=source))
     assert sourced._sealed > 20 * BLOCK_ROWS
-    assert sourced._blocks == [] and len(sourced._ends) == 0
     unsealed = sys.getsizeof(sourced._recent) + sum(map(sys.getsizeof, sourced._recent))
     assert held - unsealed < 4096  # the object, its arrays: not a function of the text
-    kept, held_kept = _held_after(lambda: WrappedText(31, text))
-    assert held_kept > len(text) / 2  # the measure sees rows that are kept as text
+    with _small_storage(None):  # every row kept as a str: the measure sees them
+        kept, held_kept = _held_after(lambda: WrappedText(31, text, source=source))
+    assert held_kept > len(text) / 2
     assert sourced.row(0) == kept.row(0)
     assert source.calls == 1
 

@@ -22,8 +22,6 @@ import tempfile
 import threading
 from pathlib import Path
 
-_MAX_UNIQUE_TRIES = 10_000
-
 _umask_lock = threading.Lock()
 _umask: int | None = None
 
@@ -98,27 +96,6 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 def atomic_write_text(path: Path, text: str, *, encoding: str = "utf-8") -> None:
     """Replace `path` with `text` atomically (see `atomic_write_bytes`)."""
     atomic_write_bytes(path, text.encode(encoding))
-
-
-def create_unique_dir(parent: Path, name: str) -> Path:
-    """Create and return a new folder `parent/name`, or `name-2`, `name-3`, ... if taken.
-
-    `os.mkdir` is exclusive, so two processes asking for the same name get different
-    folders and an existing folder (an earlier export) is never reused.
-    """
-    if not name or name in (".", "..") or "/" in name or os.sep in name or "\0" in name:
-        raise ValueError(f"invalid folder name {name!r}")
-    parent = Path(parent)
-    parent.mkdir(parents=True, exist_ok=True)
-    for n in range(1, _MAX_UNIQUE_TRIES + 1):
-        candidate = parent / (name if n == 1 else f"{name}-{n}")
-        try:
-            os.mkdir(candidate)
-        except FileExistsError:
-            continue
-        _fsync_dir(parent)
-        return candidate
-    raise FileExistsError(f"could not find a free folder name for {name!r} in {parent}")
 
 
 def append_line_atomic(path: Path, line: str) -> None:

@@ -7,7 +7,12 @@ import asyncio
 import httpx
 
 from scillm_tui.core.client import EndpointClient
-from scillm_tui.core.endpoints import EndpointName, gateway_config, route_model, sidecar_config
+from scillm_tui.core.endpoints import (
+    EndpointConfig,
+    EndpointName,
+    gateway_config,
+    sidecar_config,
+)
 from scillm_tui.core.errors import ConfigError
 from scillm_tui.core.health import HealthReport, probe, unconfigured
 from scillm_tui.core.redact import register_secret
@@ -36,9 +41,14 @@ class Backends:
         gateway = gateway_config(settings)
         if gateway is not None:
             gateway = gateway.model_copy(update={"demo": demo})
-        common = dict(transport=transport, idle_timeout_s=settings.idle_timeout_s, retry=retry)
-        self.sidecar = EndpointClient(sidecar, **common)
-        self.gateway = EndpointClient(gateway, **common) if gateway is not None else None
+
+        def client(config: EndpointConfig) -> EndpointClient:
+            return EndpointClient(
+                config, transport=transport, idle_timeout_s=settings.idle_timeout_s, retry=retry
+            )
+
+        self.sidecar = client(sidecar)
+        self.gateway = client(gateway) if gateway is not None else None
 
     def client(self, name: EndpointName) -> EndpointClient:
         """The client for `name`; a clear `ConfigError` if the gateway is not configured."""
@@ -47,11 +57,6 @@ class Backends:
         if self.gateway is None:
             raise ConfigError("the gateway is not configured — set CHUTES_API_BASE")
         return self.gateway
-
-    def resolve(self, model: str, target: EndpointName) -> tuple[EndpointClient, str]:
-        """Route a model as written (`codex-agent/<id>` → sidecar) to a client and wire id."""
-        name, wire_model = route_model(model, target)
-        return self.client(name), wire_model
 
     async def probe(self, name: EndpointName) -> HealthReport:
         """One endpoint's health now (no request if it is not configured)."""

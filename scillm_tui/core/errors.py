@@ -21,15 +21,6 @@ class EndpointError(ScillmError):
         self.status_code = status_code
 
 
-class JudgeError(ScillmError):
-    """The judge could not produce a valid verdict. `raw` keeps what it said."""
-
-    def __init__(self, message: str, raw: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.raw = raw or []
-
-
 def first_problem(exc: Exception) -> str:
     """One line for the first problem of a pydantic `ValidationError` (or any error)."""
     errors = getattr(exc, "errors", None)

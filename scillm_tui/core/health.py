@@ -30,14 +30,29 @@ def _masked(value: Any) -> Any:
     return value
 
 
-def _status_of(category: str) -> HealthStatus:
-    return "auth" if category == "auth" else "down"
-
-
 async def probe(client: EndpointClient) -> HealthReport:
     """Probe an endpoint. Never raises for endpoint trouble; bounded by the health timeout."""
     config = client.config
-    base = dict(endpoint=config.name, base_url=config.base_url, demo=config.demo)
+    demo = config.demo  # a sidecar's /healthz may say it is the demo backend
+
+    def report(
+        status: HealthStatus,
+        message: str,
+        latency_ms: float | None = None,
+        healthz: dict[str, Any] | None = None,
+        models: list[str] | None = None,
+    ) -> HealthReport:
+        return HealthReport(
+            endpoint=config.name,
+            base_url=config.base_url,
+            demo=demo,
+            status=status,
+            message=message,
+            latency_ms=latency_ms,
+            healthz=healthz,
+            models=models,
+        )
+
     started = time.perf_counter()
     healthz: dict[str, Any] | None = None
     degraded: list[str] = []
@@ -47,7 +62,7 @@ async def probe(client: EndpointClient) -> HealthReport:
             response = await client.get("/healthz")
         except httpx.HTTPError as exc:
             failure = classify_exception(exc, config, streaming=False)
-            return HealthReport(**base, status="down", message=failure.message)
+            return report("down", failure.message)
         if response.status_code == 200:
             try:
                 parsed = response.json()
@@ -61,10 +76,10 @@ async def probe(client: EndpointClient) -> HealthReport:
             if isinstance(parsed, dict) and parsed.get("ok") is False:
                 degraded.append("/healthz says ok: false")
             if isinstance(parsed, dict) and parsed.get("demo"):
-                base["demo"] = True
+                demo = True
         elif response.status_code in (401, 403):
             failure = classify_status(response.status_code, response.content, config)
-            return HealthReport(**base, status="auth", message=failure.message)
+            return report("auth", failure.message)
         elif response.status_code != 404:
             degraded.append(f"/healthz answered HTTP {response.status_code}")
 
@@ -77,7 +92,7 @@ async def probe(client: EndpointClient) -> HealthReport:
     except httpx.HTTPError as exc:
         failure = classify_exception(exc, config, streaming=False)
         if healthz is None:
-            return HealthReport(**base, status="down", message=failure.message)
+            return report("down", failure.message)
         degraded.append(f"/v1/models failed: {failure.message}")
     else:
         if response.status_code == 200:
@@ -90,28 +105,15 @@ async def probe(client: EndpointClient) -> HealthReport:
         else:
             failure = classify_status(response.status_code, response.content, config)
             if failure.category == "auth":
-                return HealthReport(
-                    **base, status="auth", message=failure.message, latency_ms=latency_ms
-                )
+                return report("auth", failure.message, latency_ms)
             if healthz is None and config.name == "gateway":
                 status: HealthStatus = "down" if response.status_code >= 500 else "degraded"
-                return HealthReport(
-                    **base, status=status, message=failure.message, latency_ms=latency_ms
-                )
+                return report(status, failure.message, latency_ms)
             degraded.append(f"/v1/models: {failure.message}")
 
     if config.name == "sidecar" and healthz is None and not degraded and models is None:
         degraded.append("no /healthz and no /v1/models")
     if degraded:
-        return HealthReport(
-            **base,
-            status="degraded",
-            message="; ".join(degraded),
-            latency_ms=latency_ms,
-            healthz=healthz,
-            models=models,
-        )
+        return report("degraded", "; ".join(degraded), latency_ms, healthz, models)
     message = "ok" if models is not None else "ok — no model list"
-    return HealthReport(
-        **base, status="up", message=message, latency_ms=latency_ms, healthz=healthz, models=models
-    )
+    return report("up", message, latency_ms, healthz, models)

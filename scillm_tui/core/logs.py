@@ -18,9 +18,9 @@ def configure_logging(debug: bool, log_file: Path | None = None) -> Path | None:
     defence: no code path logs a header or a key in the first place.
     """
     logger = logging.getLogger(LOGGER_NAME)
-    for handler in list(logger.handlers):
-        logger.removeHandler(handler)
-        handler.close()
+    for old in list(logger.handlers):
+        logger.removeHandler(old)
+        old.close()
     if not debug:
         logger.setLevel(logging.WARNING)
         logger.addHandler(logging.NullHandler())

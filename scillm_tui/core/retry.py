@@ -29,7 +29,7 @@ class RetryPolicy(BaseModel):
 
     def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
         """Delay before attempt number `attempt + 1`, when the server gave no hint."""
-        delay = min(self.max_delay_s, self.base_delay_s * (2 ** max(0, attempt - 1)))
+        delay = min(self.max_delay_s, self.base_delay_s * (2.0 ** max(0, attempt - 1)))
         spread = delay * self.jitter
         return max(0.0, delay + (rng or random).uniform(-spread, spread))
 

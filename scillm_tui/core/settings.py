@@ -7,9 +7,10 @@ the fields use explicit aliases rather than a prefix.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from scillm_tui.core.errors import ConfigError
@@ -113,13 +114,13 @@ class Settings(BaseSettings):
 
 
 _FIELD_TO_VARIABLE = {
-    name: (field.validation_alias.choices[0] if field.validation_alias else name.upper())
+    name: (choice if isinstance(choice := field.validation_alias.choices[0], str) else name.upper())
     for name, field in Settings.model_fields.items()
     if isinstance(field.validation_alias, AliasChoices)
 }
 
 
-def _describe(error: dict) -> str:
+def _describe(error: ErrorDetails) -> str:
     loc = error.get("loc") or ("?",)
     field = str(loc[0])
     variable = _FIELD_TO_VARIABLE.get(field, field.upper())
@@ -132,7 +133,7 @@ def _describe(error: dict) -> str:
     return f"{variable}: {message}"
 
 
-def load_settings(env_file: str | Path | None = ".env", **overrides: object) -> Settings:
+def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
     """Build settings from the environment and `env_file`; raise `ConfigError` on bad values.
 
     A missing default `.env` is fine; an explicitly chosen file that does not exist is an error.
@@ -140,6 +141,6 @@ def load_settings(env_file: str | Path | None = ".env", **overrides: object) -> 
     if env_file is not None and env_file != ".env" and not Path(env_file).is_file():
         raise ConfigError(f"--env-file: no such file: {env_file}")
     try:
-        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        return Settings(_env_file=env_file, **overrides)
     except ValidationError as exc:
         raise ConfigError(_describe(exc.errors()[0])) from None

@@ -102,7 +102,7 @@ class StreamBar:
         position = int(view.scroll_y * _STEPS) / _STEPS  # ScrollBar.validate_position
         return (window, view.virtual_size.height, window, position)
 
-    def _current(self) -> tuple[object, ...]:
+    def _current(self) -> tuple[tuple[int, int, int], str, bool]:
         """What the bar would show now: thumb geometry and mouse state."""
         state = "grabbed" if self._grab else "hover" if self._hover else ""
         shown = self._view.show_vertical_scrollbar

@@ -23,7 +23,10 @@ __all__ = ["LineCache"]
 # Not a Widget subclass at run time: Textual takes a widget's CSS type names (what
 # `Static { ... }` rules and `query(Static)` match) from the first DOMNode base only, so a
 # Widget-based mixin put first would hide the real base's default CSS and type.
-_Base = Widget if TYPE_CHECKING else object
+if TYPE_CHECKING:
+    _Base = Widget
+else:
+    _Base = object
 
 
 class LineCache(_Base):

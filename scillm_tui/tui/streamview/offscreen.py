@@ -20,7 +20,10 @@ from scillm_tui.tui import textual_private as private
 __all__ = ["OffscreenQuiet", "in_last_frame"]
 
 # A plain mixin at run time, for the reason given in `line_cache`.
-_Base = Widget if TYPE_CHECKING else object
+if TYPE_CHECKING:
+    _Base = Widget
+else:
+    _Base = object
 
 
 def in_last_frame(widget: Widget) -> bool:

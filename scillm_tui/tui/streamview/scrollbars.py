@@ -29,7 +29,10 @@ from scillm_tui.tui.streamview.offscreen import OffscreenQuiet
 __all__ = ["CachedScrollBar", "CachedScrollbars"]
 
 # A plain mixin at run time, for the reason given in `line_cache`.
-_Base = Widget if TYPE_CHECKING else object
+if TYPE_CHECKING:
+    _Base = Widget
+else:
+    _Base = object
 
 
 class _DirectScrollBar(ScrollBar):

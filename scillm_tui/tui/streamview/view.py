@@ -37,7 +37,7 @@ from textual.strip import Strip
 from scillm_tui.tui.streamview.bar import BAR_WIDTH, StreamBar
 from scillm_tui.tui.streamview.offscreen import OffscreenQuiet, in_last_frame
 from scillm_tui.tui.streamview.rows import RowPainter
-from scillm_tui.tui.streamview.wrap import WrappedText
+from scillm_tui.tui.streamview.wrap import TextBuffer, WrappedText
 
 __all__ = ["StreamView"]
 
@@ -104,6 +104,10 @@ class StreamView(OffscreenQuiet, ScrollView, can_focus=True):
         """
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._text_source = text_source
+        # Without a source the view keeps its flushed text itself.
+        self._own_text: TextBuffer | None = None
+        if text_source is None:
+            text_source = self._own_text = TextBuffer(text)
         self._wrapped = WrappedText(_INITIAL_WIDTH, text, source=text_source)
         self._pending: list[str] = []
         self._pending_reset = False  # set_text() called: the next flush replaces all
@@ -216,6 +220,8 @@ class StreamView(OffscreenQuiet, ScrollView, can_focus=True):
         self._pending.clear()
         self._pending_reset = False
         self._wrapped.clear()
+        if self._own_text is not None:
+            self._own_text.clear()
         self._forget()
         self._floor = 0
         self._phase = self.follow_phase
@@ -236,15 +242,21 @@ class StreamView(OffscreenQuiet, ScrollView, can_focus=True):
         text = "".join(self._pending)
         self._pending.clear()
         wrapped = self._wrapped
+        own = self._own_text
         if self._pending_reset:
             self._pending_reset = False
             wrapped.clear()
+            if own is not None:
+                own.clear()
+                own.append(text)
             wrapped.append(text)
             self._forget()
             self._floor = 0
             self._rows_changed(0, everything=True)
             return True
         old_rows = wrapped.row_count
+        if own is not None:
+            own.append(text)
         wrapped.append(text)
         # Rows before the old last row are final (WrappedText never edits them); the old
         # last row may have changed; rows after it were never cached.

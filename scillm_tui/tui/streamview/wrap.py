@@ -1,9 +1,9 @@
 """Incremental hard-wrapping of streamed plain text into terminal display rows.
 
-Pure Python (no Textual import) so it can be unit- and property-tested in isolation and
-reused by the exporter. Widths come from ``rich.cells`` because Textual measures the
-segments it composites with the same table; any disagreement between our row widths and
-Rich's would shift every column to the right of the row.
+Pure Python (no Textual import) so it can be unit- and property-tested in isolation.
+Widths come from ``rich.cells`` because Textual measures the segments it composites with
+the same table; any disagreement between our row widths and Rich's would shift every
+column to the right of the row.
 
 Rules (deterministic per character, which is what makes appending in pieces produce
 exactly the rows of wrapping the whole text at once):
@@ -32,35 +32,22 @@ exactly the rows of wrapping the whole text at once):
   are thus visible, inert text: ``\\x1b[31m`` shows as ``␛[31m``.
 
 Storage: a view keeps every row of a long answer (and the app one view per variant
-column), so rows are stored compactly. One ``str`` per row cost ~80 bytes for a
-~30-character row, 3.5x the text. Finished rows are instead sealed in blocks of
-:data:`BLOCK_ROWS` rows; the newest finished rows wait as ``str`` in a short list until
-a whole block is full, so an append stays O(new text) and the rows a following view
-shows (the newest ones) are plain strings.
+column), so rows are stored compactly. Finished rows are sealed in blocks of
+:data:`BLOCK_ROWS` rows; the newest finished rows wait as ``str`` in a short list until a
+whole block is full, so an append stays O(new text) and the rows a following view shows
+(the newest ones) are plain strings.
 
-With a *source* (``WrappedText(width, source=...)``: a callable returning the text,
-which the caller keeps anyway -- the app's views read the run's state), a sealed block
-holds no text at all, only its *resume point*: the offset in the text where wrapping
-from an empty row gives the block's first row, and whether a ``\\n`` there belongs to a
-``\\r`` before it (8 bytes a block). Storing the rows as well, even compactly, was a
-second copy of every answer's text, 1.2x its size. ``row(i)`` of a sealed block
-re-wraps the text from that block's resume point (to a little past the next block's) at
-the same width, which gives exactly its rows because wrapping is deterministic per
-character and every row starts from its resume point in the state the full pass had
-there (see ``WrappedText._end_row``). The rows of the last :data:`CACHED_BLOCKS` blocks read are
-kept, so drawing a screen costs a re-wrap (a few ms) per block it shows, not per row.
-
-Without a source, the text is kept, and a sealed block holds its rows: an all-ASCII
-block as one ``str`` (1 byte a character, sliced without decoding), any other as UTF-8
-``bytes``, because one curly quote or CJK character would make a ``str`` block 2 (emoji:
-4) bytes for *every* character; with an ``array`` of 4-byte row end offsets. A row thus
-costs its UTF-8 size plus ~4 bytes, and ``row(i)`` is a slice (plus decoding that one
-row in a non-ASCII block), O(1). The original text (:attr:`WrappedText.text`) is kept
-losslessly and joined only when read: the newest appended chunks as given, and every
-:data:`CHUNK_FANOUT` of them joined into one UTF-8 piece (one ``str`` joined from many
-appends would cost 2 bytes a character for the lot once one of them had a curly quote);
-every CHUNK_FANOUT pieces of a level are joined into one of the next, so tiny appends
-cannot grow the lists without bound and each character is copied once per level.
+The text itself is the caller's: ``WrappedText(width, source=...)`` takes a callable
+returning it (the app's views read the run's state, which keeps it anyway). A sealed block
+holds no text at all, only its *resume point*: the offset in the text where wrapping from an
+empty row gives the block's first row, and whether a ``\\n`` there belongs to a ``\\r``
+before it (8 bytes a block). Storing the rows as well, even compactly, was a second copy of
+every answer's text. ``row(i)`` of a sealed block re-wraps the text from that block's resume
+point (to a little past the next block's) at the same width, which gives exactly its rows
+because wrapping is deterministic per character and every row starts from its resume point
+in the state the full pass had there (see ``WrappedText._end_row``). The rows of the last
+:data:`CACHED_BLOCKS` blocks read are kept, so drawing a screen costs a re-wrap (a few ms)
+per block it shows, not per row.
 """
 
 from __future__ import annotations
@@ -68,7 +55,6 @@ from __future__ import annotations
 import re
 from array import array
 from collections.abc import Callable, Iterator, Sequence
-from itertools import accumulate
 from typing import overload
 
 from rich.cells import get_character_cell_size
@@ -76,11 +62,11 @@ from rich.cells import get_character_cell_size
 __all__ = [
     "BLOCK_ROWS",
     "CACHED_BLOCKS",
-    "CHUNK_FANOUT",
     "LONE_MARK_BASE",
     "PLACEHOLDER_CHARS",
     "REPLACEMENT",
     "TAB_SIZE",
+    "TextBuffer",
     "WrappedText",
     "sanitize_char",
     "wrap",
@@ -98,18 +84,10 @@ large enough that the per-block overhead (~40 bytes) is a fraction of a byte per
 """
 _BLOCK_MASK = BLOCK_ROWS - 1
 
-CHUNK_FANOUT = 256
-"""Appended chunks per level of the original-text store before they are joined."""
-
 CACHED_BLOCKS = 4
-"""Re-wrapped blocks of a source-backed WrappedText kept (as rows) for further reads."""
+"""Re-wrapped blocks of a WrappedText kept (as rows) for further reads."""
 
 _LOOKAHEAD = 64  # characters read past a block at first when re-wrapping it (see _rebuild)
-
-_UTF8 = "utf-8"
-# Lossless for lone surrogates: the original text may hold them (rows never should, but
-# storing a row must not be what fails if one did).
-_SURROGATES = "surrogatepass"
 
 REPLACEMENT = "\ufffd"
 """Shown for C1 controls, lone surrogates and wide characters at width 1."""
@@ -147,6 +125,30 @@ def sanitize_char(char: str) -> str | None:
     return None
 
 
+class TextBuffer:
+    """Text that no one else keeps, as a `WrappedText` source: appended pieces, joined
+    when read. For views of text without an owner (the app's views read the run's state
+    instead)."""
+
+    __slots__ = ("_parts",)
+
+    def __init__(self, text: str = "") -> None:
+        self._parts = [text] if text else []
+
+    def __call__(self) -> str:
+        parts = self._parts
+        if len(parts) > 1:
+            parts[:] = ["".join(parts)]
+        return parts[0] if parts else ""
+
+    def append(self, text: str) -> None:
+        if text:
+            self._parts.append(text)
+
+    def clear(self) -> None:
+        self._parts.clear()
+
+
 class _Rows(Sequence[str]):
     """Read-only view of the display rows (finished rows plus the live last row)."""
 
@@ -174,23 +176,11 @@ class _Rows(Sequence[str]):
 
     def __iter__(self) -> Iterator[str]:
         wrapped = self._wrapped
-        if wrapped._source is not None:
-            if wrapped._starts:
-                text = wrapped._source()  # once for all the blocks
-                cached = wrapped._cache
-                for number in range(len(wrapped._starts)):
-                    yield from cached.get(number) or wrapped._rebuild(number, text)
-            yield from wrapped._recent
-            if wrapped._has_text:
-                yield wrapped._cur
-            return
-        ends = wrapped._ends
-        for number, block in enumerate(wrapped._blocks):
-            start = 0
-            for end in ends[number << _BLOCK_SHIFT : (number + 1) << _BLOCK_SHIFT]:
-                text = block[start:end]
-                yield text if text.__class__ is str else text.decode(_UTF8, _SURROGATES)
-                start = end
+        if wrapped._starts:
+            text = wrapped._source()  # once for all the blocks
+            cached = wrapped._cache
+            for number in range(len(wrapped._starts)):
+                yield from cached.get(number) or wrapped._rebuild(number, text)
         yield from wrapped._recent
         if wrapped._has_text:
             yield wrapped._cur
@@ -205,24 +195,17 @@ class WrappedText:
     everything and is meant for resizes only.
     """
 
-    def __init__(
-        self, width: int, text: str = "", *, source: Callable[[], str] | None = None
-    ) -> None:
-        """`source`: for a caller that keeps the text anyway, a callable returning it.
+    def __init__(self, width: int, text: str = "", *, source: Callable[[], str]) -> None:
+        """`source`: a callable returning the text, which the caller keeps anyway.
 
-        Then no copy of the text and no finished rows are kept, only where each block of
-        rows starts in the text: ``source()[:length]`` must be exactly what was appended
-        (it may run on with text not appended yet) until :meth:`clear`. Reading a row
-        of a finished block calls it; the newest rows are kept and never do.
+        No copy of the text and no finished rows are kept, only where each block of rows
+        starts in the text: ``source()[:length]`` must be exactly what was appended (it
+        may run on with text not appended yet) until :meth:`clear`. Reading a row of a
+        finished block calls it; the newest rows are kept and never do.
         """
         self._width = max(1, width)
         self._source = source
         self._length = 0  # characters appended
-        # The original text (without a source): the newest appends as given, then older
-        # text in levels of UTF-8 joins (level k + 1 piece = CHUNK_FANOUT pieces of level
-        # k; the older the text, the higher its level).
-        self._chunks: list[str] = []
-        self._levels: list[list[bytes]] = []
         self._has_text = False
         self._reset_rows()
         if text:
@@ -231,13 +214,8 @@ class WrappedText:
     def _reset_rows(self) -> None:
         """Forget all rows and the line-state (not the original text)."""
         self._sealed = 0  # rows in blocks (a multiple of BLOCK_ROWS)
-        # Without a source: BLOCK_ROWS finished rows each, an ASCII str (1 byte a
-        # character, sliced without decoding) or, if any row has other characters, UTF-8
-        # bytes; and per row in a block its end offset in the block.
-        self._blocks: list[str | bytes] = []
-        self._ends = array("I")
-        # With a source: per block the resume point (see `_end_row`) of its first row;
-        # and the rows of the last few blocks read, least recently read first.
+        # Per block the resume point (see `_end_row`) of its first row; and the rows of
+        # the last few blocks read, least recently read first.
         self._starts = array("Q")
         self._cache: dict[int, list[str]] = {}
         self._recent: list[str] = []  # finished rows not in a block yet (< BLOCK_ROWS)
@@ -266,22 +244,7 @@ class WrappedText:
     @property
     def text(self) -> str:
         """Everything appended, byte-for-byte (controls, \\r, tabs untouched)."""
-        if self._source is not None:
-            return self._source()[: self._length] if self._length else ""
-        chunks = self._chunks
-        if len(chunks) > 1:
-            chunks[:] = ["".join(chunks)]
-        newest = chunks[0] if chunks else ""
-        levels = self._levels
-        older = [piece for level in reversed(levels) for piece in level]
-        if not older:
-            return newest
-        if len(older) > 1:
-            older = [b"".join(older)]
-            for level in levels:
-                level.clear()
-            levels[-1].extend(older)  # the highest level holds the oldest text
-        return older[0].decode(_UTF8, _SURROGATES) + newest
+        return self._source()[: self._length] if self._length else ""
 
     @property
     def row_count(self) -> int:
@@ -298,15 +261,7 @@ class WrappedText:
     def row(self, index: int) -> str:
         """Row `index` (0-based, non-negative); cheaper than ``rows[index]``."""
         if 0 <= index < self._sealed:
-            if (source := self._source) is not None:
-                return self._block_rows(index >> _BLOCK_SHIFT, source)[index & _BLOCK_MASK]
-            ends = self._ends
-            block = self._blocks[index >> _BLOCK_SHIFT]
-            if index & _BLOCK_MASK:
-                text = block[ends[index - 1] : ends[index]]
-            else:
-                text = block[: ends[index]]
-            return text if text.__class__ is str else text.decode(_UTF8, _SURROGATES)
+            return self._block_rows(index >> _BLOCK_SHIFT)[index & _BLOCK_MASK]
         index -= self._sealed
         recent = self._recent
         if 0 <= index < len(recent):
@@ -320,11 +275,6 @@ class WrappedText:
         if not text:
             return
         self._length += len(text)
-        if self._source is None:
-            chunks = self._chunks
-            chunks.append(text)
-            if len(chunks) >= CHUNK_FANOUT:
-                self._join_chunks()
         self._has_text = True
         self._feed(text)
 
@@ -345,56 +295,26 @@ class WrappedText:
     def clear(self) -> None:
         """Remove all text and rows."""
         self._length = 0
-        self._chunks = []
-        self._levels = []
         self._has_text = False
         self._reset_rows()
 
     # -- storage -------------------------------------------------------------------
 
-    def _join_chunks(self) -> None:
-        """Move the appended chunks, as one UTF-8 piece, into the levels; join each full
-        level into one piece of the next.
-
-        UTF-8 because a ``str`` joined from many appends takes 2 bytes for every
-        character as soon as one of them is a curly quote or CJK (4 for an emoji);
-        ``surrogatepass`` keeps lone surrogates, so the text stays lossless.
-        """
-        chunks = self._chunks
-        piece = "".join(chunks).encode(_UTF8, _SURROGATES)
-        chunks.clear()
-        levels = self._levels
-        for level in levels:
-            level.append(piece)
-            if len(level) < CHUNK_FANOUT:
-                return
-            piece = b"".join(level)
-            level.clear()
-        levels.append([piece])
-
     def _store_block(self, next_start: int) -> None:
         """Seal the BLOCK_ROWS finished rows in `_recent` into one block; `next_start` is
         the resume point of the row after them."""
         recent = self._recent
-        if self._source is not None:
-            self._starts.append(self._recent_start)
-        elif (joined := "".join(recent)).isascii():
-            self._blocks.append(joined)
-            self._ends.extend(accumulate(map(len, recent)))
-        else:
-            encoded = [row.encode(_UTF8, _SURROGATES) for row in recent]
-            self._blocks.append(b"".join(encoded))
-            self._ends.extend(accumulate(map(len, encoded)))
+        self._starts.append(self._recent_start)
         self._sealed += len(recent)
         self._recent_start = next_start
         recent.clear()
 
-    def _block_rows(self, number: int, source: Callable[[], str]) -> list[str]:
+    def _block_rows(self, number: int) -> list[str]:
         """The rows of sealed block `number`, from the cache or re-wrapped."""
         cache = self._cache
         rows = cache.pop(number, None)
         if rows is None:
-            rows = self._rebuild(number, source())
+            rows = self._rebuild(number, self._source())
             if len(cache) >= CACHED_BLOCKS:
                 del cache[next(iter(cache))]  # the least recently read
         cache[number] = rows
@@ -577,7 +497,7 @@ class _BlockWrapper(WrappedText):
 
     def __init__(self, width: int, pending_cr: bool) -> None:
         self._width = width
-        self._source = None
+        self._source = str  # never read: a scratch wrapper seals no blocks
         self._length = 0  # fed (offsets are counted from the resume point, and unused)
         self._reset_rows()
         self._pending_cr = pending_cr
@@ -592,5 +512,5 @@ class _BlockWrapper(WrappedText):
 
 
 def wrap(text: str, width: int) -> list[str]:
-    """Wrap a whole text at once (convenience for tests and exporters)."""
-    return list(WrappedText(width, text).rows)
+    """Wrap a whole text at once (convenience for tests)."""
+    return list(WrappedText(width, text, source=lambda: text).rows)
