@@ -16,6 +16,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -419,3 +420,32 @@ async def test_a_failed_write_is_reported_not_raised(recorder: HistoryRecorder) 
     recorder.add_human_verdict("no-such-run", ["v1", "v2"])
     await recorder.flush()
     assert recorder.write_error is not None and "history" in recorder.write_error
+
+
+async def test_writes_happen_on_the_recorders_thread_never_on_the_loop(
+    recorder: HistoryRecorder, gateway: Backends, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = recorder.store
+    assert store is not None
+    release = threading.Event()
+    threads: list[str] = []
+    real_finish = store.finish_run
+
+    def slow_disk(*args: Any, **kwargs: Any) -> None:
+        threads.append(threading.current_thread().name)
+        assert release.wait(BOUND_S)  # a disk that takes its time
+        real_finish(*args, **kwargs)
+
+    monkeypatch.setattr(store, "finish_run", slow_disk)
+    run = Run(spec(["ok"], 1), gateway)
+    recorder.run_started(run, checkpoint_every=None)
+    await drive(run)
+    recorder.run_finished(run)  # returns although the write is stuck
+    stored = store.load_run(run.run_id)
+    assert stored is not None and stored.status == "running"
+    release.set()
+    await recorder.flush()
+    assert threads and threads[0].startswith("scillm-history")
+    assert threads[0] != threading.current_thread().name
+    stored = store.load_run(run.run_id)
+    assert stored is not None and stored.status == "finished"
