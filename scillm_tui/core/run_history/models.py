@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from scillm_tui.core.judge import Verdict
 
 RunStatus = Literal["running", "finished", "interrupted", "cancelled"]
 
@@ -85,7 +88,7 @@ class StoredJudgment:
     best_id: str | None
     verdict: dict[str, Any]  # `Verdict.model_dump()`: rounds with order, picks, scores
 
-    def to_verdict(self) -> Any:
+    def to_verdict(self) -> Verdict:
         """The `judge.Verdict` again (validated; fields added since are defaulted)."""
         from scillm_tui.core.judge import Verdict
 

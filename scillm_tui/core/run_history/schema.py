@@ -54,6 +54,8 @@ def _v1_tables(db: sqlite3.Connection) -> None:
             UNIQUE (run_id, variant_id)
         );
         CREATE INDEX variants_model ON variants (model);
+        -- covering: a leaderboard reads who ran what without touching the answers
+        CREATE INDEX variants_lineup ON variants (run_id, position, variant_id, model);
 
         CREATE TABLE judgments (
             id INTEGER PRIMARY KEY,
