@@ -57,7 +57,7 @@ async def gateway(fault_server: BackgroundServer) -> AsyncIterator[Backends]:
 
 @pytest.fixture
 async def recorder(db_path: Path) -> AsyncIterator[HistoryRecorder]:
-    rec = HistoryRecorder.open(db_path, enabled=True)
+    rec = await HistoryRecorder.aopen(db_path, enabled=True)
     assert rec.enabled and rec.warning is None
     yield rec
     await rec.aclose()

@@ -137,6 +137,13 @@ class HistoryRecorder:
             return cls.disabled(str(exc))
 
     @classmethod
+    async def aopen(
+        cls, path: Path | None = None, *, enabled: bool | None = None
+    ) -> HistoryRecorder:
+        """`open` on a thread: opening may migrate or sweep a large file."""
+        return await asyncio.to_thread(cls.open, path, enabled=enabled)
+
+    @classmethod
     def disabled(cls, warning: str | None = None) -> HistoryRecorder:
         """A recorder that records nothing."""
         return cls(None, warning)
