@@ -19,6 +19,7 @@ from scillm_tui.core.errors import ScillmError, first_problem
 from scillm_tui.core.history import PromptHistory
 from scillm_tui.core.judge import JudgeSpec
 from scillm_tui.core.runs import Run, RunSpec
+from scillm_tui.core.user_config import config_path
 from scillm_tui.gc_pause import settle_start_up
 from scillm_tui.session import Session, data_dir
 from scillm_tui.tui.exporter import Exports
@@ -26,6 +27,7 @@ from scillm_tui.tui.screens.confirm import ConfirmScreen
 from scillm_tui.tui.screens.dashboard import DashboardScreen, Row
 from scillm_tui.tui.screens.model_picker import ModelPicker
 from scillm_tui.tui.screens.zoom import ZoomScreen, prepare_zoom, toggle_zoom
+from scillm_tui.tui.user_choices import UserChoices
 from scillm_tui.tui.widgets.health_strip import HealthStrip
 from scillm_tui.tui.widgets.judge_panel import JudgePanel
 from scillm_tui.tui.widgets.key_bar import SteadyFooter
@@ -63,12 +65,14 @@ class ScillmApp(App[int]):
         session: Session,
         *,
         history_path: Path | None = None,
+        config_path: Path | None = None,
         health_interval_s: float = 10.0,
         poll_health: bool = True,
     ) -> None:
         super().__init__()
         self.session = session
         self.history = PromptHistory(history_path)
+        self.choices = UserChoices(config_path, demo=session.demo)  # None: nothing kept
         self.exports = Exports(self)
         self.health_interval_s = health_interval_s
         self.poll_health = poll_health
@@ -85,7 +89,9 @@ class ScillmApp(App[int]):
         yield HealthStrip(interval_s=self.health_interval_s, id="health")
         with Row(id="top"):
             yield PromptEditor(self.history, id="editor")
-            yield RunForm(self.session.settings, self.session.default_target, id="form")
+            settings = self.session.settings
+            initial = self.choices.initial_form(settings)
+            yield RunForm(settings, self.session.default_target, initial=initial, id="form")
         with Row(id="main"):
             yield VariantGrid(id="grid")
             yield JudgePanel(id="judge")
@@ -96,6 +102,7 @@ class ScillmApp(App[int]):
         # shows the health panes "checking…" either way.
         self.call_after_refresh(self._connect)
         self.query_one(PromptEditor).focus_prompt()
+        self.choices.apply(self)
         self._grid_and_panel = self.query_one(VariantGrid), self.query_one(JudgePanel)
         self.set_interval(1 / REPAINT_HZ, self.repaint, name="repaint")
         # Long-lived start-up objects never need collecting; freezing them shortens GC pauses.
@@ -128,6 +135,7 @@ class ScillmApp(App[int]):
     async def on_unmount(self) -> None:
         # Work still on worker threads may not finish once the app has quit.
         self.history.save()
+        await self.choices.save(self)
         await self.exports.finish()
         if self.backends is not None:
             await self.backends.aclose()
@@ -145,7 +153,8 @@ class ScillmApp(App[int]):
             assert isinstance(binding, Binding)
             action = getattr(self, f"action_{binding.action}", None)
             if action is not None and binding.action != "change_theme":
-                yield SystemCommand(binding.description, f"{binding.key}", action)
+                key = self.choices.config.keys.get(binding.id or "", binding.key)
+                yield SystemCommand(binding.description, key, action)
         yield SystemCommand("Previous prompt", "Recall an older prompt (alt+up)", self._older)
 
     def _older(self) -> None:
@@ -302,6 +311,6 @@ class ScillmApp(App[int]):
 
 def run_dashboard(session: Session) -> int:
     """Run the app in this terminal; returns the exit code."""
-    app = ScillmApp(session, history_path=data_dir() / "history.json")
+    app = ScillmApp(session, history_path=data_dir() / "history.json", config_path=config_path())
     app.run()
     return app.return_code or 0
