@@ -50,7 +50,7 @@ def test_no_file_means_defaults_and_no_complaint(tmp_path: Path) -> None:
         ("theme = [", "not valid TOML"),
         ('theme = "nord"\nfont = 3\n', "unknown setting 'font'"),
         ("[form]\nn = 0\n", "form.n must be from 1 to 64"),
-        ('[form]\nn = "four"\n', "form.n must be a int"),
+        ('[form]\nn = "four"\n', "form.n must be a whole number"),
         ("[form]\ntemperature = 9\n", "form.temperature must be from 0 to 2"),
         ("keys = 3\n", "[keys] must be a table"),
         ("[keys]\nrun = 5\n", "keys.run must be a key"),

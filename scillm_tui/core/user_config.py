@@ -65,6 +65,9 @@ _FORM_FIELDS: dict[str, tuple[type, float | None, float | None]] = {
 }
 
 
+_KIND_WORDS = {str: "text", int: "a whole number", float: "a number"}
+
+
 class _Invalid(ValueError):
     pass
 
@@ -122,7 +125,7 @@ def _checked(name: str, value: object, kind: type, low: float | None, high: floa
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if not isinstance(value, kind) or isinstance(value, bool):
-        raise _Invalid(f"{name} must be {'text' if kind is str else f'a {kind.__name__}'}")
+        raise _Invalid(f"{name} must be {_KIND_WORDS[kind]}")
     if kind is str:
         assert isinstance(value, str)
         if not value.strip():
