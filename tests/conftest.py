@@ -27,13 +27,14 @@ SETTINGS_VARIABLES = (
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """No test sees the developer's settings, `.env`, or data dir."""
+    """No test sees the developer's settings, `.env`, data dir or config file."""
     for name in SETTINGS_VARIABLES:
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.lower(), raising=False)
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.chdir(tmp_path)
     assert not (Path(os.getcwd()) / ".env").exists()
     yield

@@ -169,3 +169,22 @@ def test_thinking_folded_after_the_answer(snap_compare: SnapCompare, tmp_path: P
     app = make_app(Script(), tmp_path, poll_health=False)
     run_before = prepare(models="thinker, thinker-cut, alpha", n="3")
     assert snap_compare(app, terminal_size=(160, 40), run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (120, 35)])
+def test_streaming_three_columns_on_small_terminals(
+    snap_compare: SnapCompare, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """While a run streams, a short screen folds the health panes and the prompt."""
+    script = Script()
+    app = make_app(script, tmp_path, poll_health=False)
+    run_before = prepare(models="alpha, stuck, gamma", n="3", script=script, until_stuck=True)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def test_six_columns_at_200_show_the_ones_beyond_the_edge(
+    snap_compare: SnapCompare, tmp_path: Path
+) -> None:
+    app = make_app(Script(), tmp_path, poll_health=False)
+    run_before = prepare(models="alpha, beta, gamma, delta, alpha, beta", n="6")
+    assert snap_compare(app, terminal_size=(200, 50), run_before=run_before)

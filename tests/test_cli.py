@@ -3,6 +3,7 @@ environment, a fresh working directory, and loopback servers."""
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import json
@@ -465,3 +466,79 @@ def test_progress_goes_to_a_terminal_stderr_never_to_stdout(
     # The live progress went to the terminal on stderr.
     assert "v1" in terminal and "slow" in terminal and "done" in terminal
     assert "judging with judge-ok" in terminal
+
+
+def test_progress_on_a_non_terminal_stderr_is_plain_lines(
+    tmp_path: Path, fault_server: BackgroundServer
+) -> None:
+    result = run_cli(
+        tmp_path,
+        *("run", "--gateway", fault_server.base_url, "--prompt", "hi"),
+        *("--model", "ok", "--model", "401", "-n", "2", "--judge-model", "judge-ok"),
+    )
+    assert result.code == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert "\x1b" not in result.stderr  # no redraws in a log
+    assert "scillm-tui: v1 (ok) started" in lines
+    assert any(line.startswith("scillm-tui: v1 (ok) finished: ") for line in lines)
+    failed = [line for line in lines if line.startswith("scillm-tui: v2 (401) failed: ")]
+    assert len(failed) == 1 and "key rejected" in failed[0]
+    assert lines[-1].startswith("scillm-tui: verdict: v1 wins")
+    assert len(lines) == len(set(lines))  # each event once
+
+
+# ---- the parser ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "--judge-m", "x", "--prompt", "hi"],
+        ["run", "--judge-mode", "pairwise", "--prompt", "hi"],
+        ["run", "--prompt", "hi", "--no-j"],
+        ["--dem", "health"],
+        ["health", "--js"],
+    ],
+)
+def test_abbreviated_options_are_rejected(tmp_path: Path, args: list[str]) -> None:
+    result = run_cli(tmp_path, *args)
+    assert result.code == 2, result.stderr
+    assert "unrecognized arguments" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("before", [True, False])
+def test_artifacts_dir_is_a_general_flag(tmp_path: Path, before: bool) -> None:
+    flag = ["--artifacts-dir", "art"]
+    run = ["run", "--demo", "--export", "--no-judge", "--prompt", "hi", "-n", "1"]
+    result = run_cli(tmp_path, *(flag + run if before else run + flag))
+    assert result.code == 0, result.stderr
+    assert Path(result.json["artifacts"]["dir"]).parent == tmp_path / "art" / "runs"
+    assert not (tmp_path / ".artifacts").exists()
+
+
+def test_artifacts_dir_reaches_the_dashboards_settings(tmp_path: Path) -> None:
+    from scillm_tui.cli.main import build_parser
+    from scillm_tui.session import settings_from_args
+
+    args = build_parser().parse_args(["--artifacts-dir", "dash-art"])
+    assert args.command is None  # the dashboard
+    assert settings_from_args(args).artifacts_dir == Path("dash-art")
+
+
+def test_run_help_documents_every_option_its_defaults_and_exit_codes(tmp_path: Path) -> None:
+    from scillm_tui.cli.main import build_parser
+
+    subparsers = next(
+        a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)
+    )
+    for name, parser in subparsers.choices.items():
+        for action in parser._actions:
+            assert action.help, f"{name} {action.option_strings} has no help"
+    result = run_cli(tmp_path, "run", "--help")
+    assert result.code == 0
+    text = " ".join(result.stdout.split())
+    assert "--temperature T sampling temperature (default: 0.7)" in text
+    assert "(default: 1)" in text  # --judge-rounds
+    assert "exit codes: 0 a verdict" in text
+    assert "1 nothing usable" in text and "2 a usage or configuration error" in text

@@ -8,14 +8,37 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from collections.abc import Sequence
 
 from scillm_tui import __version__
-from scillm_tui.cli.exit_codes import EXIT_USAGE
+from scillm_tui.cli.exit_codes import EXIT_CODES, EXIT_USAGE
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Shows each option's default after its help, when it has one worth showing."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if (
+            "%(default)" not in text
+            and action.option_strings
+            and default not in (None, False, argparse.SUPPRESS)
+        ):
+            text += " (default: %(default)s)"
+        return text
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports usage errors in one line with exit code 2."""
+    """argparse that reports usage errors in one line with exit code 2, and never takes
+    an abbreviation for an option (`--judge-m` is not `--judge-model`: a typo such as
+    `--judge-mode pairwise` must fail, not quietly set another option)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(EXIT_USAGE, f"scillm-tui: error: {message}\n")
@@ -40,6 +63,21 @@ def _common(parser: argparse.ArgumentParser, *, sub: bool = False) -> None:
         help="use the built-in demo backend (no network, no keys) for both endpoints",
         **default,
     )
+    parser.add_argument(
+        "--artifacts-dir",
+        metavar="DIR",
+        help="where exports go: `run --export` and the dashboard's ctrl+e "
+        "(SCILLM_ARTIFACTS_DIR; default .artifacts)",
+        **default,
+    )
+
+
+def _exit_codes_epilog() -> str:
+    lines = [
+        textwrap.fill(meaning, 78, initial_indent=f"  {code}  ", subsequent_indent="     ")
+        for code, meaning in EXIT_CODES.items()
+    ]
+    return "exit codes:\n" + "\n".join(lines)
 
 
 def _positive_int(text: str) -> int:
@@ -72,29 +110,75 @@ def build_parser() -> argparse.ArgumentParser:
     _common(parser)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
-    health = sub.add_parser("health", help="probe the sidecar and the gateway")
+    health = sub.add_parser(
+        "health",
+        help="probe the sidecar and the gateway",
+        description="Probe the sidecar and the gateway: a table (or JSON) on stdout.",
+        epilog="exit codes:\n  0  every configured endpoint is up\n  1  one is not\n"
+        "  2  a usage or configuration error",
+    )
     _common(health, sub=True)
     health.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
-    run = sub.add_parser("run", help="run best-of-N (+ judge) headless and print JSON")
+    run = sub.add_parser(
+        "run",
+        help="run best-of-N (+ judge) headless and print JSON",
+        description="Run best-of-N (+ judge) without the dashboard: JSON on stdout, "
+        "progress on stderr.",
+        epilog=_exit_codes_epilog(),
+    )
     _common(run, sub=True)
     source = run.add_mutually_exclusive_group()
-    source.add_argument("--prompt", metavar="TEXT")
-    source.add_argument("--prompt-file", metavar="PATH")
+    source.add_argument("--prompt", metavar="TEXT", help="the prompt (else --prompt-file or stdin)")
+    source.add_argument("--prompt-file", metavar="PATH", help="read the prompt from this file")
     run.add_argument("--system", metavar="TEXT", help="system prompt")
-    run.add_argument("--target", choices=["gateway", "sidecar"], help="default: gateway if set")
-    run.add_argument("--model", action="append", metavar="M", help="repeat to compare models")
-    run.add_argument("-n", type=_positive_int, metavar="N", help="number of variants")
-    run.add_argument("--temperature", type=float, metavar="T", default=0.7)
-    run.add_argument("--max-tokens", type=_positive_int, metavar="K")
-    run.add_argument("--concurrency", type=_positive_int, metavar="C", help="cap on open streams")
-    run.add_argument("--judge-model", metavar="M")
-    run.add_argument("--judge-target", choices=["gateway", "sidecar"])
-    run.add_argument("--judge-rounds", type=_positive_int, default=1, metavar="K")
+    run.add_argument(
+        "--target",
+        choices=["gateway", "sidecar"],
+        help="endpoint for models without a codex-agent/ prefix "
+        "(default: gateway if configured, else sidecar)",
+    )
+    run.add_argument(
+        "--model",
+        action="append",
+        metavar="M",
+        help="generator model; repeat to compare models (default: CHUTES_MODEL)",
+    )
+    run.add_argument(
+        "-n", type=_positive_int, metavar="N", help="number of variants (default: BEST_OF_N, 3)"
+    )
+    run.add_argument(
+        "--temperature", type=float, metavar="T", default=0.7, help="sampling temperature"
+    )
+    run.add_argument(
+        "--max-tokens", type=_positive_int, metavar="K", help="cap on each variant's tokens"
+    )
+    run.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        metavar="C",
+        help="cap on open streams (default: all at once)",
+    )
+    run.add_argument(
+        "--judge-model", metavar="M", help="judge model (default: JUDGE_MODEL, else the model)"
+    )
+    run.add_argument(
+        "--judge-target",
+        choices=["gateway", "sidecar"],
+        help="endpoint for the judge (default: the run's target)",
+    )
+    run.add_argument(
+        "--judge-rounds",
+        type=_positive_int,
+        default=1,
+        metavar="K",
+        help="judge K times, candidates shuffled, majority wins",
+    )
     run.add_argument("--judge-seed", type=int, metavar="S", help="seed for shuffling rounds")
-    run.add_argument("--no-judge", action="store_true")
-    run.add_argument("--export", action="store_true", help="write the artifacts folder")
-    run.add_argument("--artifacts-dir", metavar="DIR")
+    run.add_argument("--no-judge", action="store_true", help="skip the judge")
+    run.add_argument(
+        "--export", action="store_true", help="write the artifacts folder (see --artifacts-dir)"
+    )
 
     serve = sub.add_parser("serve-demo", help="run the built-in demo backend in the foreground")
     serve.add_argument("--port", type=int, default=8089, help="port on 127.0.0.1 (0 = any free)")

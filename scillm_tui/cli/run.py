@@ -6,11 +6,11 @@ import argparse
 import asyncio
 import json
 import sys
-import time
 from pathlib import Path
 from typing import TextIO
 
 from scillm_tui.cli.exit_codes import EXIT_FAILED, EXIT_OK
+from scillm_tui.cli.progress import Progress, progress_for
 from scillm_tui.core.artifacts import export_run
 from scillm_tui.core.endpoints import EndpointName
 from scillm_tui.core.errors import ConfigError, first_problem
@@ -75,7 +75,7 @@ def run_command(session: Session, args: argparse.Namespace) -> int:
             model=judge_model, target=judge_target, rounds=args.judge_rounds, seed=args.judge_seed
         )
     )
-    progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
+    progress = progress_for(sys.stderr)
     output, code = asyncio.run(_run(session, spec, judge, export=args.export, progress=progress))
     sys.stdout.write(json.dumps(output, ensure_ascii=False, indent=2) + "\n")
     sys.stdout.flush()
@@ -88,7 +88,7 @@ async def _run(
     judge: JudgeSpec | None,
     *,
     export: bool,
-    progress: _Progress | None,
+    progress: Progress | None,
 ) -> tuple[dict, int]:
     backends = session.make_backends()
     try:
@@ -112,6 +112,8 @@ async def _run(
             if progress is not None:
                 progress.say(f"judging with {judge.model} ({judge.rounds} round(s))…")
             verdict = await judge_run(run, backends, judge)
+            if progress is not None:
+                progress.verdict(verdict)
         artifacts = None
         code = _exit_code(run, verdict, judged=judge is not None)
         if export:
@@ -140,39 +142,3 @@ def _exit_code(run: Run, verdict: Verdict | None, *, judged: bool) -> int:
     if verdict is not None and verdict.status in ("verdict", "default"):
         return EXIT_OK
     return EXIT_FAILED
-
-
-class _Progress:
-    """A live line per variant on a terminal's stderr."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.lines = 0
-        self.last = 0.0
-
-    def _render(self, run: Run) -> list[str]:
-        rows = []
-        for v in run.variants.values():
-            detail = v.error if v.status == "error" else f"{v.chars} chars"
-            rows.append(f"  {v.id:<4} {v.model[:28]:<28} {v.status:<10} {detail}"[:200])
-        return rows
-
-    def update(self, run: Run, *, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self.last < 0.1:
-            return
-        self.last = now
-        rows = self._render(run)
-        if self.lines:
-            self.stream.write(f"\x1b[{self.lines}F")
-        self.stream.write("".join(f"\x1b[2K{row}\n" for row in rows))
-        self.stream.flush()
-        self.lines = len(rows)
-
-    def finish(self, run: Run) -> None:
-        self.update(run, force=True)
-        self.lines = 0
-
-    def say(self, message: str) -> None:
-        self.stream.write(message + "\n")
-        self.stream.flush()

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -19,16 +19,20 @@ from scillm_tui.core.errors import ScillmError, first_problem
 from scillm_tui.core.history import PromptHistory
 from scillm_tui.core.judge import JudgeSpec
 from scillm_tui.core.runs import Run, RunSpec
+from scillm_tui.core.user_config import config_path
 from scillm_tui.gc_pause import settle_start_up
 from scillm_tui.session import Session, data_dir
 from scillm_tui.tui.exporter import Exports
+from scillm_tui.tui.layout import fit_to_size, set_running
 from scillm_tui.tui.screens.confirm import ConfirmScreen
 from scillm_tui.tui.screens.dashboard import DashboardScreen, Row
 from scillm_tui.tui.screens.model_picker import ModelPicker
 from scillm_tui.tui.screens.zoom import ZoomScreen, prepare_zoom, toggle_zoom
+from scillm_tui.tui.user_choices import UserChoices
 from scillm_tui.tui.widgets.health_strip import HealthStrip
 from scillm_tui.tui.widgets.judge_panel import JudgePanel
 from scillm_tui.tui.widgets.key_bar import SteadyFooter
+from scillm_tui.tui.widgets.overflow_hint import OverflowHint, focus_column
 from scillm_tui.tui.widgets.prompt_editor import PromptEditor
 from scillm_tui.tui.widgets.run_form import RunForm
 from scillm_tui.tui.widgets.variant_grid import VariantGrid
@@ -58,6 +62,8 @@ class ScillmApp(App[int]):
         Binding("f7", "copy_variant", "Copy", id="copy-variant", priority=True),
         Binding("f8", "markdown", "Markdown", id="markdown", priority=True),
         Binding("f9", "change_theme", "Theme", id="theme"),
+        Binding("alt+right", "column(1)", "Next column", id="next-column", show=False),
+        Binding("alt+left", "column(-1)", "Previous column", id="previous-column", show=False),
     ]
 
     def __init__(
@@ -65,12 +71,14 @@ class ScillmApp(App[int]):
         session: Session,
         *,
         history_path: Path | None = None,
+        config_path: Path | None = None,
         health_interval_s: float = 10.0,
         poll_health: bool = True,
     ) -> None:
         super().__init__()
         self.session = session
         self.history = PromptHistory(history_path)
+        self.choices = UserChoices(config_path, demo=session.demo)  # None: nothing kept
         self.exports = Exports(self)
         self.health_interval_s = health_interval_s
         self.poll_health = poll_health
@@ -87,10 +95,13 @@ class ScillmApp(App[int]):
         yield HealthStrip(interval_s=self.health_interval_s, id="health")
         with Row(id="top"):
             yield PromptEditor(self.history, id="editor")
-            yield RunForm(self.session.settings, self.session.default_target, id="form")
+            settings = self.session.settings
+            initial = self.choices.initial_form(settings)
+            yield RunForm(settings, self.session.default_target, initial=initial, id="form")
         with Row(id="main"):
-            yield VariantGrid(id="grid")
+            yield (grid := VariantGrid(id="grid"))
             yield JudgePanel(id="judge")
+        yield OverflowHint(grid, id="overflow")
         yield SteadyFooter()
 
     def on_mount(self) -> None:
@@ -98,6 +109,7 @@ class ScillmApp(App[int]):
         # shows the health panes "checking…" either way.
         self.call_after_refresh(self._connect)
         self.query_one(PromptEditor).focus_prompt()
+        self.choices.apply(self)
         self._grid_and_panel = self.query_one(VariantGrid), self.query_one(JudgePanel)
         self.set_interval(1 / REPAINT_HZ, self.repaint, name="repaint")
         # Long-lived start-up objects never need collecting; freezing them shortens GC pauses.
@@ -130,14 +142,17 @@ class ScillmApp(App[int]):
     async def on_unmount(self) -> None:
         # Work still on worker threads may not finish once the app has quit.
         self.history.save()
+        await self.choices.save(self)
         await self.exports.finish()
         if self.backends is not None:
             await self.backends.aclose()
 
-    def on_resize(self) -> None:
-        # The dashboard's screen, also when a zoom or a modal screen is on top.
-        self.default_screen.set_class(self.size.width < 120, "-narrow")
-        self.default_screen.set_class(self.size.height < 32, "-short")
+    def on_resize(self, event: events.Resize) -> None:
+        # The event's size: this handler runs before `App._on_resize` has stored it, so
+        # `self.size` would still be the size before (a resize back left it narrow).
+        fit_to_size(self, event.size)
+        for hint in self.query(OverflowHint):  # none before the screen is composed
+            self.call_after_refresh(hint.recount)
 
     # ---- commands -----------------------------------------------------------------------------
 
@@ -147,7 +162,8 @@ class ScillmApp(App[int]):
             assert isinstance(binding, Binding)
             action = getattr(self, f"action_{binding.action}", None)
             if action is not None and binding.action != "change_theme":
-                yield SystemCommand(binding.description, f"{binding.key}", action)
+                key = self.choices.config.keys.get(binding.id or "", binding.key)
+                yield SystemCommand(binding.description, key, action)
         yield SystemCommand("Previous prompt", "Recall an older prompt (alt+up)", self._older)
 
     def _older(self) -> None:
@@ -196,6 +212,7 @@ class ScillmApp(App[int]):
             return
         self.query_one(PromptEditor).remember(spec.prompt)
         self.query_one(JudgePanel).start(run)
+        set_running(self, True)  # once a run: a layout of the whole screen
         if isinstance(self.screen, ZoomScreen):  # it shows a column about to be replaced
             self.screen.close()
         await self.query_one(VariantGrid).show_run(run)
@@ -214,6 +231,7 @@ class ScillmApp(App[int]):
         run = message.run
         if self.query_one(VariantGrid).run is not run:
             return  # a new run has replaced it
+        set_running(self, False)
         counts = Counter(state.status for state in run.variants.values())
         if counts["done"] != len(run.variants):  # all done: the headers and panel say so
             summary = ", ".join(f"{n} {status}" for status, n in counts.items())
@@ -270,6 +288,10 @@ class ScillmApp(App[int]):
     def action_zoom(self) -> None:
         toggle_zoom(self, self.query_one(VariantGrid))
 
+    def action_column(self, step: int) -> None:
+        focus_column(self.query_one(VariantGrid), step)
+        self.query_one(OverflowHint).recount()
+
     def action_copy_variant(self) -> None:
         self.query_one(VariantGrid).copy_focused()
 
@@ -311,6 +333,6 @@ class ScillmApp(App[int]):
 
 def run_dashboard(session: Session) -> int:
     """Run the app in this terminal; returns the exit code."""
-    app = ScillmApp(session, history_path=data_dir() / "history.json")
+    app = ScillmApp(session, history_path=data_dir() / "history.json", config_path=config_path())
     app.run()
     return app.return_code or 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -86,9 +87,17 @@ class RunForm(Vertical):
             super().__init__()
             self.plan = plan
 
-    def __init__(self, settings: Settings, default_target: str, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        default_target: str,
+        *,
+        initial: Mapping[str, str] | None = None,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self.settings = settings
+        self.initial = dict(initial or {})  # field id -> start text (the user's kept values)
         self.default_target = default_target
         self.suggester = ModelSuggester()
         self.border_title = "Run settings"
@@ -107,24 +116,31 @@ class RunForm(Vertical):
 
     def compose(self) -> ComposeResult:
         s = self.settings
+        start = self.initial.get
         yield self._row(
             "target",
             self._target_select("target"),
             Label("N", classes="form-label-short"),
-            _field(str(s.best_of_n), type="integer", id="n", max_length=2),
+            _field(start("n", str(s.best_of_n)), type="integer", id="n", max_length=2),
         )
-        yield self._row("models", _field(s.model, id="models", suggester=self.suggester))
+        yield self._row(
+            "models", _field(start("models", s.model), id="models", suggester=self.suggester)
+        )
         yield self._row(
             "temp",
-            _field("0.7", type="number", id="temperature"),
+            _field(start("temperature", "0.7"), type="number", id="temperature"),
             Label("max tok", classes="form-label-short"),
-            _field("", type="integer", id="max-tokens", placeholder="–"),
+            _field(start("max-tokens", ""), type="integer", id="max-tokens", placeholder="–"),
         )
         yield self._row(
             "judge",
-            _field(s.effective_judge_model, id="judge-model", suggester=self.suggester),
+            _field(
+                start("judge-model", s.effective_judge_model),
+                id="judge-model",
+                suggester=self.suggester,
+            ),
             Label("rounds", classes="form-label-short"),
-            _field("1", type="integer", id="judge-rounds", max_length=1),
+            _field(start("judge-rounds", "1"), type="integer", id="judge-rounds", max_length=1),
         )
         yield self._row(
             "j.target",
