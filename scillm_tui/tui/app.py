@@ -22,6 +22,7 @@ from scillm_tui.core.runs import Run, RunSpec
 from scillm_tui.gc_pause import settle_start_up
 from scillm_tui.session import Session, data_dir
 from scillm_tui.tui.exporter import Exports
+from scillm_tui.tui.key_order import after_pending_keys
 from scillm_tui.tui.screens.confirm import ConfirmScreen
 from scillm_tui.tui.screens.dashboard import DashboardScreen, Row
 from scillm_tui.tui.screens.model_picker import ModelPicker
@@ -153,6 +154,7 @@ class ScillmApp(App[int]):
 
     # ---- actions ------------------------------------------------------------------------------
 
+    @after_pending_keys
     async def action_run(self) -> None:
         grid = self.query_one(VariantGrid)
         if grid.streaming:
@@ -235,6 +237,7 @@ class ScillmApp(App[int]):
         if verdict.status == "error":
             self.notify(verdict.error or "judge failed", title="Judge", severity="error")
 
+    @after_pending_keys
     def action_judge(self) -> None:
         grid = self.query_one(VariantGrid)
         if grid.run is None:
@@ -244,6 +247,7 @@ class ScillmApp(App[int]):
         else:
             self._judge(grid.run)
 
+    @after_pending_keys
     def action_export(self) -> None:
         grid = self.query_one(VariantGrid)
         if grid.run is None:
@@ -265,12 +269,15 @@ class ScillmApp(App[int]):
         self.query_one(HealthStrip).refresh_now()
         self.notify("Checking health…", timeout=2)
 
+    @after_pending_keys
     def action_zoom(self) -> None:
         toggle_zoom(self, self.query_one(VariantGrid))
 
+    @after_pending_keys
     def action_copy_variant(self) -> None:
         self.query_one(VariantGrid).copy_focused()
 
+    @after_pending_keys
     def action_markdown(self) -> None:
         self.query_one(VariantGrid).open_markdown()
 

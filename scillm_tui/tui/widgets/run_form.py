@@ -16,6 +16,7 @@ from scillm_tui.core.endpoints import EndpointName
 from scillm_tui.core.judge import JudgeSpec
 from scillm_tui.core.runs import RunSpec, VariantState, plan_variants
 from scillm_tui.core.settings import Settings
+from scillm_tui.tui.key_order import OrderedInput
 from scillm_tui.tui.widgets.mount_classes import ON, VALID
 
 TARGETS = [("gateway", "gateway"), ("sidecar", "sidecar")]
@@ -72,7 +73,7 @@ class FormValues:
 def _field(value: str, **options: Any) -> Input:
     """A compact form input, given up front the class Textual gives a valid one as it
     mounts (see `prestyled`): every form input starts valid."""
-    return Input(value, compact=True, classes=VALID, **options)
+    return OrderedInput(value, compact=True, classes=VALID, **options)
 
 
 class RunForm(Vertical):
