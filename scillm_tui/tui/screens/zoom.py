@@ -35,7 +35,7 @@ class ZoomScreen(StyledOnceScreen[None]):
         """`state`: what the column shows until the first `show`."""
         super().__init__()
         self.grid = grid
-        self.column = VariantColumn(state, follow_step=1, id="zoom-column")
+        self.column = VariantColumn(state, follow_step=1, detailed=True, id="zoom-column")
         self._source: VariantColumn | None = None  # to copy once mounted
 
     def compose(self) -> ComposeResult:

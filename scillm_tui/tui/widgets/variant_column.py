@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 from textual.widgets import Static
 
 from scillm_tui.core.runs import VariantState
@@ -18,8 +19,10 @@ PLANNED_PLACEHOLDER = "ctrl+r runs the prompt"
 # Statuses the stylesheet draws differently, per line. Only these become a class, each on
 # the one line it colours (see app.tcss): at a run's start and end every column changes
 # status within the same repaint tick, and each class change restyles its line (~0.7 ms).
-_HEADER_STATUSES = frozenset({"streaming", "error", "cancelled"})
+# "no-answer": done without an answer, drawn as a warning (it is not a success).
+_HEADER_STATUSES = frozenset({"streaming", "error", "cancelled", "no-answer"})
 _ERROR_STATUSES = frozenset({"cancelled"})
+GRID_ERROR_ROWS = 4  # the grid's error line at most (app.tcss); the zoom shows it whole
 _STYLED_STATUSES = _HEADER_STATUSES | _ERROR_STATUSES
 
 
@@ -41,11 +44,14 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
         follow_step: int = 1,
         follow_phase: int = 0,
         planned: bool = False,
+        detailed: bool = False,
         id: str | None = None,
     ) -> None:
+        """`detailed`: the zoomed column, with room for whole errors and notes."""
         super().__init__(id=id, classes="variant-column")
         self.state = state
         self.planned = planned
+        self.detailed = detailed
         self.score: float | None = None
         self.winner = False
         self._shown: tuple[str, str, str, str] | None = None
@@ -130,9 +136,12 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
         error = f"⚠ {state.error}" if state.error else ""
         if state.status == "cancelled":
             error = f"cancelled — {state.chars} characters kept"
-        stats = "" if self.planned else stats_text(state)
-        shown = (header, error, stats, state.status)
-        previous = self._shown or ("", "", "", "")
+        stats = "" if self.planned else stats_text(state, detailed=self.detailed)
+        look = "no-answer" if state.no_answer_reason is not None else state.status
+        shown = (header, error, stats, look)
+        # After `bind`, everything is drawn again: a line left from the last run (its
+        # warning, its status colour) must not outlive it.
+        previous = self._shown or ("\0", "\0", "\0", "\0")
         if shown == previous:
             return
         self._shown = shown
@@ -143,13 +152,31 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
         if stats != previous[2]:
             self._stats.update(stats, layout=False)
         if error != previous[1]:
-            self._error.update(error)
+            self._error.update(error if self.detailed else self._fit_error(error))
             self._error.display = bool(error)
-        if state.status != previous[3]:
+        if look != previous[3]:
             for line, styled in ((self._header, _HEADER_STATUSES), (self._error, _ERROR_STATUSES)):
-                wanted = {f"-{state.status}"} if state.status in styled else set()
+                wanted = {f"-{look}"} if look in styled else set()
                 current = {c for c in line.classes if c[1:] in _STYLED_STATUSES}
                 if current != wanted:  # one restyle per line, not one per class touched
                     line.set_classes((line.classes - current) | wanted)
             if state.finished and not state.chars:
                 self.view.placeholder = "(no text received)"
+
+    def _fit_error(self, error: str) -> str:
+        """`error` as it fits the grid's error rows: cut in the middle when too long, so
+        its end ("— gave up after 4 attempts") stays readable; f6 shows it whole."""
+        width = self._error.content_region.width or self.content_region.width - 2
+        if not error or width < 8 or len(_wrapped(error, width)) <= GRID_ERROR_ROWS:
+            return error
+        head, sep, tail = error.rpartition(" — ")
+        if not sep:
+            head, tail = error, ""
+        tail = f"… — {tail} (f6: all)" if tail else "… (f6: all)"
+        while head and len(_wrapped(head + tail, width)) > GRID_ERROR_ROWS:
+            head = head[: max(0, len(head) - max(1, width // 2))]
+        return head.rstrip() + tail
+
+
+def _wrapped(text: str, width: int) -> list[Content]:
+    return Content(text).wrap(width)
