@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from textual import events
 from textual.keys import _character_to_key  # what Pilot.press uses
 from textual.widgets import Input, Static
 
+from scillm_tui.core.judge import Verdict
 from scillm_tui.core.retry import RetryPolicy
 from scillm_tui.core.runs import VariantState
 from scillm_tui.session import Session
 from scillm_tui.tui.app import ScillmApp
 from scillm_tui.tui.formatting import stats_text, status_text
+from scillm_tui.tui.screens.markdown import MarkdownScreen
 from scillm_tui.tui.screens.zoom import ZoomScreen
+from scillm_tui.tui.widgets import judge_panel
+from scillm_tui.tui.widgets.judge_panel import JudgePanel
+from scillm_tui.tui.widgets.leaderboard import Leaderboard
 from scillm_tui.tui.widgets.prompt_editor import PromptEditor
 from scillm_tui.tui.widgets.variant_column import VariantColumn
 from scillm_tui.tui.widgets.variant_grid import VariantGrid
@@ -204,3 +211,133 @@ def test_no_tokens_per_second_for_a_burst_and_the_zoom_says_why() -> None:
     state = _BurstState(id="v1", model="m", endpoint="gateway", wire_model="m", status="done")
     assert "– t/s" in stats_text(state) and "arrived" not in stats_text(state)
     assert "– t/s (all text arrived at once)" in stats_text(state, detailed=True)
+
+
+def panel_text(app: ScillmApp) -> str:
+    panel = app.query_one(JudgePanel)
+    return "\n".join(str(s.content) for s in panel.query(Static))
+
+
+async def test_a_win_by_default_shows_no_made_up_score(tmp_path: Path) -> None:
+    app = app_with_extras(Script(), tmp_path)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await run_to_end(pilot, models="alpha, broken", n="2")
+        verdict = app.query_one(JudgePanel).verdict
+        assert verdict is not None and verdict.status == "default"
+        rows = app.query_one(Leaderboard).rows
+        assert [row[3] for row in rows] == ["–", "–"]  # the score column: none given
+        assert "won by default" in panel_text(app)
+        winner = app.query_one(VariantGrid).column("v1")
+        header = str(winner.query_one(".column-header", Static).content)
+        assert header.startswith("★ won by default") and "score" not in header
+        assert "score" not in screen_text(app).split("Judge")[0]  # no column shows one
+
+
+async def test_a_failed_judge_shows_its_error_and_no_ranking(tmp_path: Path) -> None:
+    app = make_app(Script(), tmp_path, poll_health=False, JUDGE_MODEL="judge-bad")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await run_to_end(pilot, models="alpha, beta", n="2")
+        assert "judge error" in panel_text(app)
+        rows = app.query_one(Leaderboard).rows
+        assert [(row[0], row[3]) for row in rows] == [("", "–"), ("", "–")]
+
+
+class _H2Verdict(Verdict):
+    """The verdict of the judge core on branch h2: the reason's letters mapped."""
+
+    reason_labels: dict[str, str] = {}
+
+
+async def test_the_judges_reason_maps_the_letters_it_names(tmp_path: Path) -> None:
+    app = make_app(Script(), tmp_path, poll_health=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await run_to_end(pilot, models="alpha, beta, gamma", n="3")
+        run = app.query_one(VariantGrid).run
+        assert run is not None
+        verdict = _H2Verdict(
+            status="verdict",
+            best_id="v1",
+            reason="A is more concise than B and C.",
+            reason_labels={"B": "v1", "A": "v2", "C": "v3"},
+            scores={"v1": 9, "v2": 6, "v3": 5},
+            judge_model="judge",
+            judge_endpoint="gateway",
+        )
+        app.query_one(JudgePanel).show_verdict(run, verdict)
+        await pilot.pause()
+        assert "A is more concise than B and C.\nA=v2 · B=v1 · C=v3" in panel_text(app)
+        assert "A=v2 · B=v1 · C=v3" in screen_text(app)
+
+
+async def test_an_empty_answer_is_noted_as_left_out_of_judging(tmp_path: Path) -> None:
+    app = app_with_extras(Script(), tmp_path)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await run_to_end(pilot, models="empty, alpha, beta", n="3")
+        verdict = app.query_one(JudgePanel).verdict
+        assert verdict is not None and "v1" not in verdict.candidates
+        assert "left out of judging: v1 (no text)" in panel_text(app)
+
+
+async def test_a_judge_that_raises_is_shown_and_logged_not_judging_for_ever(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def crashing(*args: object) -> Verdict:
+        raise RuntimeError("judge exploded")
+
+    monkeypatch.setattr(judge_panel, "judge_run", crashing)
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("scillm_tui.tui")
+    logger.addHandler(handler)
+    try:
+        app = make_app(Script(), tmp_path, poll_health=False)
+        async with app.run_test(size=(160, 45)) as pilot:
+            await run_to_end(pilot, models="alpha, beta", n="2")
+            text = panel_text(app)
+            assert "judging" not in text and "judge error" in text
+            assert "judge exploded" in text
+            assert not app.query_one(JudgePanel).judging
+            assert any("judge exploded" in n.message for n in app._notifications)
+    finally:
+        logger.removeHandler(handler)
+    assert any(r.exc_info and "judge exploded" in str(r.exc_info[1]) for r in records)
+
+
+async def test_the_end_of_run_toast_counts_in_words(tmp_path: Path) -> None:
+    app = make_app(Script(), tmp_path, poll_health=False)
+    async with app.run_test(size=(200, 45)) as pilot:
+        await run_to_end(pilot, models="broken, broken, broken, alpha", n="4")
+        (message,) = [n.message for n in app._notifications if "Run finished" in n.message]
+        assert message == "Run finished: 3 errors, 1 done"
+
+
+async def test_f8_again_closes_the_markdown_view(tmp_path: Path) -> None:
+    app = make_app(Script(), tmp_path, poll_health=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await run_to_end(pilot, models="alpha", n="1")
+        depth = len(app.screen_stack)
+        await pilot.press("f8")
+        await pilot.pause()
+        assert isinstance(app.screen, MarkdownScreen) and len(app.screen_stack) == depth + 1
+        await pilot.press("f8")
+        await pilot.pause()
+        assert len(app.screen_stack) == depth and not isinstance(app.screen, MarkdownScreen)
+        await pilot.press("f8")
+        await pilot.pause()
+        assert len(app.screen_stack) == depth + 1
+
+
+async def test_the_models_field_shows_its_start_after_losing_focus(tmp_path: Path) -> None:
+    app = make_app(Script(), tmp_path, poll_health=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        field = app.query_one("#models", Input)
+        field.focus()
+        await pilot.pause()
+        value = ("alpha, beta, gamma, delta, " + "e" * 40)[: field.content_region.width]
+        await pilot.press("end", "backspace", *value[len("alph") :])
+        assert field.value == value
+        await pilot.press("tab")
+        await pilot.pause()
+        (line,) = [row for row in screen_text(app).splitlines() if "models " in row]
+        assert "models   alpha, beta" in line

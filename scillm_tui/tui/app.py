@@ -5,6 +5,8 @@ All network work happens in the core engine, driven by workers in the widgets.
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -33,11 +35,13 @@ from scillm_tui.tui.widgets.key_bar import SteadyFooter
 from scillm_tui.tui.widgets.prompt_editor import PromptEditor
 from scillm_tui.tui.widgets.run_form import RunForm
 from scillm_tui.tui.widgets.variant_grid import VariantGrid
+from scillm_tui.tui.worker_failures import WorkerFailed
 
 if TYPE_CHECKING:  # the HTTP stack: imported once clients are made
     from scillm_tui.core.backends import Backends
 
 REPAINT_HZ = 25
+log = logging.getLogger("scillm_tui.tui")
 
 
 class ScillmApp(App[int]):
@@ -216,7 +220,7 @@ class ScillmApp(App[int]):
             return  # a new run has replaced it
         counts = Counter(state.status for state in run.variants.values())
         if counts["done"] != len(run.variants):  # all done: the headers and panel say so
-            summary = ", ".join(f"{n} {status}" for status, n in counts.items())
+            summary = ", ".join(_count(n, status) for status, n in counts.items())
             self.notify(f"Run finished: {summary}", timeout=4)
         panel = self.query_one(JudgePanel)
         panel.show_run(run)  # the final stats (same rows: no layout); the verdict ranks them
@@ -233,7 +237,9 @@ class ScillmApp(App[int]):
     @on(JudgePanel.Judged)
     def _judged(self, message: JudgePanel.Judged) -> None:
         verdict = message.verdict
-        self.query_one(VariantGrid).show_verdict(verdict.best_id, verdict.scores)
+        scores = verdict.scores if verdict.status == "verdict" else {}  # no made-up ones
+        by_default = verdict.status == "default"
+        self.query_one(VariantGrid).show_verdict(verdict.best_id, scores, by_default=by_default)
         if verdict.status == "error":
             self.notify(verdict.error or "judge failed", title="Judge", severity="error")
 
@@ -279,6 +285,11 @@ class ScillmApp(App[int]):
 
     @after_pending_keys
     def action_markdown(self) -> None:
+        # f8 again closes it (the app's priority binding runs before the screen's).
+        markdown = sys.modules.get("scillm_tui.tui.screens.markdown")  # imported on first use
+        if markdown is not None and isinstance(self.screen, markdown.MarkdownScreen):
+            self.screen.dismiss(None)
+            return
         self.query_one(VariantGrid).open_markdown()
 
     def action_pick_models(self) -> None:
@@ -294,6 +305,21 @@ class ScillmApp(App[int]):
         if models:
             self.query_one(RunForm).set_model_text(models)
 
+    @on(WorkerFailed)
+    def _worker_failed(self, event: WorkerFailed) -> None:
+        """A worker that raised (they run with `exit_on_error=False`): logged, and said
+        where its result was awaited, instead of "judging…" for ever."""
+        worker = event.worker
+        error = worker.error
+        problem = f"{type(error).__name__}: {error}" if error is not None else "failed"
+        if error is not None:
+            log.error("worker %s failed", worker.name, exc_info=error)
+        self.log.error(f"worker {worker.name!r} failed: {problem}")
+        if worker.group == "judge":
+            self.query_one(JudgePanel).show_failure(f"the judge stopped: {problem}")
+        what = {"judge": "Judge", "run": "Run"}.get(worker.group, "Background task")
+        self.notify(problem, title=f"{what} failed", severity="error")
+
     @on(HealthStrip.Changed)
     def _health_changed(self, message: HealthStrip.Changed) -> None:
         report, previous = message.report, message.previous
@@ -305,6 +331,12 @@ class ScillmApp(App[int]):
             self.notify(
                 f"{report.endpoint} is {report.status}: {report.message}", severity=severity
             )
+
+
+def _count(n: int, status: str) -> str:
+    """'1 error', '3 errors', '2 done', '2 cancelled': statuses as the toast counts them."""
+    plural = {"error": "errors"}.get(status, status)
+    return f"{n} {status if n == 1 else plural}"
 
 
 def run_dashboard(session: Session) -> int:

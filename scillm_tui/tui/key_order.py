@@ -93,7 +93,13 @@ class KeysInOrder:
 
 
 class OrderedInput(KeysInOrder, Input):
-    """An `Input` that handles a burst of keys in the order they were typed."""
+    """An `Input` that handles a burst of keys in the order they were typed, and shows
+    the start of its value once it loses focus (a value as wide as the field had stayed
+    scrolled by the cursor's cell, its first character hidden)."""
+
+    def _on_blur(self, event: events.Blur) -> None:
+        # After `Input`'s own blur handling, which may scroll to the cursor.
+        self.call_later(self.scroll_to, x=0, animate=False)
 
 
 class OrderedTextArea(KeysInOrder, TextArea):

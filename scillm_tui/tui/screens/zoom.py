@@ -101,7 +101,7 @@ class ZoomScreen(StyledOnceScreen[None]):
         column, source, self._source = self.column, self._source, None
         if source is None:
             return
-        column.show_variant(source.state, source.score, source.winner)
+        column.show_variant(source.state, source.score, source.winner, by_default=source.by_default)
         view = column.view
         # What reached the source column, not all its state holds: deltas still queued
         # for the grid reach this column too (`VariantGrid.mirror`).

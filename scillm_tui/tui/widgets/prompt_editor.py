@@ -11,9 +11,10 @@ from textual.widgets import Input, TextArea
 from scillm_tui.core.history import PromptHistory
 from scillm_tui.tui.key_order import OrderedInput, OrderedTextArea
 from scillm_tui.tui.widgets.mount_classes import VALID
+from scillm_tui.tui.worker_failures import ReportsWorkerFailures
 
 
-class PromptEditor(Vertical):
+class PromptEditor(ReportsWorkerFailures, Vertical):
     """Prompt (focused at start) and system prompt. alt+up / alt+down walk the history."""
 
     BINDINGS = [

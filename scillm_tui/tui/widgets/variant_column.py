@@ -54,7 +54,9 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
         self.detailed = detailed
         self.score: float | None = None
         self.winner = False
+        self.by_default = False  # the winner as the only variant with an answer
         self._shown: tuple[str, str, str, str] | None = None
+        self._error_text = ""  # on the error line: kept across `bind`, unlike `_shown`
         self.view = StreamView(
             placeholder=PLANNED_PLACEHOLDER if planned else PLACEHOLDER,
             follow_step=follow_step,
@@ -77,7 +79,13 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
         self.refresh_chrome()
 
     def show_variant(
-        self, state: VariantState, score: float | None, winner: bool, *, planned: bool = False
+        self,
+        state: VariantState,
+        score: float | None,
+        winner: bool,
+        *,
+        planned: bool = False,
+        by_default: bool = False,
     ) -> None:
         """Show another variant's header, stats and verdict (the zoom screen reuses its
         column); the caller replaces the text."""
@@ -86,7 +94,7 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
         self._shown = None  # repaint all chrome, status class included
         self.view.placeholder = PLANNED_PLACEHOLDER if planned else PLACEHOLDER
         set_border_title(self, variant_title(state))
-        self.set_verdict(score, winner)
+        self.set_verdict(score, winner, by_default=by_default)
 
     def bind(
         self,
@@ -119,9 +127,10 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
     def flush(self) -> bool:
         return self.view.flush()
 
-    def set_verdict(self, score: float | None, winner: bool) -> None:
+    def set_verdict(self, score: float | None, winner: bool, *, by_default: bool = False) -> None:
         self.score = score
         self.winner = winner
+        self.by_default = winner and by_default
         self.set_class(winner, "-winner")
         self.refresh_chrome()
 
@@ -132,7 +141,7 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
         if self.score is not None:
             header += f" · score {score_text(self.score)}"
         if self.winner:
-            header = f"★ winner · {header}"
+            header = f"★ {'won by default' if self.by_default else 'winner'} · {header}"
         error = f"⚠ {state.error}" if state.error else ""
         if state.status == "cancelled":
             error = f"cancelled — {state.chars} characters kept"
@@ -151,7 +160,8 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
             self._header.update(header, layout=False)
         if stats != previous[2]:
             self._stats.update(stats, layout=False)
-        if error != previous[1]:
+        if error != self._error_text:  # a height change: only when the text changes
+            self._error_text = error
             self._error.update(error if self.detailed else self._fit_error(error))
             self._error.display = bool(error)
         if look != previous[3]:

@@ -23,6 +23,7 @@ from scillm_tui.tui.formatting import variant_title
 from scillm_tui.tui.streamview.line_cache import LineCache
 from scillm_tui.tui.streamview.scrollbars import CachedScrollbars
 from scillm_tui.tui.widgets.variant_column import VariantColumn
+from scillm_tui.tui.worker_failures import ReportsWorkerFailures
 
 STATS_INTERVAL_S = 0.25
 MIN_COLUMN_WIDTH = 32
@@ -32,7 +33,7 @@ SMOOTH_SCROLL_MAX_COLUMNS = 4
 JUMP_SCROLL_ROWS = 4  # live stats (elapsed, tokens/s) are repainted at most this often
 
 
-class VariantGrid(CachedScrollbars, LineCache, HorizontalScroll):
+class VariantGrid(ReportsWorkerFailures, CachedScrollbars, LineCache, HorizontalScroll):
     """Columns for the variants of the current run (before the first run: of the next)."""
 
     class RunFinished(Message):
@@ -191,10 +192,14 @@ class VariantGrid(CachedScrollbars, LineCache, HorizontalScroll):
         elif vid in dirty:
             self._dirty.add(vid)
 
-    def show_verdict(self, best_id: str | None, scores: dict[str, float]) -> None:
+    def show_verdict(
+        self, best_id: str | None, scores: dict[str, float], *, by_default: bool = False
+    ) -> None:
+        """Mark the winner (`by_default`: the only variant with an answer) and scores."""
         mirror = self._mirror
         for column in self.columns if mirror is None else [*self.columns, mirror]:
-            column.set_verdict(scores.get(column.state.id), column.state.id == best_id)
+            vid = column.state.id
+            column.set_verdict(scores.get(vid), vid == best_id, by_default=by_default)
         if best_id is not None:
             self.column(best_id).scroll_visible(animate=False)
 
