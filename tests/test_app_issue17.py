@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from pathlib import Path
@@ -18,16 +19,18 @@ from scillm_tui.core.retry import RetryPolicy
 from scillm_tui.core.runs import VariantState
 from scillm_tui.session import Session
 from scillm_tui.tui.app import ScillmApp
-from scillm_tui.tui.formatting import stats_text, status_text
+from scillm_tui.tui.formatting import ms, stats_text, status_text
 from scillm_tui.tui.screens.markdown import MarkdownScreen
 from scillm_tui.tui.screens.zoom import ZoomScreen
-from scillm_tui.tui.widgets import judge_panel
+from scillm_tui.tui.widgets import judge_panel, variant_grid
 from scillm_tui.tui.widgets.judge_panel import JudgePanel
 from scillm_tui.tui.widgets.leaderboard import Leaderboard
 from scillm_tui.tui.widgets.prompt_editor import PromptEditor
 from scillm_tui.tui.widgets.variant_column import VariantColumn
 from scillm_tui.tui.widgets.variant_grid import VariantGrid
+from tests.test_app_flows import end_paced_run, paced_app, planned_paced_columns, until
 from tests.tui_support import (
+    FrozenClock,
     Script,
     make_app,
     make_session,
@@ -341,3 +344,31 @@ async def test_the_models_field_shows_its_start_after_losing_focus(tmp_path: Pat
         await pilot.pause()
         (line,) = [row for row in screen_text(app).splitlines() if "models " in row]
         assert "models   alpha, beta" in line
+
+
+async def test_a_leaderboard_row_ends_in_the_same_frame_as_its_column(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The live rows follow the streams once a second; a variant's end is not a live
+    figure: its row says so together with its column, not up to a second later."""
+    clock = FrozenClock()  # no live refresh of the rows after the first
+    monkeypatch.setattr(judge_panel, "time", clock)
+    monkeypatch.setattr(variant_grid, "time", clock)
+    chunks: asyncio.Queue[str | None] = asyncio.Queue()
+    app = paced_app(tmp_path, chunks)
+    async with app.run_test(size=(200, 45)) as pilot:
+        grid = await planned_paced_columns(pilot, 2)
+        await pilot.press("ctrl+r")
+        while not all(c.state.chars for c in grid.columns):
+            chunks.put_nowait("word " * 10)
+            await pilot.pause()
+        await pilot.pause()
+        chunks.put_nowait(None)  # one of the two streams ends
+        await until(pilot, lambda: any(c.state.status == "done" for c in grid.columns))
+        ended = next(c for c in grid.columns if c.state.status == "done")
+        await until(pilot, lambda: "done" in str(ended.query_one(".column-header", Static).content))
+        row = next(r for r in app.query_one(Leaderboard).rows if r[1] == ended.state.id)
+        state = ended.state
+        assert row[4] == f"{'~' if state.tokens_estimated else ''}{state.completion_tokens}"
+        assert row[6] == ms(state.duration_ms)
+        await end_paced_run(pilot, chunks)

@@ -109,13 +109,19 @@ class ScillmApp(App[int]):
     def repaint(self, *, force: bool = False) -> None:
         """The repaint timer's tick (or, `force`d, everything now): buffered text into
         the columns and, on their stats tick, a streaming run's stats into the
-        leaderboard, in the same frame."""
+        leaderboard (at once when a variant's status changed), in the same frame."""
         grid, panel = self._grid_and_panel
-        if grid.flush(force=force) and grid.run is not None and grid.streaming:
+        stats_due = grid.flush(force=force)
+        run = grid.run
+        if run is None:
+            return
+        if grid.take_status_change():  # a variant started or ended: its row in step
+            panel.show_run(run)
+        elif stats_due and grid.streaming:
             if force:
-                panel.show_run(grid.run)
+                panel.show_run(run)
             else:
-                panel.show_live(grid.run)
+                panel.show_live(run)  # the time column: once a second
 
     def _connect(self) -> Backends:
         """The endpoint clients, made once, inside the event loop that uses them (and,

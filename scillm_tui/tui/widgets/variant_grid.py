@@ -50,6 +50,8 @@ class VariantGrid(ReportsWorkerFailures, CachedScrollbars, LineCache, Horizontal
         self._last_stats = 0.0
         self._columns: list[VariantColumn] = []
         self._mirror: VariantColumn | None = None
+        self._statuses: dict[str, str] = {}  # each variant's status as last drawn
+        self._status_changed = False
 
     @property
     def columns(self) -> list[VariantColumn]:
@@ -92,6 +94,7 @@ class VariantGrid(ReportsWorkerFailures, CachedScrollbars, LineCache, Horizontal
         start streaming it."""
         self.run = run
         self._dirty.clear()
+        self._statuses.clear()
         self._mirror = None  # the app closes the zoom first; its state is the old run's
         changes = self._show(list(run.variants.values()), planned=False)
         # The requests go out at once; columns still mounting only buffer until then.
@@ -149,6 +152,7 @@ class VariantGrid(ReportsWorkerFailures, CachedScrollbars, LineCache, Horizontal
                         mirror.append(event.text)
                 self._dirty.add(event.variant_id)
         self.flush(force=True)
+        self._status_changed = False  # the app shows the final rows on RunFinished
         self.post_message(self.RunFinished(run))
 
     def cancel(self, variant_id: str | None = None) -> bool:
@@ -180,9 +184,20 @@ class VariantGrid(ReportsWorkerFailures, CachedScrollbars, LineCache, Horizontal
                 self._dirty.add(column.state.id)
         return stats_due
 
+    def take_status_change(self) -> bool:
+        """Whether a variant's drawn status changed since the last call: the app then
+        updates the leaderboard in the same frame as the columns (a row still read
+        "~0 – 248ms" a second after its column said done)."""
+        changed, self._status_changed = self._status_changed, False
+        return changed
+
     def _flush_column(self, column: VariantColumn, dirty: set[str], stats_due: bool) -> None:
         column.flush()
         vid = column.state.id
+        status = column.state.status
+        if self._statuses.get(vid) != status:
+            self._statuses[vid] = status
+            self._status_changed = True
         live = not column.state.finished
         # Status changes repaint at once; streaming stats wait for the next stats tick.
         if (stats_due and (vid in dirty or live)) or (
