@@ -16,28 +16,34 @@ from textual.widgets import Input, Static
 
 from scillm_tui.core.judge import Verdict
 from scillm_tui.core.retry import RetryPolicy
-from scillm_tui.core.runs import VariantState
+from scillm_tui.core.runs import Run, VariantState
 from scillm_tui.session import Session
+from scillm_tui.tui import run_limits
 from scillm_tui.tui.app import ScillmApp
 from scillm_tui.tui.formatting import ms, stats_text, status_text
+from scillm_tui.tui.run_limits import endpoint_limits_from
 from scillm_tui.tui.screens.markdown import MarkdownScreen
 from scillm_tui.tui.screens.zoom import ZoomScreen
 from scillm_tui.tui.widgets import judge_panel, variant_grid
+from scillm_tui.tui.widgets.health_strip import HealthStrip
 from scillm_tui.tui.widgets.judge_panel import JudgePanel
 from scillm_tui.tui.widgets.leaderboard import Leaderboard
 from scillm_tui.tui.widgets.prompt_editor import PromptEditor
+from scillm_tui.tui.widgets.run_form import RunForm
 from scillm_tui.tui.widgets.variant_column import VariantColumn
 from scillm_tui.tui.widgets.variant_grid import VariantGrid
 from tests.test_app_flows import end_paced_run, paced_app, planned_paced_columns, until
 from tests.tui_support import (
     FrozenClock,
     Script,
+    fixed_report,
     make_app,
     make_session,
     make_transport,
     run_to_end,
     screen_text,
     set_form,
+    show_health,
     type_prompt,
     wait_for_run,
 )
@@ -372,3 +378,46 @@ async def test_a_leaderboard_row_ends_in_the_same_frame_as_its_column(
         assert row[4] == f"{'~' if state.tokens_estimated else ''}{state.completion_tokens}"
         assert row[6] == ms(state.duration_ms)
         await end_paced_run(pilot, chunks)
+
+
+async def test_a_model_the_gateway_does_not_list_is_flagged_before_the_run(
+    tmp_path: Path,
+) -> None:
+    script = Script()
+    app = make_app(script, tmp_path, poll_health=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        strip = app.query_one(HealthStrip)  # as a probe of the gateway reports it
+        strip.post_message(HealthStrip.Changed(fixed_report("gateway", "up"), None))
+        await pilot.pause()
+        form = app.query_one(RunForm)
+        await set_form(pilot, models="alpha, nosuch-model", n="2")
+        assert form.border_subtitle == "⚠ not on gateway: nosuch-model"
+        assert "⚠ not on gateway: nosuch-model" in screen_text(app)
+        await run_to_end(pilot, models="alpha, nosuch-model", n="2")  # a warning only
+        assert [r["model"] for r in script.requests[:2]] == ["alpha", "nosuch-model"]
+        await set_form(pilot, models="alpha, beta")
+        assert not form.border_subtitle
+
+
+async def test_the_sidecars_concurrency_goes_to_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[object] = []
+
+    class LimitedRun(Run):
+        """The thinking core's `Run`, as far as the limits go."""
+
+        def __init__(self, spec: Any, backends: Any, *, endpoint_limits: Any = None) -> None:
+            seen.append(endpoint_limits)
+            super().__init__(spec, backends)
+
+    monkeypatch.setattr(run_limits, "Run", LimitedRun)
+    app = make_app(Script(), tmp_path, poll_health=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        healthz = {"ok": True, "concurrency": 4}
+        show_health(
+            app, fixed_report("sidecar", "up", healthz=healthz), fixed_report("gateway", "up")
+        )
+        await run_to_end(pilot, models="alpha", n="6")
+        assert seen == [{"sidecar": 4}]
+    assert endpoint_limits_from([fixed_report("sidecar", "up"), None]) == {}

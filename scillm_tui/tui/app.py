@@ -25,6 +25,7 @@ from scillm_tui.gc_pause import settle_start_up
 from scillm_tui.session import Session, data_dir
 from scillm_tui.tui.exporter import Exports
 from scillm_tui.tui.key_order import after_pending_keys
+from scillm_tui.tui.run_limits import endpoint_limits_from, new_run
 from scillm_tui.tui.screens.confirm import ConfirmScreen
 from scillm_tui.tui.screens.dashboard import DashboardScreen, Row
 from scillm_tui.tui.screens.model_picker import ModelPicker
@@ -199,8 +200,10 @@ class ScillmApp(App[int]):
         if parsed is None:
             return
         spec, self._judge_spec, self._auto_judge = parsed
+        strip = self.query_one(HealthStrip)
+        limits = endpoint_limits_from(strip.pane(name).report for name in ("sidecar", "gateway"))
         try:
-            run = Run(spec, self._connect())
+            run = new_run(spec, self._connect(), limits)
         except ScillmError as exc:
             self.notify(str(exc), title="Cannot run", severity="error")
             return
@@ -331,7 +334,7 @@ class ScillmApp(App[int]):
         report, previous = message.report, message.previous
         forms = self.query(RunForm)  # none while the app shuts down: a probe may end then
         if report.models and forms:
-            forms.first().set_models(report.models)
+            forms.first().set_models(report.models, report.endpoint)
         if previous is not None and previous.status != report.status:
             severity = "information" if report.status == "up" else "warning"
             self.notify(
