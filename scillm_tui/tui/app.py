@@ -5,6 +5,8 @@ All network work happens in the core engine, driven by workers in the widgets.
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -23,6 +25,7 @@ from scillm_tui.core.user_config import config_path
 from scillm_tui.gc_pause import settle_start_up
 from scillm_tui.session import Session, data_dir
 from scillm_tui.tui.exporter import Exports
+from scillm_tui.tui.key_order import after_pending_keys
 from scillm_tui.tui.layout import fit_to_size, set_running
 from scillm_tui.tui.screens.confirm import ConfirmScreen
 from scillm_tui.tui.screens.dashboard import DashboardScreen, Row
@@ -36,11 +39,13 @@ from scillm_tui.tui.widgets.overflow_hint import OverflowHint, focus_column
 from scillm_tui.tui.widgets.prompt_editor import PromptEditor
 from scillm_tui.tui.widgets.run_form import RunForm
 from scillm_tui.tui.widgets.variant_grid import VariantGrid
+from scillm_tui.tui.worker_failures import WorkerFailed
 
 if TYPE_CHECKING:  # the HTTP stack: imported once clients are made
     from scillm_tui.core.backends import Backends
 
 REPAINT_HZ = 25
+log = logging.getLogger("scillm_tui.tui")
 
 
 class ScillmApp(App[int]):
@@ -118,13 +123,19 @@ class ScillmApp(App[int]):
     def repaint(self, *, force: bool = False) -> None:
         """The repaint timer's tick (or, `force`d, everything now): buffered text into
         the columns and, on their stats tick, a streaming run's stats into the
-        leaderboard, in the same frame."""
+        leaderboard (at once when a variant's status changed), in the same frame."""
         grid, panel = self._grid_and_panel
-        if grid.flush(force=force) and grid.run is not None and grid.streaming:
+        stats_due = grid.flush(force=force)
+        run = grid.run
+        if run is None:
+            return
+        if grid.take_status_change():  # a variant started or ended: its row in step
+            panel.show_run(run)
+        elif stats_due and grid.streaming:
             if force:
-                panel.show_run(grid.run)
+                panel.show_run(run)
             else:
-                panel.show_live(grid.run)
+                panel.show_live(run)  # the time column: once a second
 
     def _connect(self) -> Backends:
         """The endpoint clients, made once, inside the event loop that uses them (and,
@@ -171,6 +182,7 @@ class ScillmApp(App[int]):
 
     # ---- actions ------------------------------------------------------------------------------
 
+    @after_pending_keys
     async def action_run(self) -> None:
         grid = self.query_one(VariantGrid)
         if grid.streaming:
@@ -205,8 +217,9 @@ class ScillmApp(App[int]):
         if parsed is None:
             return
         spec, self._judge_spec, self._auto_judge = parsed
+        strip = self.query_one(HealthStrip)
         try:
-            run = Run(spec, self._connect())
+            run = Run(spec, self._connect(), endpoint_limits=strip.endpoint_limits())
         except ScillmError as exc:
             self.notify(str(exc), title="Cannot run", severity="error")
             return
@@ -234,7 +247,7 @@ class ScillmApp(App[int]):
         set_running(self, False)
         counts = Counter(state.status for state in run.variants.values())
         if counts["done"] != len(run.variants):  # all done: the headers and panel say so
-            summary = ", ".join(f"{n} {status}" for status, n in counts.items())
+            summary = ", ".join(_count(n, status) for status, n in counts.items())
             self.notify(f"Run finished: {summary}", timeout=4)
         panel = self.query_one(JudgePanel)
         panel.show_run(run)  # the final stats (same rows: no layout); the verdict ranks them
@@ -251,10 +264,13 @@ class ScillmApp(App[int]):
     @on(JudgePanel.Judged)
     def _judged(self, message: JudgePanel.Judged) -> None:
         verdict = message.verdict
-        self.query_one(VariantGrid).show_verdict(verdict.best_id, verdict.scores)
+        scores = verdict.scores if verdict.status == "verdict" else {}  # no made-up ones
+        by_default = verdict.status == "default"
+        self.query_one(VariantGrid).show_verdict(verdict.best_id, scores, by_default=by_default)
         if verdict.status == "error":
             self.notify(verdict.error or "judge failed", title="Judge", severity="error")
 
+    @after_pending_keys
     def action_judge(self) -> None:
         grid = self.query_one(VariantGrid)
         if grid.run is None:
@@ -264,6 +280,7 @@ class ScillmApp(App[int]):
         else:
             self._judge(grid.run)
 
+    @after_pending_keys
     def action_export(self) -> None:
         grid = self.query_one(VariantGrid)
         if grid.run is None:
@@ -285,6 +302,7 @@ class ScillmApp(App[int]):
         self.query_one(HealthStrip).refresh_now()
         self.notify("Checking health…", timeout=2)
 
+    @after_pending_keys
     def action_zoom(self) -> None:
         toggle_zoom(self, self.query_one(VariantGrid))
 
@@ -292,10 +310,17 @@ class ScillmApp(App[int]):
         focus_column(self.query_one(VariantGrid), step)
         self.query_one(OverflowHint).recount()
 
+    @after_pending_keys
     def action_copy_variant(self) -> None:
         self.query_one(VariantGrid).copy_focused()
 
+    @after_pending_keys
     def action_markdown(self) -> None:
+        # f8 again closes it (the app's priority binding runs before the screen's).
+        markdown = sys.modules.get("scillm_tui.tui.screens.markdown")  # imported on first use
+        if markdown is not None and isinstance(self.screen, markdown.MarkdownScreen):
+            self.screen.dismiss(None)
+            return
         self.query_one(VariantGrid).open_markdown()
 
     def action_toggle_thinking(self) -> None:
@@ -318,17 +343,38 @@ class ScillmApp(App[int]):
         if models:
             self.query_one(RunForm).set_model_text(models)
 
+    @on(WorkerFailed)
+    def _worker_failed(self, event: WorkerFailed) -> None:
+        """A worker that raised (they run with `exit_on_error=False`): logged, and said
+        where its result was awaited, instead of "judging…" for ever."""
+        worker = event.worker
+        error = worker.error
+        problem = f"{type(error).__name__}: {error}" if error is not None else "failed"
+        if error is not None:
+            log.error("worker %s failed", worker.name, exc_info=error)
+        self.log.error(f"worker {worker.name!r} failed: {problem}")
+        if worker.group == "judge":
+            self.query_one(JudgePanel).show_failure(f"the judge stopped: {problem}")
+        what = {"judge": "Judge", "run": "Run"}.get(worker.group, "Background task")
+        self.notify(problem, title=f"{what} failed", severity="error")
+
     @on(HealthStrip.Changed)
     def _health_changed(self, message: HealthStrip.Changed) -> None:
         report, previous = message.report, message.previous
         forms = self.query(RunForm)  # none while the app shuts down: a probe may end then
         if report.models and forms:
-            forms.first().set_models(report.models)
+            forms.first().set_models(report.models, report.endpoint)
         if previous is not None and previous.status != report.status:
             severity = "information" if report.status == "up" else "warning"
             self.notify(
                 f"{report.endpoint} is {report.status}: {report.message}", severity=severity
             )
+
+
+def _count(n: int, status: str) -> str:
+    """'1 error', '3 errors', '2 done', '2 cancelled': statuses as the toast counts them."""
+    plural = {"error": "errors"}.get(status, status)
+    return f"{n} {status if n == 1 else plural}"
 
 
 def run_dashboard(session: Session) -> int:

@@ -25,7 +25,9 @@ def seconds(value_ms: float | None) -> str:
 
 def status_text(state: VariantState) -> str:
     """The live status of a column header: 'retrying in 3 s', 'thinking 12 s',
-    'answering', 'streaming', 'no answer: only thinking', ..."""
+    'answering', 'streaming', 'queued (the sidecar runs 4 at a time)', and for a variant
+    done without an answer, why ('no text', 'no answer: cut while thinking (length)'): a
+    problem, not 'done'."""
     status = state.status
     if status == "retrying":
         wait = state.retry_wait_s
@@ -37,9 +39,10 @@ def status_text(state: VariantState) -> str:
         if phase == "answering":
             return "answering"
     if status == "queued" and state.queued_reason:
-        return f"queued: {state.queued_reason}"
-    if status == "done":
-        return state.no_answer_reason or status
+        return f"queued ({state.queued_reason})"
+    no_answer = state.no_answer_reason
+    if no_answer is not None:
+        return no_answer
     return status
 
 
@@ -60,8 +63,9 @@ def thought_text(state: VariantState, *, folded: bool) -> str:
     return f"{mark} {verb} {seconds(state.think_ms)} · {tokens} tokens"
 
 
-def stats_text(state: VariantState) -> str:
+def stats_text(state: VariantState, *, detailed: bool = False) -> str:
     """The footer line of a column: ttft, tokens/s, tokens, elapsed, finish reason.
+    `detailed` (the zoomed column) also says why there is no tokens/s.
 
     For a model that thinks: ttft of anything and of the answer, and answer tokens (the
     thinking's time and tokens are on its own line, see `thought_text`)."""
@@ -71,9 +75,12 @@ def stats_text(state: VariantState) -> str:
     if state.reasoning_chars:
         tokens = f"{'~' if answer_tokens_estimated(state) else ''}{state.answer_tokens} tok"
         ttft += f"  answer {ms(state.ttft_answer_ms)}"
+    rate = f"{tps:.0f} t/s" if tps is not None else "– t/s"
+    if tps is None and detailed and state.tokens_per_s_note:
+        rate += f" ({state.tokens_per_s_note})"
     parts = [
         ttft,
-        f"{tps:.0f} t/s" if tps is not None else "– t/s",
+        rate,
         tokens,
         ms(state.duration_ms),
     ]

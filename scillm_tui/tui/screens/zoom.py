@@ -36,7 +36,7 @@ class ZoomScreen(StyledOnceScreen[None]):
         """`state`: what the column shows until the first `show`."""
         super().__init__()
         self.grid = grid
-        self.column = VariantColumn(state, follow_step=1, id="zoom-column")
+        self.column = VariantColumn(state, follow_step=1, detailed=True, id="zoom-column")
         self._source: VariantColumn | None = None  # to copy once mounted
 
     def compose(self) -> ComposeResult:
@@ -100,7 +100,7 @@ class ZoomScreen(StyledOnceScreen[None]):
         column, source, self._source = self.column, self._source, None
         if source is None:
             return
-        column.show_variant(source.state, source.score, source.winner)
+        column.show_variant(source.state, source.score, source.winner, by_default=source.by_default)
         column.unfolded = self.grid.thinking_unfolded
         # What reached the source column, not all its state holds: deltas still queued
         # for the grid reach this column too (`VariantGrid.mirror`).

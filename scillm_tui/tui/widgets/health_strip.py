@@ -14,7 +14,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 
 from scillm_tui.core.endpoints import EndpointName
-from scillm_tui.core.health_report import HealthReport
+from scillm_tui.core.health_report import HealthReport, endpoint_limits
 from scillm_tui.tui.streamview.line_cache import LineCache
 from scillm_tui.tui.widgets.health_pane import HealthPane
 
@@ -47,6 +47,17 @@ class HealthStrip(LineCache, Horizontal):
 
     def pane(self, endpoint: EndpointName) -> HealthPane:
         return self.query_one(f"#health-{endpoint}", HealthPane)
+
+    def endpoint_limits(self) -> dict[EndpointName, int]:
+        """Requests each endpoint serves at once, as its last health report says (the
+        sidecar's `/healthz` `concurrency`): a run holds the others *queued*, with the
+        reason on screen, instead of leaving them in the sidecar's queue looking slow."""
+        reports = {
+            name: report
+            for name in ("sidecar", "gateway")
+            if (report := self.pane(name).report) is not None
+        }
+        return endpoint_limits(reports)
 
     def start(self, backends: Backends) -> None:
         """Begin polling (again): restarts both workers, so it also means 'refresh now'."""

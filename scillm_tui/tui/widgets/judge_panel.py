@@ -20,6 +20,7 @@ from scillm_tui.tui.formatting import answer_tokens_estimated, ms, score_text
 from scillm_tui.tui.streamview.line_cache import LineCache
 from scillm_tui.tui.streamview.scrollbars import CachedScrollbars
 from scillm_tui.tui.widgets.leaderboard import Leaderboard
+from scillm_tui.tui.worker_failures import ReportsWorkerFailures
 
 if TYPE_CHECKING:  # the HTTP stack: imported once clients are made
     from scillm_tui.core.backends import Backends
@@ -28,7 +29,7 @@ MODEL_WIDTH = 14
 LIVE_INTERVAL_S = 1.0
 
 
-class JudgePanel(CachedScrollbars, LineCache, VerticalScroll):
+class JudgePanel(ReportsWorkerFailures, CachedScrollbars, LineCache, VerticalScroll):
     """Shows the judge's state and verdict; runs the judge in a worker."""
 
     class Judged(Message):
@@ -103,6 +104,15 @@ class JudgePanel(CachedScrollbars, LineCache, VerticalScroll):
         self.post_message(self.Judged(run, verdict))
         return verdict
 
+    def show_failure(self, error: str) -> None:
+        """The judge's worker itself failed (a bug, not a judge's answer): say so
+        instead of "judging…" for ever. The rows keep the run's stats, unranked."""
+        self.judging = False
+        self.verdict = None
+        self._state("judge error", "-error")
+        _update(self.query_one("#judge-reason", Static), error)
+        _update(self.query_one("#judge-raw", Static), "")
+
     def show_verdict(self, run: Run, verdict: Verdict) -> None:
         self.verdict = verdict
         reason = self.query_one("#judge-reason", Static)
@@ -112,13 +122,13 @@ class JudgePanel(CachedScrollbars, LineCache, VerticalScroll):
             model = run.variants[verdict.best_id].model if verdict.best_id else ""
             agreement = f" · agreement {verdict.agreement}" if verdict.agreement else ""
             self._state(f"★ winner {verdict.best_id} ({model}){agreement}", "-verdict")
-            reason.update(verdict.reason)
+            reason.update(reason_text(run, verdict))
         elif verdict.status == "default":
-            self._state(f"★ {verdict.best_id} wins by default", "-verdict")
-            reason.update(verdict.reason)
+            self._state(f"★ {verdict.best_id} won by default (no score)", "-verdict")
+            reason.update(reason_text(run, verdict))
         elif verdict.status == "none":
             self._state("no verdict", "-error")
-            reason.update(verdict.reason)
+            reason.update(reason_text(run, verdict))
         else:
             self._state("judge error", "-error")
             reason.update(verdict.error or "the judge failed")
@@ -141,15 +151,25 @@ class JudgePanel(CachedScrollbars, LineCache, VerticalScroll):
         self.app.push_screen(ThinkingScreen(f"Judge's thinking · {verdict.judge_model}", text))
 
     def _fill(self, run: Run, verdict: Verdict) -> None:
-        ranking = ((state, score) for state, score, _ in ranked(run, verdict))
-        self._show_rows(ranking, verdict.best_id)
+        # Only numbers the judge gave: no score for a win by default, no rank or score
+        # when the judge failed or had nothing to judge.
+        judged = verdict.status == "verdict"
+        ranking = (
+            (state, verdict.scores.get(state.id) if judged else None)
+            for state, _, _ in ranked(run, verdict)
+        )
+        self._show_rows(ranking, verdict.best_id, ranks=verdict.status != "error")
 
     def _show_rows(
-        self, ranking: Iterable[tuple[VariantState, float | None]], best: str | None
+        self,
+        ranking: Iterable[tuple[VariantState, float | None]],
+        best: str | None,
+        *,
+        ranks: bool = True,
     ) -> None:
         rows: list[tuple[str, ...]] = []
         for rank, (state, score) in enumerate(ranking, start=1):
-            mark = "★" if state.id == best else str(rank)
+            mark = "★" if state.id == best else str(rank) if ranks else ""
             tokens = f"{'~' if state.tokens_estimated else ''}{state.completion_tokens}"
             if state.reasoning_chars:  # the answer's tokens: the thinking's time is beside
                 estimated = answer_tokens_estimated(state)
@@ -163,6 +183,24 @@ class JudgePanel(CachedScrollbars, LineCache, VerticalScroll):
             think = ms(state.think_ms)
             rows.append((*cells, think, ms(state.ttft_ms), ms(state.duration_ms)))
         self.query_one(Leaderboard).show(rows, winner=best is not None)  # ranked first
+
+
+def reason_text(run: Run, verdict: Verdict) -> str:
+    """The judge's reason, with the letters it may still use mapped to variant ids
+    ("A=v2 · B=v1"), and the variants left out of judging with why."""
+    lines = [verdict.reason] if verdict.reason else []
+    labels: dict[str, str] = getattr(verdict, "reason_labels", None) or {}  # from h2's core
+    if labels:
+        lines.append(" · ".join(f"{label}={vid}" for label, vid in sorted(labels.items())))
+    excluded: dict[str, str] = getattr(verdict, "excluded", None) or {
+        state.id: state.no_answer_reason
+        for state in run.variants.values()
+        if state.no_answer_reason is not None
+    }
+    if excluded:
+        left_out = ", ".join(f"{vid} ({why})" for vid, why in excluded.items())
+        lines.append(f"left out of judging: {left_out}")
+    return "\n".join(lines)
 
 
 def _update(static: Static, text: str) -> None:

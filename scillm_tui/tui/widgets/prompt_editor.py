@@ -9,10 +9,12 @@ from textual.containers import Vertical
 from textual.widgets import Input, TextArea
 
 from scillm_tui.core.history import PromptHistory
+from scillm_tui.tui.key_order import OrderedInput, OrderedTextArea
 from scillm_tui.tui.widgets.mount_classes import VALID
+from scillm_tui.tui.worker_failures import ReportsWorkerFailures
 
 
-class PromptEditor(Vertical):
+class PromptEditor(ReportsWorkerFailures, Vertical):
     """Prompt (focused at start) and system prompt. alt+up / alt+down walk the history."""
 
     BINDINGS = [
@@ -27,7 +29,7 @@ class PromptEditor(Vertical):
         self.border_title = "Prompt"
 
     def compose(self) -> ComposeResult:
-        yield TextArea(
+        yield OrderedTextArea(
             "",
             id="prompt",
             soft_wrap=True,
@@ -35,7 +37,7 @@ class PromptEditor(Vertical):
             tab_behavior="focus",
             placeholder="Type the prompt for every variant… (ctrl+r runs)",
         )
-        yield Input(
+        yield OrderedInput(
             placeholder="system prompt (optional)",
             id="system",
             compact=True,

@@ -13,10 +13,11 @@ from textual.message import Message
 from textual.suggester import Suggester
 from textual.widgets import Checkbox, Input, Label, Select
 
-from scillm_tui.core.endpoints import EndpointName
+from scillm_tui.core.endpoints import EndpointName, route_model
 from scillm_tui.core.judge import JudgeSpec
 from scillm_tui.core.runs import RunSpec, VariantState, plan_variants
 from scillm_tui.core.settings import Settings
+from scillm_tui.tui.key_order import OrderedInput
 from scillm_tui.tui.widgets.mount_classes import ON, VALID
 
 TARGETS = [("gateway", "gateway"), ("sidecar", "sidecar")]
@@ -73,7 +74,7 @@ class FormValues:
 def _field(value: str, **options: Any) -> Input:
     """A compact form input, given up front the class Textual gives a valid one as it
     mounts (see `prestyled`): every form input starts valid."""
-    return Input(value, compact=True, classes=VALID, **options)
+    return OrderedInput(value, compact=True, classes=VALID, **options)
 
 
 class RunForm(Vertical):
@@ -101,6 +102,7 @@ class RunForm(Vertical):
         self.default_target = default_target
         self.suggester = ModelSuggester()
         self.border_title = "Run settings"
+        self._listed: dict[str, set[str]] = {}  # endpoint -> its /v1/models, once known
 
     def _row(self, label: str, *widgets: Input | Select | Checkbox | Label) -> Horizontal:
         return Horizontal(Label(label, classes="form-label"), *widgets, classes="form-row")
@@ -164,6 +166,36 @@ class RunForm(Vertical):
         plan = self.plan()
         if plan is not None:
             self.post_message(self.PlanChanged(plan))
+        self._check_listed()
+
+    def unlisted(self) -> dict[str, list[str]]:
+        """The form's models that an endpoint's /v1/models does not list, by endpoint
+        (only endpoints whose list is known): they would run, and fail."""
+        target = cast(EndpointName, self.query_one("#target", Select).value)
+        missing: dict[str, list[str]] = {}
+        for model in dict.fromkeys(self._models()):
+            endpoint, wire = route_model(model, target)
+            listed = self._listed.get(endpoint)
+            if listed is not None and wire not in listed:
+                missing.setdefault(endpoint, []).append(model)
+        return missing
+
+    def _check_listed(self) -> None:
+        """Warn in the form (its bottom border: no layout) about unlisted models; the
+        run is not refused: a list can be incomplete."""
+        missing = self.unlisted()
+        self.border_subtitle = "; ".join(
+            f"⚠ not on {endpoint}: {', '.join(models)}" for endpoint, models in missing.items()
+        )
+        self.set_class(bool(missing), "-unlisted")
+        field = self.query_one("#models", Input)  # the whole warning, where it is cut
+        field.tooltip = (
+            "\n".join(
+                f"{endpoint}'s /v1/models lists no {', '.join(models)}: it may fail"
+                for endpoint, models in missing.items()
+            )
+            or None
+        )
 
     def plan(self) -> dict[str, VariantState] | None:
         """The variants the next run would have; None while N or the models are unusable
@@ -186,10 +218,14 @@ class RunForm(Vertical):
         raw = self.query_one("#n", Input).value.strip()
         return _number(raw, int, 1, 64, "N: a whole number from 1 to 64")
 
-    def set_models(self, models: list[str]) -> None:
-        """Offer these model ids as completions (from the health probes)."""
+    def set_models(self, models: list[str], endpoint: str | None = None) -> None:
+        """Offer these model ids as completions (from the health probes); `endpoint`'s
+        list, when given, is what the form's models are checked against."""
         merged = list(dict.fromkeys([*self.suggester.models, *models]))
         self.suggester.models = merged
+        if endpoint is not None:
+            self._listed[endpoint] = set(models)
+            self._check_listed()
 
     def set_model_text(self, models: list[str]) -> None:
         self.query_one("#models", Input).value = ", ".join(models)

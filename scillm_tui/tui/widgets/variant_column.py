@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 from textual.widgets import Static
 
 from scillm_tui.core.runs import VariantState
@@ -31,8 +32,10 @@ PLANNED_PLACEHOLDER = "ctrl+r runs the prompt"
 # Statuses the stylesheet draws differently, per line. Only these become a class, each on
 # the one line it colours (see app.tcss): at a run's start and end every column changes
 # status within the same repaint tick, and each class change restyles its line (~0.7 ms).
+# "no-answer": done without an answer, drawn as a warning (it is not a success).
 _HEADER_STATUSES = frozenset({"streaming", "error", "cancelled", "no-answer"})
 _ERROR_STATUSES = frozenset({"cancelled"})
+GRID_ERROR_ROWS = 4  # the grid's error line at most (app.tcss); the zoom shows it whole
 _STYLED_STATUSES = _HEADER_STATUSES | _ERROR_STATUSES
 
 
@@ -55,16 +58,21 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
         follow_phase: int = 0,
         planned: bool = False,
         unfolded: bool = False,
+        detailed: bool = False,
         id: str | None = None,
     ) -> None:
-        """`unfolded`: show the thinking after the answer has started too (f4)."""
+        """`unfolded`: show the thinking after the answer has started too (f4).
+        `detailed`: the zoomed column, with room for whole errors and notes."""
         super().__init__(id=id, classes="variant-column")
         self.state = state
         self.planned = planned
+        self.detailed = detailed
         self.score: float | None = None
         self.winner = False
+        self.by_default = False  # the winner as the only variant with an answer
         self.unfolded = unfolded
         self._shown: tuple[str, str, str, str, str] | None = None
+        self._error_text = ""  # on the error line: kept across `bind`, unlike `_shown`
         # (thinking line, thinking view, answer view) shown: see `_arrange`
         self._arranged = (False, False, True)
         self.thinking = StreamView(
@@ -100,7 +108,13 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
         self.refresh_chrome()
 
     def show_variant(
-        self, state: VariantState, score: float | None, winner: bool, *, planned: bool = False
+        self,
+        state: VariantState,
+        score: float | None,
+        winner: bool,
+        *,
+        planned: bool = False,
+        by_default: bool = False,
     ) -> None:
         """Show another variant's header, stats and verdict (the zoom screen reuses its
         column); the caller replaces the text."""
@@ -109,7 +123,7 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
         self._shown = None  # repaint all chrome, status class included
         self.view.placeholder = PLANNED_PLACEHOLDER if planned else PLACEHOLDER
         set_border_title(self, variant_title(state))
-        self.set_verdict(score, winner)
+        self.set_verdict(score, winner, by_default=by_default)
 
     def bind(
         self,
@@ -188,9 +202,10 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
         if self.is_mounted:  # the thinking line's mark (▸ / ▾) follows at once
             self.refresh_chrome()
 
-    def set_verdict(self, score: float | None, winner: bool) -> None:
+    def set_verdict(self, score: float | None, winner: bool, *, by_default: bool = False) -> None:
         self.score = score
         self.winner = winner
+        self.by_default = winner and by_default
         self.set_class(winner, "-winner")
         self.refresh_chrome()
 
@@ -201,17 +216,19 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
         if self.score is not None:
             header += f" · score {score_text(self.score)}"
         if self.winner:
-            header = f"★ winner · {header}"
+            header = f"★ {'won by default' if self.by_default else 'winner'} · {header}"
         error = f"⚠ {state.error}" if state.error else ""
         if state.status == "cancelled":
             error = f"cancelled — {state.chars} characters kept"
-        stats = "" if self.planned else stats_text(state)
+        stats = "" if self.planned else stats_text(state, detailed=self.detailed)
         thought = ""
         if self._arranged[0]:
             thought = thought_text(state, folded=not self._arranged[1])
-        status = "no-answer" if state.no_answer_reason else state.status
-        shown = (header, error, stats, status, thought)
-        previous = self._shown or ("", "", "", "", "")
+        look = "no-answer" if state.no_answer_reason is not None else state.status
+        shown = (header, error, stats, look, thought)
+        # After `bind`, everything is drawn again: a line left from the last run (its
+        # warning, its status colour) must not outlive it.
+        previous = self._shown or ("\0", "\0", "\0", "\0", "\0")
         if shown == previous:
             return
         self._shown = shown
@@ -223,14 +240,33 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
             self._stats.update(stats, layout=False)
         if thought != previous[4]:
             self._thought.update(thought, layout=False)
-        if error != previous[1]:
-            self._error.update(error)
+        if error != self._error_text:  # a height change: only when the text changes
+            self._error_text = error
+            self._error.update(error if self.detailed else self._fit_error(error))
             self._error.display = bool(error)
-        if status != previous[3]:
+        if look != previous[3]:
             for line, styled in ((self._header, _HEADER_STATUSES), (self._error, _ERROR_STATUSES)):
-                wanted = {f"-{status}"} if status in styled else set()
+                wanted = {f"-{look}"} if look in styled else set()
                 current = {c for c in line.classes if c[1:] in _STYLED_STATUSES}
                 if current != wanted:  # one restyle per line, not one per class touched
                     line.set_classes((line.classes - current) | wanted)
             if state.finished and not state.chars:
                 self.view.placeholder = "(no text received)"
+
+    def _fit_error(self, error: str) -> str:
+        """`error` as it fits the grid's error rows: cut in the middle when too long, so
+        its end ("— gave up after 4 attempts") stays readable; f6 shows it whole."""
+        width = self._error.content_region.width or self.content_region.width - 2
+        if not error or width < 8 or len(_wrapped(error, width)) <= GRID_ERROR_ROWS:
+            return error
+        head, sep, tail = error.rpartition(" — ")
+        if not sep:
+            head, tail = error, ""
+        tail = f"… — {tail} (f6: all)" if tail else "… (f6: all)"
+        while head and len(_wrapped(head + tail, width)) > GRID_ERROR_ROWS:
+            head = head[: max(0, len(head) - max(1, width // 2))]
+        return head.rstrip() + tail
+
+
+def _wrapped(text: str, width: int) -> list[Content]:
+    return Content(text).wrap(width)

@@ -23,6 +23,7 @@ from scillm_tui.tui.formatting import variant_title
 from scillm_tui.tui.streamview.line_cache import LineCache
 from scillm_tui.tui.streamview.scrollbars import CachedScrollbars
 from scillm_tui.tui.widgets.variant_column import VariantColumn
+from scillm_tui.tui.worker_failures import ReportsWorkerFailures
 
 STATS_INTERVAL_S = 0.25
 MIN_COLUMN_WIDTH = 32
@@ -32,7 +33,7 @@ SMOOTH_SCROLL_MAX_COLUMNS = 4
 JUMP_SCROLL_ROWS = 4  # live stats (elapsed, tokens/s) are repainted at most this often
 
 
-class VariantGrid(CachedScrollbars, LineCache, HorizontalScroll):
+class VariantGrid(ReportsWorkerFailures, CachedScrollbars, LineCache, HorizontalScroll):
     """Columns for the variants of the current run (before the first run: of the next)."""
 
     class RunFinished(Message):
@@ -50,6 +51,8 @@ class VariantGrid(CachedScrollbars, LineCache, HorizontalScroll):
         self._columns: list[VariantColumn] = []
         self._mirror: VariantColumn | None = None
         self.thinking_unfolded = False  # f4: thinking shown after the answer started too
+        self._statuses: dict[str, str] = {}  # each variant's status as last drawn
+        self._status_changed = False
 
     @property
     def columns(self) -> list[VariantColumn]:
@@ -101,6 +104,7 @@ class VariantGrid(CachedScrollbars, LineCache, HorizontalScroll):
         start streaming it."""
         self.run = run
         self._dirty.clear()
+        self._statuses.clear()
         self._mirror = None  # the app closes the zoom first; its state is the old run's
         changes = self._show(list(run.variants.values()), planned=False)
         # The requests go out at once; columns still mounting only buffer until then.
@@ -175,6 +179,7 @@ class VariantGrid(CachedScrollbars, LineCache, HorizontalScroll):
                         mirror.rethink()
                 self._dirty.add(event.variant_id)
         self.flush(force=True)
+        self._status_changed = False  # the app shows the final rows on RunFinished
         self.post_message(self.RunFinished(run))
 
     def cancel(self, variant_id: str | None = None) -> bool:
@@ -206,9 +211,20 @@ class VariantGrid(CachedScrollbars, LineCache, HorizontalScroll):
                 self._dirty.add(column.state.id)
         return stats_due
 
+    def take_status_change(self) -> bool:
+        """Whether a variant's drawn status changed since the last call: the app then
+        updates the leaderboard in the same frame as the columns (a row still read
+        "~0 – 248ms" a second after its column said done)."""
+        changed, self._status_changed = self._status_changed, False
+        return changed
+
     def _flush_column(self, column: VariantColumn, dirty: set[str], stats_due: bool) -> None:
         column.flush()
         vid = column.state.id
+        status = column.state.status
+        if self._statuses.get(vid) != status:
+            self._statuses[vid] = status
+            self._status_changed = True
         live = not column.state.finished
         # Status changes repaint at once; streaming stats wait for the next stats tick.
         if (stats_due and (vid in dirty or live)) or (
@@ -218,10 +234,14 @@ class VariantGrid(CachedScrollbars, LineCache, HorizontalScroll):
         elif vid in dirty:
             self._dirty.add(vid)
 
-    def show_verdict(self, best_id: str | None, scores: dict[str, float]) -> None:
+    def show_verdict(
+        self, best_id: str | None, scores: dict[str, float], *, by_default: bool = False
+    ) -> None:
+        """Mark the winner (`by_default`: the only variant with an answer) and scores."""
         mirror = self._mirror
         for column in self.columns if mirror is None else [*self.columns, mirror]:
-            column.set_verdict(scores.get(column.state.id), column.state.id == best_id)
+            vid = column.state.id
+            column.set_verdict(scores.get(vid), vid == best_id, by_default=by_default)
         if best_id is not None:
             self.column(best_id).scroll_visible(animate=False)
 
