@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from types import SimpleNamespace
 
 from textual.widgets import Markdown
 
+from scillm_tui.core.judge import JudgeRound
 from scillm_tui.tui.screens.markdown import MarkdownScreen
 from scillm_tui.tui.screens.thinking import ThinkingScreen, judge_thinking
 from scillm_tui.tui.screens.zoom import ZoomScreen
@@ -175,15 +175,15 @@ async def test_a_variant_cut_while_thinking_says_so_and_keeps_its_thinking(
         assert any("only thinking" in n.message for n in app._notifications)
 
 
-def test_judge_thinking_is_read_per_round_and_without_the_field() -> None:
-    rounds = [
-        SimpleNamespace(index=0, reasoning=["first thoughts"]),
-        SimpleNamespace(index=1),  # a judge round from before thinking support
-        SimpleNamespace(index=2, reasoning=["", "second"]),
-    ]
+def _round(index: int, *reasoning: str) -> JudgeRound:
+    return JudgeRound(index=index, order=["v1", "v2"], labels={}, reasoning=list(reasoning))
+
+
+def test_judge_thinking_is_read_per_round() -> None:
+    rounds = [_round(0, "first thoughts"), _round(1), _round(2, "", "second")]
     text = judge_thinking(rounds)
     assert text == "── round 1 ──\nfirst thoughts\n\n── round 3, answer 2 ──\nsecond"
-    assert judge_thinking([SimpleNamespace(index=0)]) == ""
+    assert judge_thinking([_round(0)]) == ""
 
 
 async def test_the_judges_thinking_opens_read_only_and_literal(tmp_path: Path) -> None:
@@ -191,15 +191,15 @@ async def test_the_judges_thinking_opens_read_only_and_literal(tmp_path: Path) -
     async with app.run_test(size=(160, 45)) as pilot:
         await run_to_end(pilot, models="alpha, beta", n="2")
         panel = app.query_one(JudgePanel)
-        await pilot.press("f3")  # this judge does not think: a note, no screen
+        await pilot.press("ctrl+t")  # this judge does not think: a note, no screen
         await pilot.pause()
         assert not isinstance(app.screen, ThinkingScreen)
         assert any("No thinking from the judge" in n.message for n in app._notifications)
         # A verdict whose rounds carry thinking (`JudgeRound.reasoning`).
         assert panel.verdict is not None
-        rounds = [SimpleNamespace(index=0, reasoning=[JUDGE_THINKING])]
+        rounds = [_round(0, JUDGE_THINKING)]
         panel.verdict = panel.verdict.model_copy(update={"rounds": rounds})
-        await pilot.press("f3")
+        await pilot.press("ctrl+t")
         await pilot.pause()
         assert isinstance(app.screen, ThinkingScreen)
         assert JUDGE_THINKING in app.screen.query_one(StreamView).text
@@ -246,8 +246,8 @@ async def test_a_thinking_judges_thinking_opens_from_the_panel(tmp_path: Path) -
     app = make_app(Script(), tmp_path, poll_health=False, JUDGE_MODEL="judge-thinks")
     async with app.run_test(size=(160, 45)) as pilot:
         await run_to_end(pilot, models="alpha, beta", n="2")
-        assert "f3 shows the judge's thinking" in screen_text(app)
-        await pilot.press("f3")
+        assert "ctrl+t shows the judge's thinking" in screen_text(app)
+        await pilot.press("ctrl+t")
         await pilot.pause()
         assert isinstance(app.screen, ThinkingScreen)
         assert "[bold]A[/] wins." in screen_text(app)

@@ -60,7 +60,7 @@ class ScillmApp(App[int]):
         Binding("ctrl+e", "export", "Export", id="export", priority=True),
         Binding("escape", "cancel", "Cancel run", id="cancel"),
         Binding("f2", "pick_models", "Models", id="pick-models"),
-        Binding("f3", "judge_thinking", "Judge's thinking", id="judge-thinking", show=False),
+        Binding("ctrl+t", "judge_thinking", "Judge's thinking", id="judge-thinking", show=False),
         Binding("f4", "toggle_thinking", "Thinking", id="toggle-thinking", priority=True),
         Binding("f5", "refresh_health", "Health", id="refresh-health"),
         Binding("f6", "zoom", "Zoom", id="zoom", priority=True),

@@ -13,21 +13,19 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 
+from scillm_tui.core.judge import JudgeRound
 from scillm_tui.tui.streamview.view import StreamView
 from scillm_tui.tui.widgets.border_titles import set_border_title
 
 
-def judge_thinking(rounds: Iterable[object]) -> str:
-    """The thinking of every judging round, one block per answer, or "" if none.
-
-    Read defensively: `JudgeRound.reasoning` (a list of strings, one per answer) comes
-    with the judge's thinking support and may be missing."""
+def judge_thinking(rounds: Iterable[JudgeRound]) -> str:
+    """The thinking of every judging round, one block per answer, or "" if none."""
     blocks: list[str] = []
     for round_ in rounds:
-        reasoning = getattr(round_, "reasoning", None) or []
-        index = getattr(round_, "index", len(blocks))
+        reasoning = round_.reasoning
+        index = round_.index
         for number, text in enumerate(reasoning, start=1):
-            if isinstance(text, str) and text.strip():
+            if text.strip():
                 answer = f", answer {number}" if len(reasoning) > 1 else ""
                 blocks.append(f"── round {index + 1}{answer} ──\n{text.strip()}")
     return "\n\n".join(blocks)

@@ -135,8 +135,8 @@ class JudgePanel(ReportsWorkerFailures, CachedScrollbars, LineCache, VerticalScr
             answers = verdict.raw_responses
             if answers:
                 raw.update("raw judge output:\n" + "\n---\n".join(answers))
-        if any(getattr(r, "reasoning", None) for r in verdict.rounds):
-            reason.update(f"{reason.content}\n\n(f3 shows the judge's thinking)")
+        if any(r.reasoning for r in verdict.rounds):
+            reason.update(f"{reason.content}\n\n(ctrl+t shows the judge's thinking)")
         self._fill(run, verdict)
 
     def show_thinking(self) -> None:
@@ -189,10 +189,10 @@ def reason_text(run: Run, verdict: Verdict) -> str:
     """The judge's reason, with the letters it may still use mapped to variant ids
     ("A=v2 · B=v1"), and the variants left out of judging with why."""
     lines = [verdict.reason] if verdict.reason else []
-    labels: dict[str, str] = getattr(verdict, "reason_labels", None) or {}  # from h2's core
+    labels = verdict.reason_labels
     if labels:
         lines.append(" · ".join(f"{label}={vid}" for label, vid in sorted(labels.items())))
-    excluded: dict[str, str] = getattr(verdict, "excluded", None) or {
+    excluded: dict[str, str] = verdict.excluded or {
         state.id: state.no_answer_reason
         for state in run.variants.values()
         if state.no_answer_reason is not None
