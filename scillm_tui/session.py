@@ -6,7 +6,6 @@ Shared by the headless commands and the dashboard so both see the same configura
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from scillm_tui.core.errors import ConfigError
 from scillm_tui.core.logs import configure_logging
+from scillm_tui.core.paths import data_dir
 from scillm_tui.core.settings import Settings, load_settings, normalise_base_url
 
 if TYPE_CHECKING:  # the HTTP stack is imported once clients are made (after the first frame)
@@ -120,9 +120,3 @@ def _configure_logs(settings: Settings, args: argparse.Namespace) -> None:
     headless = getattr(args, "command", None) in ("health", "run")
     log_file = None if headless else data_dir() / "scillm-tui.log"
     configure_logging(settings.debug, log_file)
-
-
-def data_dir() -> Path:
-    """Where the history and the debug log live (XDG data dir)."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "scillm-tui"

@@ -20,10 +20,11 @@ from textual.screen import Screen
 from scillm_tui.core.errors import ScillmError, first_problem
 from scillm_tui.core.history import PromptHistory
 from scillm_tui.core.judge import JudgeSpec
+from scillm_tui.core.paths import data_dir
 from scillm_tui.core.runs import Run, RunSpec
 from scillm_tui.core.user_config import config_path
 from scillm_tui.gc_pause import settle_start_up
-from scillm_tui.session import Session, data_dir
+from scillm_tui.session import Session
 from scillm_tui.tui.exporter import Exports
 from scillm_tui.tui.key_order import after_pending_keys
 from scillm_tui.tui.layout import fit_to_size, set_running

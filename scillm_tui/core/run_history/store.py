@@ -61,7 +61,7 @@ def history_enabled(environ: dict[str, str] | os._Environ[str] | None = None) ->
 
 def default_path() -> Path:
     """`$XDG_DATA_HOME/scillm-tui/history.db` (next to the prompt history and the log)."""
-    from scillm_tui.session import data_dir
+    from scillm_tui.core.paths import data_dir
 
     return data_dir() / DB_NAME
 
