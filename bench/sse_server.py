@@ -41,7 +41,10 @@ PROSE = (
     "and sequences all have CRDT forms, each with a trade-off in metadata size.\n\n"
     "def merge(a, b):\n    return {k: max(a.get(k, 0), b.get(k, 0)) for k in a | b}\n\n"
 )
-UNPACED_BATCH = 64  # events per write when unpaced
+UNPACED_BATCH = 64
+JUDGE_PICK = json.dumps(
+    {"best_id": "A", "reason": "bench: A is first"}
+)  # events per write when unpaced
 
 
 def parse_model(model: str) -> tuple[int, float, int]:
@@ -174,8 +177,9 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
                     if request.get("stream"):
                         await _stream(writer, str(request.get("model", "")))
                     else:
+                        pick = JUDGE_PICK  # a judge's answer: `bench.batch` judges
                         answer = {
-                            "choices": [{"message": {"content": "{}"}, "finish_reason": "stop"}]
+                            "choices": [{"message": {"content": pick}, "finish_reason": "stop"}]
                         }
                         writer.write(_json_response(answer))
             else:

@@ -180,6 +180,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--export", action="store_true", help="write the artifacts folder (see --artifacts-dir)"
     )
 
+    from scillm_tui.cli.batch import add_parser as add_batch_parser
+
+    add_batch_parser(sub, _common, _positive_int, _exit_codes_epilog())
+
     serve = sub.add_parser("serve-demo", help="run the built-in demo backend in the foreground")
     serve.add_argument("--port", type=int, default=8089, help="port on 127.0.0.1 (0 = any free)")
     serve.add_argument("--speed", type=_positive_float, default=1.0, help="pace multiplier")
@@ -223,6 +227,10 @@ def _headless(args: argparse.Namespace) -> int:
             from scillm_tui.cli.health import health_command
 
             return health_command(session, as_json=args.json)
+        if args.command == "batch":
+            from scillm_tui.cli.batch import batch_command
+
+            return batch_command(session, args)
         from scillm_tui.cli.run import run_command
 
         return run_command(session, args)

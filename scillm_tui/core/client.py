@@ -38,7 +38,7 @@ from scillm_tui.core.events import (
 )
 from scillm_tui.core.failures import Failure, classify_exception, classify_status, server_message
 from scillm_tui.core.redact import redact, register_secret
-from scillm_tui.core.retry import RetryPolicy
+from scillm_tui.core.retry import RetryPolicy, SharedBackoff
 from scillm_tui.core.thinking import Piece, ThinkingSplitter, split_thinking
 
 log = logging.getLogger("scillm_tui.http")
@@ -152,6 +152,7 @@ class EndpointClient:
         self.request_timeout_s = request_timeout_s
         self.health_timeout_s = health_timeout_s
         self.retry = retry or RetryPolicy()
+        self.backoff = SharedBackoff()  # a 429 holds every request to this endpoint
         self._rng = rng
         self._http = httpx.AsyncClient(
             base_url=config.base_url,
@@ -220,6 +221,7 @@ class EndpointClient:
             streaming = False
             failure: Failure | None = None
             retry_headers: httpx.Headers | None = None
+            await self.backoff.wait()
             started = attempts.start()
             try:
                 async with self._http.stream(
@@ -254,6 +256,7 @@ class EndpointClient:
             assert failure is not None
             # Once text has arrived a retry would duplicate it: fail and keep the text.
             wait = None if got_text else attempts.retry_wait(failure, retry_headers)
+            self._hold_on_429(failure, wait)
             if wait is not None:
                 yield Retrying(
                     attempt=attempts.number,
@@ -418,6 +421,7 @@ class EndpointClient:
         timeout = httpx.Timeout(self.request_timeout_s, connect=self.connect_timeout_s)
         attempts = _Attempts(self.retry, self.request_timeout_s, self._rng)
         while True:
+            await self.backoff.wait()
             started = attempts.start()
             retry_headers: httpx.Headers | None = None
             try:
@@ -441,6 +445,7 @@ class EndpointClient:
             except httpx.HTTPError as exc:
                 failure = classify_exception(exc, self.config, streaming=False)
             wait = attempts.retry_wait(failure, retry_headers)
+            self._hold_on_429(failure, wait)
             if wait is not None:
                 await asyncio.sleep(wait)
                 continue
@@ -449,6 +454,11 @@ class EndpointClient:
                 category=failure.category,
                 status_code=failure.status_code,
             )
+
+    def _hold_on_429(self, failure: Failure, wait: float | None) -> None:
+        """A 429 slows this endpoint for every request, not just the one that got it."""
+        if failure.status_code == 429 and wait is not None:
+            self.backoff.hold(wait)
 
 
 class _Attempts:

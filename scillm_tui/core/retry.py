@@ -6,7 +6,9 @@ received, retrying would duplicate it, so the variant fails and keeps its text i
 
 from __future__ import annotations
 
+import asyncio
 import random
+import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
@@ -70,3 +72,30 @@ def retry_after_seconds(headers: httpx.Headers) -> float | None:
 
 def is_retryable_status(status: int) -> bool:
     return status in RETRYABLE_STATUS or 500 <= status < 600
+
+
+class SharedBackoff:
+    """One "not before" time shared by every request to an endpoint.
+
+    A 429 says the endpoint is over its limit for everyone: each stream backing off on its
+    own would keep hammering it (the next stream's first try gets its own 429). The client
+    that sees one `hold`s the endpoint for the wait it was told; every request then `wait`s
+    for that moment before it is sent.
+    """
+
+    def __init__(self) -> None:
+        self.not_before = 0.0  # time.monotonic() seconds
+        self.holds = 0  # how many times a 429 held the endpoint (for tests and progress)
+
+    def hold(self, seconds: float) -> None:
+        """No request before `seconds` from now (a later hold already set stays)."""
+        self.holds += 1
+        self.not_before = max(self.not_before, time.monotonic() + max(0.0, seconds))
+
+    def remaining(self) -> float:
+        return max(0.0, self.not_before - time.monotonic())
+
+    async def wait(self) -> None:
+        """Return once no hold is in force (a hold set while waiting is honoured too)."""
+        while (left := self.remaining()) > 0:
+            await asyncio.sleep(left)

@@ -327,6 +327,22 @@ def plan_variants(models: Sequence[str], n: int, target: EndpointName) -> dict[s
     return states
 
 
+class StreamLimits:
+    """Stream slots shared by many runs (a batch): streams in flight overall, and per
+    endpoint (e.g. the sidecar's `/healthz` `concurrency`). One instance is passed to every
+    `Run` of the batch, so the limits hold across runs, not within each."""
+
+    def __init__(
+        self,
+        total: int | None = None,
+        endpoint_limits: Mapping[EndpointName, int] | None = None,
+    ) -> None:
+        self.total = total if total is not None and total >= 1 else None
+        self.endpoint_limits = {k: v for k, v in (endpoint_limits or {}).items() if v >= 1}
+        self.overall = asyncio.Semaphore(self.total) if self.total is not None else None
+        self.endpoints = {name: asyncio.Semaphore(n) for name, n in self.endpoint_limits.items()}
+
+
 class Run:
     """One best-of-N run. Iterate `events()` once to drive it; `cancel()` from anywhere."""
 
@@ -337,13 +353,18 @@ class Run:
         *,
         run_id: str | None = None,
         endpoint_limits: Mapping[EndpointName, int] | None = None,
+        shared_limits: StreamLimits | None = None,
     ) -> None:
         """`endpoint_limits`: requests an endpoint serves at once (e.g. the sidecar's
         `/healthz` `concurrency`, see `health_report.endpoint_limits`). Variants over it
         wait here, not in the server's queue, so their TTFT counts from the real start.
-        The spec's `concurrency` applies too."""
+        The spec's `concurrency` applies too. `shared_limits`: slots shared with other
+        runs (a batch); its endpoint limits replace `endpoint_limits`."""
         self.spec = spec
         self.backends = backends
+        self.shared_limits = shared_limits
+        if shared_limits is not None:
+            endpoint_limits = shared_limits.endpoint_limits
         self.endpoint_limits = {k: v for k, v in (endpoint_limits or {}).items() if v >= 1}
         self.run_id = run_id or new_run_id()
         self.created_at = datetime.now(UTC)
@@ -379,13 +400,19 @@ class Run:
             raise RuntimeError("a run can only be driven once")
         self._started = True
         limit = asyncio.Semaphore(self.spec.concurrency or len(self.variants))
-        per_endpoint = {name: asyncio.Semaphore(n) for name, n in self.endpoint_limits.items()}
+        shared = self.shared_limits
+        per_endpoint = (
+            shared.endpoints
+            if shared is not None
+            else {name: asyncio.Semaphore(n) for name, n in self.endpoint_limits.items()}
+        )
+        overall = shared.overall if shared is not None else None
         pending = [v for v in self.variants.values() if not v.finished]
         for state in pending:
             self._emit(VariantQueued(variant_id=state.id))
         for state in pending:
             self._tasks[state.id] = asyncio.create_task(
-                self._drive(state, limit, per_endpoint.get(state.endpoint)),
+                self._drive(state, limit, per_endpoint.get(state.endpoint), overall),
                 name=f"scillm-variant-{state.id}",
             )
         remaining = len(pending)
@@ -408,7 +435,11 @@ class Run:
         self._queue.put_nowait(event)
 
     def _wait_reason(
-        self, state: VariantState, limit: asyncio.Semaphore, endpoint: asyncio.Semaphore | None
+        self,
+        state: VariantState,
+        limit: asyncio.Semaphore,
+        endpoint: asyncio.Semaphore | None,
+        overall: asyncio.Semaphore | None = None,
     ) -> str | None:
         """Why `state` will wait for a slot now, or None when it starts at once."""
         if endpoint is not None and endpoint.locked():
@@ -416,6 +447,8 @@ class Run:
             return f"the {state.endpoint} runs {n} at a time"
         if limit.locked():
             return f"this run sends {self.spec.concurrency} at a time"
+        if overall is not None and overall.locked() and self.shared_limits is not None:
+            return f"the batch sends {self.shared_limits.total} at a time"
         return None
 
     async def _drive(
@@ -423,13 +456,20 @@ class Run:
         state: VariantState,
         limit: asyncio.Semaphore,
         endpoint: asyncio.Semaphore | None = None,
+        overall: asyncio.Semaphore | None = None,
     ) -> None:
         try:
-            reason = self._wait_reason(state, limit, endpoint)
+            reason = self._wait_reason(state, limit, endpoint, overall)
             if reason is not None:
                 state.queued_reason = reason
                 self._emit(VariantQueued(variant_id=state.id, reason=reason))
-            async with endpoint or contextlib.nullcontext(), limit:
+            # Always in this order (endpoint, run, overall): no two variants can each hold
+            # a slot the other waits for.
+            async with (
+                endpoint or contextlib.nullcontext(),
+                limit,
+                overall or contextlib.nullcontext(),
+            ):
                 state.queued_reason = None
                 await self._stream(state)
         except asyncio.CancelledError:

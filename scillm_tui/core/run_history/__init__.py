@@ -6,6 +6,7 @@ a leaderboard) use `HistoryStore` directly, on a thread of their own.
 """
 
 from scillm_tui.core.run_history.models import (
+    BatchRun,
     JudgedRun,
     RunSnapshot,
     RunStatus,
@@ -36,6 +37,7 @@ __all__ = [
     "CHECKPOINT_INTERVAL_S",
     "HISTORY_ENV",
     "SCHEMA_VERSION",
+    "BatchRun",
     "HistoryRecorder",
     "HistoryStore",
     "HistoryUnavailable",

@@ -137,3 +137,17 @@ class JudgedRun:
     judge_model: str
     judged_at: str
     status: str  # "verdict", or "default" (one finisher: a walkover, not a battle)
+
+
+@dataclass(frozen=True)
+class BatchRun:
+    """One run of a batch, for `--resume`: which prompt, with what, and its latest
+    judgment (`judge_model` None: never judged; `winner_id` None: no winner)."""
+
+    run_id: str
+    prompt_id: str | None
+    status: str
+    models: list[str]
+    n: int
+    judge_model: str | None
+    winner_id: str | None

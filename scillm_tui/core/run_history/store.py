@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from scillm_tui.core.redact import redact
 from scillm_tui.core.run_history.models import (
+    BatchRun,
     JudgedRun,
     RunSnapshot,
     RunStatus,
@@ -424,6 +425,31 @@ class HistoryStore:
             for row in rows
         ]
 
+    def batch_runs(self, batch_id: str) -> list[BatchRun]:
+        """The runs of one batch with their latest judgment, oldest first: what `--resume`
+        needs to know which prompts are done."""
+        sql = """
+            SELECT r.run_id, r.prompt_id, r.status, r.models, r.n, j.judge_model, j.best_id
+            FROM runs r
+            LEFT JOIN judgments j
+                ON j.id = (SELECT max(id) FROM judgments WHERE run_id = r.run_id)
+            WHERE r.batch_id = ?
+            ORDER BY r.started_at, r.id"""
+        with self._lock:
+            rows = self._db.execute(sql, (batch_id,)).fetchall()
+        return [
+            BatchRun(
+                run_id=row[0],
+                prompt_id=row[1],
+                status=row[2],
+                models=json.loads(row[3]),
+                n=row[4],
+                judge_model=row[5],
+                winner_id=row[6],
+            )
+            for row in rows
+        ]
+
     def count_runs(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT count(*) FROM runs").fetchone()[0])
@@ -503,21 +529,26 @@ class HistoryStore:
         )
 
     def judged_runs(
-        self, judge_model: str | None = None, since: datetime | None = None
+        self,
+        judge_model: str | None = None,
+        since: datetime | None = None,
+        batch_id: str | None = None,
     ) -> Iterator[JudgedRun]:
-        """Every judgment that named a winner, oldest first, for a leaderboard across runs.
-        A run judged twice gives two entries (a leaderboard may keep the latest)."""
+        """Every judgment that named a winner, oldest first, for a leaderboard across runs
+        (or over one batch's runs). A run judged twice gives two entries (a leaderboard may
+        keep the latest)."""
         sql = """
             SELECT j.run_id, j.judge_model, j.best_id, j.created_at, j.status,
                    json_extract(j.verdict, '$.candidates')
             FROM judgments j
             WHERE j.best_id IS NOT NULL AND (? IS NULL OR j.judge_model = ?)
                   AND (? IS NULL OR j.created_at >= ?)
+                  AND (? IS NULL OR j.run_id IN (SELECT run_id FROM runs WHERE batch_id = ?))
             ORDER BY j.id"""
         since_iso = _iso(since) if since is not None else None
         with self._lock:
             rows = self._db.execute(
-                sql, (judge_model, judge_model, since_iso, since_iso)
+                sql, (judge_model, judge_model, since_iso, since_iso, batch_id, batch_id)
             ).fetchall()
             # The variants' models in one pass (a subquery per judgment costs 10x more).
             models: dict[str, dict[str, str]] = {}
