@@ -350,7 +350,7 @@ def test_answer_was_thinking_moves_the_answer_and_restarts_it() -> None:
     for _ in range(600):  # the pieces are merged as they pile up
         state.add_reasoning("x", 4.0)
     assert state.reasoning == "Let me think." + "x" * 600
-    assert len(state._reasoning_parts) == 1
+    assert len(state._thinking.parts) == 1
 
 
 # ---- tokens per second ---------------------------------------------------------------------------
