@@ -187,7 +187,7 @@ class VariantState(BaseModel):
         self.reasoning_chunks += chunks
         self.reasoning_chars += len(text)
         loose = thinking.loose + 1
-        if loose == _JOIN_EVERY:
+        if loose >= _JOIN_EVERY:  # >=: answer_was_thinking adds one without merging
             loose = 0
             parts[-_JOIN_EVERY:] = ["".join(parts[-_JOIN_EVERY:])]
         thinking.loose = loose
@@ -228,7 +228,7 @@ class VariantState(BaseModel):
         self.chunks += chunks
         self.chars += len(text)
         loose = answer.loose + 1
-        if loose == _JOIN_EVERY:
+        if loose >= _JOIN_EVERY:
             # A chunk of a few characters kept as its own str costs ~15x its text;
             # merging the last pieces every so often keeps the text near its size.
             loose = 0
