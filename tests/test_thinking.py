@@ -350,7 +350,21 @@ def test_answer_was_thinking_moves_the_answer_and_restarts_it() -> None:
     for _ in range(600):  # the pieces are merged as they pile up
         state.add_reasoning("x", 4.0)
     assert state.reasoning == "Let me think." + "x" * 600
-    assert len(state._reasoning_parts) == 1
+    assert len(state._thinking.parts) == 1
+
+
+def test_thinking_keeps_being_merged_after_the_answer_moved_to_it() -> None:
+    """The moved answer is one more piece: thinking that then streams on is still merged
+    every so often (not kept as thousands of tiny strings, ~15x their size)."""
+    state = VariantState(id="v1", model="m", endpoint="gateway", wire_model="m")
+    for _ in range(255):  # one short of a merge
+        state.add_reasoning("x", 1.0)
+    state.add_text("Let me think.", 2.0)
+    state.answer_was_thinking()
+    for _ in range(2000):
+        state.add_reasoning("y", 3.0)
+    assert len(state._thinking.parts) < 300
+    assert state.reasoning == "x" * 255 + "Let me think." + "y" * 2000
 
 
 # ---- tokens per second ---------------------------------------------------------------------------

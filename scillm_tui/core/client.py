@@ -15,8 +15,8 @@ import logging
 import random
 import ssl
 import time
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any, TypeAlias
 
 import httpx
 from httpx_sse._decoders import SSELineDecoder  # private module: pinned <0.5 in pyproject
@@ -208,7 +208,7 @@ class EndpointClient:
 
     # ---- streaming chat ---------------------------------------------------------------------
 
-    async def stream_chat(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+    async def stream_chat(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
         """Stream one chat completion as typed events (see module docstring)."""
         body = request.body(stream=True)
         timeout = httpx.Timeout(
@@ -317,7 +317,9 @@ class EndpointClient:
                 async for batch in batches:
                     for data in decoder.events(batch):
                         result = self._on_data(data)
-                        if type(result) is str:  # a chunk with only text: the hot path
+                        # a chunk with only text: the hot path. `isinstance` (not `type() is`)
+                        # so the branches below see the rest narrowed; it costs the same.
+                        if isinstance(result, str):
                             if thoughts:  # thinking before it stays before it
                                 for event in content.drain():
                                     yield event
@@ -326,34 +328,33 @@ class EndpointClient:
                             continue
                         if result is None:
                             continue
-                        chat_event = chat_event or _is_chat_event(result)
-                        if result is _DONE:
-                            done = True
+                        if isinstance(result, _Done):  # narrows, unlike `is _DONE`
+                            chat_event = done = True
                             break
-                        for event in result:
-                            cls = type(event)
-                            if cls is str:
-                                if thoughts:
-                                    for queued in content.drain():
+                        chat_event = chat_event or _is_chat_event(result)
+                        for item in result:
+                            if isinstance(item, str):
+                                if type(item) is _Thought:
+                                    for queued in content.thinking_field():
                                         yield queued
-                                texts.append(event)
+                                    thoughts.append(item)
+                                else:
+                                    if thoughts:
+                                        for queued in content.drain():
+                                            yield queued
+                                    texts.append(item)
                                 continue
-                            if cls is _Thought:
-                                for queued in content.thinking_field():
-                                    yield queued
-                                thoughts.append(event)
+                            if isinstance(item, _FinishReason):
+                                finish_reason = item.reason
                                 continue
-                            if event.kind == "finish_reason":
-                                finish_reason = event.reason
-                                continue
-                            if event.kind == "error":  # text before it is kept, held or not
+                            if type(item) is StreamFailed:  # text before it is kept, held or not
                                 for queued in content.end():
                                     yield queued
-                                yield event if content.sent else _before_any_text(event)
+                                yield item if content.sent else _before_any_text(item)
                                 return
                             for queued in content.drain():  # text before the event stays first
                                 yield queued
-                            yield event
+                            yield item
                     if texts or thoughts:
                         for event in content.drain():
                             yield event
@@ -376,7 +377,7 @@ class EndpointClient:
             return
         yield Finished(reason=finish_reason)
 
-    def _on_data(self, data: str) -> list[Any] | str | _Done | None:
+    def _on_data(self, data: str) -> list[_ChunkItem] | str | _Done | None:
         """Events for one SSE `data:` payload; `_DONE` for `[DONE]`; None to skip.
 
         Text comes back as a plain `str` (`_parse` joins a read's texts into one delta),
@@ -500,7 +501,12 @@ class _Attempts:
         return message
 
 
-def _chunk_events(obj: Any, label: str) -> list[Any] | str:
+# What `_chunk_events` lists for a chunk: a `str` is answer content, a `_Thought` (a `str`
+# too) thinking from its own field; `_FinishReason` is kept for `Finished` at the end.
+_ChunkItem: TypeAlias = "str | _FinishReason | UsageReport | StreamFailed | Notice"
+
+
+def _chunk_events(obj: Any, label: str) -> list[_ChunkItem] | str:
     """Events for one parsed SSE chunk (of any shape; see `EndpointClient._on_data`): a
     plain `str` for a chunk with only text; in a list, a `str` is answer content and a
     `_Thought` thinking from its own field (thinking comes first: servers send it first)."""
@@ -532,7 +538,7 @@ def _chunk_events(obj: Any, label: str) -> list[Any] | str:
     usage = obj.get("usage")
     if text is not None and not thought and not reason and usage is None:
         return text
-    events: list[Any] = [_Thought(thought)] if thought else []
+    events: list[_ChunkItem] = [_Thought(thought)] if thought else []
     if text is not None:
         events.append(text)
     if isinstance(reason, str) and reason:
@@ -543,7 +549,7 @@ def _chunk_events(obj: Any, label: str) -> list[Any] | str:
     return events
 
 
-async def _line_batches(response: httpx.Response) -> AsyncIterator[list[str]]:
+async def _line_batches(response: httpx.Response) -> AsyncGenerator[list[str], None]:
     """The SSE lines of each network read, then the unterminated rest and a final blank
     line, so an event the server did not end with a blank line is still dispatched."""
     lines = SSELineDecoder()
@@ -638,17 +644,14 @@ def _before_any_text(event: StreamFailed) -> StreamFailed:
     return event.model_copy(update={"message": message})
 
 
-def _is_chat_event(result: list[Any] | _Done) -> bool:
-    """True for `[DONE]` or a parsed JSON chunk (skipped lines only produce a Notice)."""
-    return result is _DONE or (
-        isinstance(result, list) and not any(isinstance(e, Notice) for e in result)
-    )
+def _is_chat_event(result: list[_ChunkItem]) -> bool:
+    """True for the events of a parsed JSON chunk (skipped lines only produce a Notice)."""
+    return not any(isinstance(e, Notice) for e in result)
 
 
 class _FinishReason:
     """Internal marker: the finish reason is reported once, in `Finished`, at the end."""
 
-    kind = "finish_reason"
     __slots__ = ("reason",)
 
     def __init__(self, reason: str) -> None:

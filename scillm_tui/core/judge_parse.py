@@ -286,9 +286,9 @@ def _read_scores(value: Any, labels: Sequence[str]) -> dict[str, float]:
         pairs = []
         for item in value:
             who = _lookup(item, ("id", "label", "candidate", "variant", "name"))
-            score = _lookup(item, ("score", "rating", "points", "value"))
-            if who is not None and score is not None:
-                pairs.append((who[1], score[1]))
+            rated = _lookup(item, ("score", "rating", "points", "value"))
+            if who is not None and rated is not None:
+                pairs.append((who[1], rated[1]))
     elif isinstance(value, list) and len(value) == len(labels):
         pairs = list(zip(labels, value, strict=True))
     else:
@@ -482,9 +482,9 @@ def parse_judge_output(
 
     picks: list[JudgePick] = []
     first_error: JudgeParseError | None = None
-    for obj in verdicts:
+    for verdict in verdicts:
         try:
-            picks.append(_verdict_from(obj, labels, describe))
+            picks.append(_verdict_from(verdict, labels, describe))
         except JudgeParseError as exc:
             first_error = first_error or exc
     if not picks:

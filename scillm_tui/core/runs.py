@@ -22,9 +22,17 @@ from scillm_tui.core.chat import ChatRequest
 from scillm_tui.core.endpoints import EndpointName, route_model
 from scillm_tui.core.events import (
     TERMINAL_STATUSES,
+    AnswerWasThinking,
     ErrorCategory,
+    Finished,
+    Notice,
+    ReasoningDelta,
+    Retrying,
     RunEvent,
+    StreamFailed,
+    TextDelta,
     Usage,
+    UsageReport,
     VariantCancelled,
     VariantConnecting,
     VariantDelta,
@@ -96,8 +104,39 @@ class RunSpec(BaseModel):
         return messages
 
 
+class TextParts:
+    """A text as it streams in: its pieces, merged every `_JOIN_EVERY` appends (`loose`
+    counts the pieces since the last merge) so it stays near its size without a join per
+    chunk. A plain slotted object: `VariantState` updates it once per chunk."""
+
+    __slots__ = ("loose", "parts")
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.loose = 0
+
+    def joined(self) -> str:
+        """The whole text, merged into one piece from now on."""
+        parts = self.parts
+        if len(parts) > 1:
+            parts[:] = ["".join(parts)]
+            self.loose = 0
+        return parts[0] if parts else ""
+
+    def clear(self) -> None:
+        self.parts.clear()
+        self.loose = 0
+
+
 class VariantState(BaseModel):
     """Live state and statistics of one variant."""
+
+    if TYPE_CHECKING:
+        # Its only private attributes are the two texts below, and pydantic sets this
+        # dict in __init__ for a model with private attributes (never None here). The
+        # per-chunk methods read it directly: `self._answer` would go through
+        # `BaseModel.__getattr__`, which costs more than everything else they do.
+        __pydantic_private__: dict[str, TextParts]
 
     id: str
     model: str  # as the user wrote it
@@ -123,28 +162,18 @@ class VariantState(BaseModel):
     last_answer_at: float | None = None
     answer_reads: int = 0  # answer deltas (network reads) received: the rate needs two
     ended_at: float | None = None
-    _parts: list[str] = PrivateAttr(default_factory=list)
-    _loose: int = PrivateAttr(0)  # pieces appended to `_parts` since the last merge
-    _reasoning_parts: list[str] = PrivateAttr(default_factory=list)
-    _reasoning_loose: int = PrivateAttr(0)
+    _answer: TextParts = PrivateAttr(default_factory=TextParts)
+    _thinking: TextParts = PrivateAttr(default_factory=TextParts)
 
     @property
     def text(self) -> str:
         """The answer only: never the thinking (see `reasoning`)."""
-        parts = self._parts
-        if len(parts) > 1:
-            parts[:] = ["".join(parts)]
-            self._loose = 0
-        return parts[0] if parts else ""
+        return self.__pydantic_private__["_answer"].joined()
 
     @property
     def reasoning(self) -> str:
         """The thinking received so far ("" for a model that does not think)."""
-        parts = self._reasoning_parts
-        if len(parts) > 1:
-            parts[:] = ["".join(parts)]
-            self._reasoning_loose = 0
-        return parts[0] if parts else ""
+        return self.__pydantic_private__["_thinking"].joined()
 
     def add_reasoning(self, text: str, now: float, chunks: int = 1) -> None:
         """Append streamed thinking (kept apart from the answer: it is never judged)."""
@@ -152,29 +181,31 @@ class VariantState(BaseModel):
             self.first_reasoning_at = now
             if self.first_token_at is None:
                 self.first_token_at = now
-        private = self.__pydantic_private__  # per read: see add_text
-        parts = private["_reasoning_parts"]
+        thinking = self.__pydantic_private__["_thinking"]  # per read: see add_text
+        parts = thinking.parts
         parts.append(text)
         self.reasoning_chunks += chunks
         self.reasoning_chars += len(text)
-        private["_reasoning_loose"] += 1
-        if private["_reasoning_loose"] == _JOIN_EVERY:
-            private["_reasoning_loose"] = 0
+        loose = thinking.loose + 1
+        if loose >= _JOIN_EVERY:  # >=: answer_was_thinking adds one without merging
+            loose = 0
             parts[-_JOIN_EVERY:] = ["".join(parts[-_JOIN_EVERY:])]
+        thinking.loose = loose
 
     def answer_was_thinking(self) -> None:
         """Move the answer received so far to the thinking (`</think>` with no opening tag):
         its first text becomes the first thinking, and the answer starts again."""
-        text = self.text
+        answer = self.__pydantic_private__["_answer"]
+        text = answer.joined()
         if text:
-            self._reasoning_parts.append(text)
-            self._reasoning_loose += 1
+            thinking = self.__pydantic_private__["_thinking"]
+            thinking.parts.append(text)
+            thinking.loose += 1
             self.reasoning_chars += len(text)
             self.reasoning_chunks += self.chunks
         if self.first_reasoning_at is None:
             self.first_reasoning_at = self.first_answer_at
-        self._parts.clear()
-        self._loose = 0
+        answer.clear()
         self.chars = 0
         self.chunks = 0
         self.first_answer_at = None
@@ -189,19 +220,20 @@ class VariantState(BaseModel):
                 self.first_token_at = now
         self.last_answer_at = now
         self.answer_reads += 1
-        # Once per streamed chunk: `self._parts` would go through pydantic's private
+        # Once per streamed chunk: `self._answer` would go through pydantic's private
         # attribute lookup, which costs more than everything else here together.
-        private = self.__pydantic_private__
-        parts = private["_parts"]
+        answer = self.__pydantic_private__["_answer"]
+        parts = answer.parts
         parts.append(text)
         self.chunks += chunks
         self.chars += len(text)
-        private["_loose"] += 1
-        if private["_loose"] == _JOIN_EVERY:
+        loose = answer.loose + 1
+        if loose >= _JOIN_EVERY:
             # A chunk of a few characters kept as its own str costs ~15x its text;
             # merging the last pieces every so often keeps the text near its size.
-            private["_loose"] = 0
+            loose = 0
             parts[-_JOIN_EVERY:] = ["".join(parts[-_JOIN_EVERY:])]
+        answer.loose = loose
 
     @property
     def finished(self) -> bool:
@@ -501,25 +533,28 @@ class Run:
         try:
             async for event in stream:
                 now = time.perf_counter()
-                kind = event.kind
-                if kind == "delta":
+                # `type(event) is ...`, most frequent first: an identity check per branch,
+                # cheaper than reading `event.kind` (a pydantic field) and it narrows the
+                # union for the type checker; `isinstance` would pay the ABC check of
+                # pydantic's metaclass on every miss. The events are final in practice.
+                if type(event) is TextDelta:
                     state.add_text(event.text, now, event.chunks)
                     if state.status != "streaming":  # assignments cost; this is per chunk
                         state.status = "streaming"
                     self._emit(VariantDelta(variant_id=vid, text=event.text))
-                elif kind == "reasoning":
+                elif type(event) is ReasoningDelta:
                     state.add_reasoning(event.text, now, event.chunks)
                     if state.status != "streaming":
                         state.status = "streaming"
                     self._emit(VariantReasoning(variant_id=vid, text=event.text))
-                elif kind == "rethink":
+                elif type(event) is AnswerWasThinking:
                     state.answer_was_thinking()
                     state.status = "streaming"
                     self._emit(VariantRethink(variant_id=vid))
-                elif kind == "usage":
+                elif type(event) is UsageReport:
                     state.usage = event.usage
                     self._emit(VariantUsage(variant_id=vid, usage=event.usage))
-                elif kind == "retrying":
+                elif type(event) is Retrying:
                     state.status = "retrying"
                     state.retries += 1
                     state.retry_wait_s = event.wait_s
@@ -532,15 +567,15 @@ class Run:
                             cause=event.cause,
                         )
                     )
-                elif kind == "notice":
+                elif type(event) is Notice:
                     state.notices.append(event.message)
                     self._emit(VariantNotice(variant_id=vid, message=event.message))
-                elif kind == "finish":
+                elif type(event) is Finished:
                     state.finish_reason = event.reason
                     state.status = "done"
                     state.ended_at = now
                     self._emit(VariantDone(variant_id=vid, finish_reason=event.reason))
-                elif kind == "error":
+                elif type(event) is StreamFailed:
                     state.status = "error"
                     state.error = event.message
                     state.error_category = event.category
