@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from scillm_tui.core.endpoints import EndpointName
 from scillm_tui.core.errors import ConfigError
 from scillm_tui.core.logs import configure_logging
 from scillm_tui.core.paths import data_dir
@@ -42,7 +43,7 @@ class Session:
             self._demo.start()
 
     @property
-    def default_target(self) -> str:
+    def default_target(self) -> EndpointName:
         return "gateway" if self.settings.gateway_configured else "sidecar"
 
     def make_backends(self) -> Backends:

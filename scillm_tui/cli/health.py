@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Mapping
 from typing import TextIO
 
 from scillm_tui.cli.exit_codes import EXIT_FAILED, EXIT_OK
+from scillm_tui.core.endpoints import EndpointName
 from scillm_tui.core.health import HealthReport
 from scillm_tui.session import Session
 
@@ -24,7 +26,7 @@ def health_command(session: Session, *, as_json: bool, out: TextIO | None = None
     return EXIT_OK if configured and all(r.status == "up" for r in configured) else EXIT_FAILED
 
 
-async def _health(session: Session) -> dict[str, HealthReport]:
+async def _health(session: Session) -> dict[EndpointName, HealthReport]:
     backends = session.make_backends()
     try:
         return await backends.health()
@@ -32,7 +34,7 @@ async def _health(session: Session) -> dict[str, HealthReport]:
         await backends.aclose()
 
 
-def health_table(reports: dict[str, HealthReport]) -> str:
+def health_table(reports: Mapping[EndpointName, HealthReport]) -> str:
     rows = [("endpoint", "status", "latency", "models", "url", "details")]
     for name, r in reports.items():
         latency = f"{r.latency_ms:.0f} ms" if r.latency_ms is not None else "-"

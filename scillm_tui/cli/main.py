@@ -10,6 +10,7 @@ import argparse
 import sys
 import textwrap
 from collections.abc import Sequence
+from typing import Any
 
 from scillm_tui import __version__
 from scillm_tui.cli.exit_codes import EXIT_CODES, EXIT_USAGE
@@ -47,7 +48,7 @@ class _Parser(argparse.ArgumentParser):
 def _common(parser: argparse.ArgumentParser, *, sub: bool = False) -> None:
     """Flags accepted before or after the subcommand. In subcommands their defaults are
     suppressed, so `scillm-tui --demo health` keeps the flag given before the subcommand."""
-    default = {"default": argparse.SUPPRESS} if sub else {}
+    default: dict[str, Any] = {"default": argparse.SUPPRESS} if sub else {}
     parser.add_argument(
         "--env-file", metavar="PATH", help="read settings from this .env file", **default
     )

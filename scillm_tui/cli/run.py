@@ -43,7 +43,7 @@ def read_prompt(args: argparse.Namespace, stdin: TextIO | None = None) -> str:
 
 def build_spec(session: Session, args: argparse.Namespace, prompt: str) -> RunSpec:
     settings = session.settings
-    target = args.target or session.default_target
+    target: EndpointName = args.target or session.default_target
     if target == "gateway" and not settings.gateway_configured:
         raise ConfigError("--target gateway: the gateway is not configured — set CHUTES_API_BASE")
     try:

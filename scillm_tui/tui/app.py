@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.widgets import Input
 
 from scillm_tui.core.errors import ScillmError, first_problem
 from scillm_tui.core.history import PromptHistory
@@ -337,7 +339,7 @@ class ScillmApp(App[int]):
         if not models:
             self.notify("No model list from the endpoints: type model names instead.")
             return
-        current = [m.strip() for m in form.query_one("#models").value.split(",")]
+        current = [m.strip() for m in form.query_one("#models", Input).value.split(",")]
         self.push_screen(ModelPicker(models, current), self._picked)
 
     def _picked(self, models: list[str] | None) -> None:
@@ -366,7 +368,7 @@ class ScillmApp(App[int]):
         if report.models and forms:
             forms.first().set_models(report.models, report.endpoint)
         if previous is not None and previous.status != report.status:
-            severity = "information" if report.status == "up" else "warning"
+            severity: SeverityLevel = "information" if report.status == "up" else "warning"
             self.notify(
                 f"{report.endpoint} is {report.status}: {report.message}", severity=severity
             )

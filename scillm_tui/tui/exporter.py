@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from textual.app import App
 
@@ -27,7 +28,7 @@ __all__ = ["Exports"]
 class Exports:
     """The app's exports: started on the event loop, written on threads."""
 
-    def __init__(self, app: App[object]) -> None:
+    def __init__(self, app: App[Any]) -> None:
         self._app = app
         self._writing: set[asyncio.Future[None]] = set()
 

@@ -10,6 +10,8 @@ its runs lay out nothing at all.
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import App
 from textual.geometry import Size
 
@@ -19,7 +21,7 @@ NARROW_BELOW = 120
 SHORT_BELOW = 32
 
 
-def fit_to_size(app: App[object], size: Size) -> None:
+def fit_to_size(app: App[Any], size: Size) -> None:
     """Set the size classes for `size` (the dashboard's screen, also under a zoom or
     a modal screen)."""
     screen = app.default_screen
@@ -30,7 +32,7 @@ def fit_to_size(app: App[object], size: Size) -> None:
     screen.set_class(short and bool(grids) and grids.first().streaming, "-running")
 
 
-def set_running(app: App[object], running: bool) -> None:
+def set_running(app: App[Any], running: bool) -> None:
     """Mark the dashboard as streaming a run (or not). On a short screen a run's start
     also moves the focus from the prompt and its settings to the first column: they
     stay unfolded while they hold the focus."""

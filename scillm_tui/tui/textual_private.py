@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 from textual.dom import NoScreen
 
 if TYPE_CHECKING:
+    from textual._compositor import Compositor
     from textual.app import App
-    from textual.compositor import Compositor
     from textual.content import Content
     from textual.geometry import Size
     from textual.screen import Screen

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
@@ -58,7 +59,7 @@ class UserChoices:
             initial[field_id] = str(value)
         return initial
 
-    def apply(self, app: App[object]) -> None:
+    def apply(self, app: App[Any]) -> None:
         """Theme and key bindings onto `app`; one notification if the file is unusable.
         Call it once the form is mounted: its fields are read again at exit, when the
         screens are gone (the widgets keep their values)."""
@@ -87,7 +88,7 @@ class UserChoices:
             )
         app.set_keymap({k: v for k, v in keys.items() if k in known})
 
-    def gather(self, app: App[object]) -> UserConfig:
+    def gather(self, app: App[Any]) -> UserConfig:
         """The choices as they stand: the theme, and the form's fields (not in the demo,
         whose models are the demo's own)."""
         form: FormChoices = self.config.form
@@ -98,7 +99,7 @@ class UserChoices:
             form = form_choices(texts, form)
         return UserConfig(theme=app.theme, form=form, keys=self.config.keys)
 
-    async def save(self, app: App[object]) -> None:
+    async def save(self, app: App[Any]) -> None:
         """Write the choices if they changed, on a worker thread. A file that could not
         be read is left alone (the user may want to mend it)."""
         if self.path is None or self.problem:
@@ -113,7 +114,7 @@ class UserChoices:
         self.config = config
 
 
-def binding_ids(app: App[object]) -> set[str]:
+def binding_ids(app: App[Any]) -> set[str]:
     """Every binding id a `[keys]` table may rebind: the app's, and those of the
     widgets and screens that have bindings of their own."""
     from scillm_tui.tui.screens.confirm import ConfirmScreen

@@ -12,6 +12,8 @@ stops flushing its own, covered, columns until the zoom closes.
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 
@@ -128,7 +130,7 @@ class ZoomScreen(StyledOnceScreen[None]):
         self.close()
 
 
-def prepare_zoom(app: App[object], grid: VariantGrid) -> ZoomScreen | None:
+def prepare_zoom(app: App[Any], grid: VariantGrid) -> ZoomScreen | None:
     """Build, style and mount the zoom screen ahead of its first use (call while idle).
 
     Mounting an installed screen before it is pushed is private Textual API
@@ -146,7 +148,7 @@ def prepare_zoom(app: App[object], grid: VariantGrid) -> ZoomScreen | None:
     return zoom
 
 
-def toggle_zoom(app: App[object], grid: VariantGrid) -> None:
+def toggle_zoom(app: App[Any], grid: VariantGrid) -> None:
     """f6: close the zoom, or zoom the focused column (from the dashboard only)."""
     screen = app.screen
     if isinstance(screen, ZoomScreen):

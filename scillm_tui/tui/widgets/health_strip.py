@@ -52,11 +52,8 @@ class HealthStrip(LineCache, Horizontal):
         """Requests each endpoint serves at once, as its last health report says (the
         sidecar's `/healthz` `concurrency`): a run holds the others *queued*, with the
         reason on screen, instead of leaving them in the sidecar's queue looking slow."""
-        reports = {
-            name: report
-            for name in ("sidecar", "gateway")
-            if (report := self.pane(name).report) is not None
-        }
+        names: tuple[EndpointName, ...] = ("sidecar", "gateway")
+        reports = {name: report for name in names if (report := self.pane(name).report) is not None}
         return endpoint_limits(reports)
 
     def start(self, backends: Backends) -> None:

@@ -45,12 +45,12 @@ class Leaderboard(Widget):
 
     def show(self, rows: Sequence[Sequence[str]], *, winner: bool = False) -> None:
         """Show `rows` (cells in `HEADER` order); `winner`: the first row is the winner."""
-        rows = [tuple(row) for row in rows]
-        if rows == self.rows and winner == self.winner:
+        shown = [tuple(row) for row in rows]
+        if shown == self.rows and winner == self.winner:
             return
-        layout = len(rows) != len(self.rows)  # only a change in height needs a layout
-        self.rows, self.winner = rows, winner
-        self.display = bool(rows)
+        layout = len(shown) != len(self.rows)  # only a change in height needs a layout
+        self.rows, self.winner = shown, winner
+        self.display = bool(shown)
         self.refresh(layout=layout)
 
     def render(self) -> Content:

@@ -45,13 +45,13 @@ class ModelSuggester(Suggester):
 
 @dataclass(frozen=True)
 class FormValues:
-    target: str
+    target: EndpointName
     models: list[str]
     n: int
     temperature: float | None
     max_tokens: int | None
     judge_model: str
-    judge_target: str
+    judge_target: EndpointName
     judge_rounds: int
     auto_judge: bool
 
@@ -69,6 +69,11 @@ class FormValues:
 
     def judge_spec(self) -> JudgeSpec:
         return JudgeSpec(model=self.judge_model, target=self.judge_target, rounds=self.judge_rounds)
+
+
+def _endpoint(value: object) -> EndpointName:
+    """A target select's value (its only options are the two endpoints)."""
+    return "sidecar" if value == "sidecar" else "gateway"
 
 
 def _field(value: str, **options: Any) -> Input:
@@ -255,13 +260,13 @@ class RunForm(Vertical):
             text("judge-rounds") or "1", int, 1, 9, "judge rounds: a whole number from 1 to 9"
         )
         return FormValues(
-            target=str(self.query_one("#target", Select).value),
+            target=_endpoint(self.query_one("#target", Select).value),
             models=models,
             n=n,
             temperature=temperature,
             max_tokens=max_tokens,
             judge_model=text("judge-model") or models[0],
-            judge_target=str(self.query_one("#judge-target", Select).value),
+            judge_target=_endpoint(self.query_one("#judge-target", Select).value),
             judge_rounds=rounds,
             auto_judge=self.query_one("#auto-judge", Checkbox).value,
         )

@@ -17,6 +17,7 @@ from textual import work
 from textual.containers import HorizontalScroll
 from textual.message import Message
 
+from scillm_tui.core.events import VariantDelta, VariantReasoning, VariantRethink
 from scillm_tui.core.runs import Run, VariantState
 from scillm_tui.gc_pause import full_collections_deferred
 from scillm_tui.tui.formatting import variant_title
@@ -161,18 +162,19 @@ class VariantGrid(ReportsWorkerFailures, CachedScrollbars, LineCache, Horizontal
         columns = {c.state.id: c for c in self._columns}
         with full_collections_deferred():
             async for event in run.events():
-                kind = event.kind
-                if kind == "delta":
+                # Told apart by type, most frequent first: the cheapest check that also
+                # narrows the union for the type checker (see `Run._stream`).
+                if type(event) is VariantDelta:
                     columns[event.variant_id].append(event.text)
                     mirror = self._mirror
                     if mirror is not None and mirror.state.id == event.variant_id:
                         mirror.append(event.text)
-                elif kind == "reasoning":  # as costly as an answer's delta, no more
+                elif type(event) is VariantReasoning:  # as costly as an answer's delta
                     columns[event.variant_id].append_reasoning(event.text)
                     mirror = self._mirror
                     if mirror is not None and mirror.state.id == event.variant_id:
                         mirror.append_reasoning(event.text)
-                elif kind == "rethink":
+                elif type(event) is VariantRethink:
                     columns[event.variant_id].rethink()
                     mirror = self._mirror
                     if mirror is not None and mirror.state.id == event.variant_id:
