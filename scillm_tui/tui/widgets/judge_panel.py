@@ -44,13 +44,16 @@ class JudgePanel(ReportsWorkerFailures, CachedScrollbars, LineCache, VerticalScr
         super().__init__(id=id)
         self.border_title = "Judge"
         self.verdict: Verdict | None = None
-        self.judging = False
+        self.judging = False  # a judge worker is running
+        # Made here, not in `compose`: the form's first plan can reach the panel before
+        # the panel has composed its children (a race the tests met under load).
+        self._leaderboard = Leaderboard(id="leaderboard")
         self._live_at = 0.0  # monotonic time of the last `show_live` update
 
     def compose(self) -> ComposeResult:
         yield Static("waiting for a run", markup=False, id="judge-state")
         yield Static("", markup=False, id="judge-reason")
-        yield Leaderboard(id="leaderboard")
+        yield self._leaderboard
         yield Static("", markup=False, id="judge-raw")
 
     def _state(self, text: str, css_class: str) -> None:
@@ -182,7 +185,7 @@ class JudgePanel(ReportsWorkerFailures, CachedScrollbars, LineCache, VerticalScr
             cells = (mark, state.id, model, score_text(score), tokens)
             think = ms(state.think_ms)
             rows.append((*cells, think, ms(state.ttft_ms), ms(state.duration_ms)))
-        self.query_one(Leaderboard).show(rows, winner=best is not None)  # ranked first
+        self._leaderboard.show(rows, winner=best is not None)  # ranked first
 
 
 def reason_text(run: Run, verdict: Verdict) -> str:
