@@ -185,17 +185,41 @@ class BatchRunner:
         pending = iter(todo)
         per_run = max(1, math.ceil((self.limits.total or self.config.concurrency) / self.config.n))
         workers = min(len(todo), 2 * per_run)
+        # Prompts whose writes may still wait in the writer's queue: enough that a worker
+        # never waits for the disk, few enough that texts never pile up in memory.
+        backlog = asyncio.Semaphore(2 * workers)
+        reporters: set[asyncio.Task[None]] = set()
+
+        async def report(outcome: PromptOutcome) -> None:
+            # A prompt counts as done (and is reported) only once its record is durable:
+            # a SIGKILL before that loses nothing that was reported, and resume re-runs it.
+            try:
+                await self.recorder.flush()
+            finally:
+                backlog.release()
+            if self.on_prompt is not None:
+                self.on_prompt(outcome)
 
         async def worker() -> None:
             while not self._stats.stopping:
                 prompt = next(pending, None)
                 if prompt is None:
                     return
-                outcome = await self._one(prompt)
-                if self.on_prompt is not None:
-                    self.on_prompt(outcome)
+                await backlog.acquire()
+                try:
+                    outcome = await self._one(prompt)
+                except BaseException:
+                    backlog.release()
+                    raise
+                task = asyncio.create_task(report(outcome))
+                reporters.add(task)
+                task.add_done_callback(reporters.discard)
 
-        await asyncio.gather(*(worker() for _ in range(workers)))
+        try:
+            await asyncio.gather(*(worker() for _ in range(workers)))
+        finally:
+            if reporters:
+                await asyncio.gather(*list(reporters), return_exceptions=True)
         await self.recorder.flush()
         return self.stats()
 
@@ -206,33 +230,28 @@ class BatchRunner:
         tags = tuple(dict.fromkeys((*config.tags, *prompt.tags)))
         self.recorder.run_started(run, batch_id=config.batch_id, prompt_id=prompt.id, tags=tags)
         try:
-            try:
-                async for _event in run.events():
-                    pass
-            finally:
-                del self._in_flight[run.run_id]
-            failed = sum(v.status == "error" for v in run.variants.values())
-            self._stats.failed_variants += failed
-            if self._cancelled:
-                self.recorder.run_finished(run, "interrupted")
-                self._stats.interrupted += 1
-                return PromptOutcome(prompt.id, run.run_id, "interrupted", failed_variants=failed)
-            self.recorder.run_finished(run)
-            verdict: Verdict | None = None
-            if config.judge is not None:
-                verdict = await judge_run(run, self.backends, config.judge)
-                self.recorder.add_judgment(run.run_id, verdict)
-            note = None
-            if config.export_dir is not None:
-                try:
-                    await asyncio.to_thread(export_run, run, verdict, config.export_dir)
-                except OSError as exc:
-                    note = f"could not export: {exc.strerror or exc}"
-            return self._outcome(prompt, run, verdict, failed, note)
+            async for _event in run.events():
+                pass
         finally:
-            # Backpressure: this worker waits for its writes, so texts never pile up in
-            # the writer's queue faster than the disk takes them.
-            await self.recorder.flush()
+            del self._in_flight[run.run_id]
+        failed = sum(v.status == "error" for v in run.variants.values())
+        self._stats.failed_variants += failed
+        if self._cancelled:
+            self.recorder.run_finished(run, "interrupted")
+            self._stats.interrupted += 1
+            return PromptOutcome(prompt.id, run.run_id, "interrupted", failed_variants=failed)
+        self.recorder.run_finished(run)
+        verdict: Verdict | None = None
+        if config.judge is not None:
+            verdict = await judge_run(run, self.backends, config.judge)
+            self.recorder.add_judgment(run.run_id, verdict)
+        note = None
+        if config.export_dir is not None:
+            try:
+                await asyncio.to_thread(export_run, run, verdict, config.export_dir)
+            except OSError as exc:
+                note = f"could not export: {exc.strerror or exc}"
+        return self._outcome(prompt, run, verdict, failed, note)
 
     def _outcome(
         self,
