@@ -2,7 +2,8 @@
 
 Memory stays flat however long the batch: a run's texts go to the history and the `Run`
 is dropped once recorded; only counts are kept. A few runs are in flight at a time (about
-twice as many as the stream limit fills, so judging one run never leaves slots idle), and
+four times as many as the stream limit fills: a run being judged holds no stream slot, and
+with only twice as many the slots sat idle behind the judge calls: bench.batch 1.7x), and
 every run shares one `StreamLimits`, so the limits hold across the whole batch.
 """
 
@@ -184,7 +185,7 @@ class BatchRunner:
         self._stats.skipped = len(self.prompts) - len(todo)
         pending = iter(todo)
         per_run = max(1, math.ceil((self.limits.total or self.config.concurrency) / self.config.n))
-        workers = min(len(todo), 2 * per_run)
+        workers = min(len(todo), 4 * per_run)
         # Prompts whose writes may still wait in the writer's queue: enough that a worker
         # never waits for the disk, few enough that texts never pile up in memory.
         backlog = asyncio.Semaphore(2 * workers)
