@@ -2,7 +2,8 @@
 
 Memory stays flat however long the batch: a run's texts go to the history and the `Run`
 is dropped once recorded; only counts are kept. A few runs are in flight at a time (about
-twice as many as the stream limit fills, so judging one run never leaves slots idle), and
+four times as many as the stream limit fills: a run being judged holds no stream slot, and
+with only twice as many the slots sat idle behind the judge calls: bench.batch 1.7x), and
 every run shares one `StreamLimits`, so the limits hold across the whole batch.
 """
 
@@ -184,18 +185,42 @@ class BatchRunner:
         self._stats.skipped = len(self.prompts) - len(todo)
         pending = iter(todo)
         per_run = max(1, math.ceil((self.limits.total or self.config.concurrency) / self.config.n))
-        workers = min(len(todo), 2 * per_run)
+        workers = min(len(todo), 4 * per_run)
+        # Prompts whose writes may still wait in the writer's queue: enough that a worker
+        # never waits for the disk, few enough that texts never pile up in memory.
+        backlog = asyncio.Semaphore(2 * workers)
+        reporters: set[asyncio.Task[None]] = set()
+
+        async def report(outcome: PromptOutcome) -> None:
+            # A prompt counts as done (and is reported) only once its record is durable:
+            # a SIGKILL before that loses nothing that was reported, and resume re-runs it.
+            try:
+                await self.recorder.flush()
+            finally:
+                backlog.release()
+            if self.on_prompt is not None:
+                self.on_prompt(outcome)
 
         async def worker() -> None:
             while not self._stats.stopping:
                 prompt = next(pending, None)
                 if prompt is None:
                     return
-                outcome = await self._one(prompt)
-                if self.on_prompt is not None:
-                    self.on_prompt(outcome)
+                await backlog.acquire()
+                try:
+                    outcome = await self._one(prompt)
+                except BaseException:
+                    backlog.release()
+                    raise
+                task = asyncio.create_task(report(outcome))
+                reporters.add(task)
+                task.add_done_callback(reporters.discard)
 
-        await asyncio.gather(*(worker() for _ in range(workers)))
+        try:
+            await asyncio.gather(*(worker() for _ in range(workers)))
+        finally:
+            if reporters:
+                await asyncio.gather(*list(reporters), return_exceptions=True)
         await self.recorder.flush()
         return self.stats()
 
@@ -206,33 +231,28 @@ class BatchRunner:
         tags = tuple(dict.fromkeys((*config.tags, *prompt.tags)))
         self.recorder.run_started(run, batch_id=config.batch_id, prompt_id=prompt.id, tags=tags)
         try:
-            try:
-                async for _event in run.events():
-                    pass
-            finally:
-                del self._in_flight[run.run_id]
-            failed = sum(v.status == "error" for v in run.variants.values())
-            self._stats.failed_variants += failed
-            if self._cancelled:
-                self.recorder.run_finished(run, "interrupted")
-                self._stats.interrupted += 1
-                return PromptOutcome(prompt.id, run.run_id, "interrupted", failed_variants=failed)
-            self.recorder.run_finished(run)
-            verdict: Verdict | None = None
-            if config.judge is not None:
-                verdict = await judge_run(run, self.backends, config.judge)
-                self.recorder.add_judgment(run.run_id, verdict)
-            note = None
-            if config.export_dir is not None:
-                try:
-                    await asyncio.to_thread(export_run, run, verdict, config.export_dir)
-                except OSError as exc:
-                    note = f"could not export: {exc.strerror or exc}"
-            return self._outcome(prompt, run, verdict, failed, note)
+            async for _event in run.events():
+                pass
         finally:
-            # Backpressure: this worker waits for its writes, so texts never pile up in
-            # the writer's queue faster than the disk takes them.
-            await self.recorder.flush()
+            del self._in_flight[run.run_id]
+        failed = sum(v.status == "error" for v in run.variants.values())
+        self._stats.failed_variants += failed
+        if self._cancelled:
+            self.recorder.run_finished(run, "interrupted")
+            self._stats.interrupted += 1
+            return PromptOutcome(prompt.id, run.run_id, "interrupted", failed_variants=failed)
+        self.recorder.run_finished(run)
+        verdict: Verdict | None = None
+        if config.judge is not None:
+            verdict = await judge_run(run, self.backends, config.judge)
+            self.recorder.add_judgment(run.run_id, verdict)
+        note = None
+        if config.export_dir is not None:
+            try:
+                await asyncio.to_thread(export_run, run, verdict, config.export_dir)
+            except OSError as exc:
+                note = f"could not export: {exc.strerror or exc}"
+        return self._outcome(prompt, run, verdict, failed, note)
 
     def _outcome(
         self,
