@@ -115,18 +115,32 @@ class UserChoices:
 
 
 def binding_ids(app: App[Any]) -> set[str]:
-    """Every binding id a `[keys]` table may rebind: the app's, and those of the
-    widgets and screens that have bindings of their own."""
-    from scillm_tui.tui.screens.confirm import ConfirmScreen
-    from scillm_tui.tui.screens.markdown import MarkdownScreen
-    from scillm_tui.tui.screens.model_picker import ModelPicker
-    from scillm_tui.tui.screens.zoom import ZoomScreen
-    from scillm_tui.tui.widgets.prompt_editor import PromptEditor
+    """Every binding id a `[keys]` table may rebind: the app's, and those of every screen
+    and widget of the dashboard that has bindings of its own (found, not listed, so a new
+    screen's keys can be rebound as soon as it exists)."""
+    import importlib
+    import pkgutil
 
-    owners = (app, PromptEditor, ZoomScreen, ConfirmScreen, MarkdownScreen, ModelPicker)
+    from textual.dom import DOMNode
+
+    import scillm_tui.tui.screens
+    import scillm_tui.tui.widgets
+
+    owners: list[object] = [app]
+    for package in (scillm_tui.tui.screens, scillm_tui.tui.widgets):
+        for info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            owners += [
+                value
+                for value in vars(module).values()
+                if isinstance(value, type)
+                and issubclass(value, DOMNode)
+                and value.__module__ == module.__name__
+                and "BINDINGS" in vars(value)
+            ]
     return {
         binding.id
         for owner in owners
-        for binding in owner.BINDINGS
+        for binding in getattr(owner, "BINDINGS", ())
         if isinstance(binding, Binding) and binding.id
     }
