@@ -160,7 +160,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="cap on open streams (default: all at once)",
     )
     run.add_argument(
-        "--judge-model", metavar="M", help="judge model (default: JUDGE_MODEL, else the model)"
+        "--judge-model",
+        action="append",
+        metavar="M",
+        help="judge model (default: JUDGE_MODEL, else the model); repeat for a jury: "
+        "each juror judges, the majority wins, a level vote goes to the higher mean score",
+    )
+    run.add_argument(
+        "--judge-mode",
+        choices=["listwise", "pairwise"],
+        default="listwise",
+        help="listwise: all answers at once, --judge-rounds times shuffled (default); "
+        "pairwise: every pair in both orders, N·(N−1) calls, a pair whose orders disagree "
+        "is a tie, most pair wins is best",
     )
     run.add_argument(
         "--judge-target",
