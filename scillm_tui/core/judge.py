@@ -212,9 +212,17 @@ class Verdict(BaseModel):
     tied: list[str] = Field(default_factory=list)
 
     @property
+    def all_rounds(self) -> list[JudgeRound]:
+        """Every judge call behind this verdict: its rounds, its pairs' two orders, and
+        the same for each juror."""
+        out = [*self.rounds, *(r for p in self.pairs for r in (p.ab, p.ba))]
+        for juror in self.jurors:
+            out += [*juror.rounds, *(r for p in juror.pairs for r in (p.ab, p.ba))]
+        return out
+
+    @property
     def raw_responses(self) -> list[str]:
-        rounds = [*self.rounds, *(r for p in self.pairs for r in (p.ab, p.ba))]
-        return [raw for r in rounds for raw in r.raw]
+        return [raw for r in self.all_rounds for raw in r.raw]
 
     @property
     def judge_models(self) -> list[str]:
