@@ -74,7 +74,7 @@ class FormValues:
             model=self.judge_model,
             models=self.judge_models if len(self.judge_models) > 1 else (),
             mode=cast(JudgeMode, self.judge_mode),
-            target=self.judge_target,
+            target=cast(EndpointName, self.judge_target),
             rounds=self.judge_rounds,
         )
 
