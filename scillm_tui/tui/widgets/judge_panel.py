@@ -147,7 +147,7 @@ class JudgePanel(CachedScrollbars, LineCache, VerticalScroll):
                 raw.update("raw judge output:\n" + "\n---\n".join(answers))
         if verdict.jurors:
             reason.update(f"{jury_line(verdict)}\n{reason.content}")
-        if any(r.reasoning for r in verdict.all_rounds):
+        if any(text.strip() for r in verdict.all_rounds for text in r.reasoning):
             reason.update(f"{reason.content}\n\n(f3 shows the judge's thinking)")
         self._fill(run, verdict)
 
