@@ -11,6 +11,7 @@ import asyncio
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from scillm_tui.core.artifacts import run_json, winners_line
 from scillm_tui.core.judge import JudgeProgress, JudgeSpec, Verdict, judge_events, judge_run
 from scillm_tui.core.judge_parse import parse_pairwise_output
 from scillm_tui.demo.server import BackgroundServer
@@ -278,3 +280,37 @@ def test_a_jury_spec_keeps_the_one_judge_spelling_working() -> None:
     with pytest.raises(ValueError, match="different model"):
         JudgeSpec(models=("a", "a"))
     assert JudgeSpec(model="j", mode="pairwise").calls_per_juror(4) == 12
+
+
+async def test_run_json_and_the_winners_line_carry_the_mode_the_pairs_and_the_jurors(
+    judges: tuple[Judges, str],
+) -> None:
+    _, base_url = judges
+    backends = make_backends(base_url, retry=FAST)
+    run = thinking_run([Shape(text="answer one"), Shape(text="answer two")], backends)
+    spec = JudgeSpec(models=("likes-two", "also-likes-one", "likes-one"), mode="pairwise")
+    try:
+        async with asyncio.timeout(BOUND_S):
+            verdict = await judge_run(run, backends, spec)
+    finally:
+        await backends.aclose()
+    now = datetime.now(UTC)
+    stored = json.loads(run_json(run, verdict, now))["judge"]
+    assert stored["mode"] == "pairwise" and stored["best_id"] == "v1"
+    assert stored["agreement"] == "2/3"
+    assert [(j["model"], j["pick"]) for j in stored["jurors"]] == [
+        ("likes-two", "v2"),
+        ("also-likes-one", "v1"),
+        ("likes-one", "v1"),
+    ]
+    pair = stored["jurors"][0]["pairs"][0]
+    assert (pair["a"], pair["b"], pair["pick_ab"], pair["pick_ba"], pair["outcome"]) == (
+        "v1",
+        "v2",
+        "v2",
+        "v2",
+        "v2",
+    )
+    assert pair["ab"]["order"] == ["v1", "v2"] and pair["ba"]["order"] == ["v2", "v1"]
+    line = json.loads(winners_line(run, verdict, now) or "{}")
+    assert line["judge_models"] == list(spec.jurors) and line["judge_mode"] == "pairwise"
