@@ -184,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=1,
         metavar="K",
-        help="judge K times, candidates shuffled, majority wins",
+        help="listwise: judge K times, candidates shuffled, majority wins",
     )
     run.add_argument("--judge-seed", type=int, metavar="S", help="seed for shuffling rounds")
     run.add_argument("--no-judge", action="store_true", help="skip the judge")
