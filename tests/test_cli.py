@@ -494,7 +494,8 @@ def test_progress_on_a_non_terminal_stderr_is_plain_lines(
     "args",
     [
         ["run", "--judge-m", "x", "--prompt", "hi"],
-        ["run", "--judge-mode", "pairwise", "--prompt", "hi"],
+        ["run", "--judge-mod", "pairwise", "--prompt", "hi"],
+        ["run", "--judge-round", "2", "--prompt", "hi"],
         ["run", "--prompt", "hi", "--no-j"],
         ["--dem", "health"],
         ["health", "--js"],
@@ -505,6 +506,52 @@ def test_abbreviated_options_are_rejected(tmp_path: Path, args: list[str]) -> No
     assert result.code == 2, result.stderr
     assert "unrecognized arguments" in result.stderr
     assert result.stdout == ""
+
+
+def test_a_pairwise_jury_runs_from_the_command_line(
+    tmp_path: Path, fault_server: BackgroundServer
+) -> None:
+    """judge-ok always says "A" and judge-alias always "B": shown both orders, each finds
+    every pair a tie, so the jury finds no winner, and says so (a tie: exit 0)."""
+    result = run_cli(
+        tmp_path,
+        "run",
+        *("--gateway", fault_server.base_url, "--prompt", "Explain CRDTs"),
+        *("--model", "ok", "--model", "burst", "-n", "2", "--judge-mode", "pairwise"),
+        *("--judge-model", "judge-ok", "--judge-model", "judge-alias"),
+    )
+    assert result.code == 0, result.stderr
+    out = result.json
+    assert out["judge_model"] == "judge-ok"  # a string always: the first juror
+    assert out["judge_models"] == ["judge-ok", "judge-alias"]
+    judge = out["judge"]
+    assert judge["mode"] == "pairwise" and judge["status"] == "tie" and judge["best_id"] is None
+    assert [(j["model"], j["status"], j["pick"]) for j in judge["jurors"]] == [
+        ("judge-ok", "tie", None),
+        ("judge-alias", "tie", None),
+    ]
+    lines = result.stderr.splitlines()
+    assert "scillm-tui: judging with a jury of judge-ok, judge-alias (pairwise)…" in lines
+    assert [ln for ln in lines if " pairs" in ln and "judging " in ln] == [
+        f"scillm-tui: judging {i}/4 pairs" for i in range(1, 5)
+    ]
+    assert lines[-1].startswith("scillm-tui: verdict: tie — no winner")
+
+
+def test_one_judge_model_is_one_judge_in_the_json(
+    tmp_path: Path, fault_server: BackgroundServer
+) -> None:
+    result = run_cli(
+        tmp_path,
+        "run",
+        *("--gateway", fault_server.base_url, "--prompt", "Explain CRDTs"),
+        *("--model", "ok", "-n", "2", "--judge-model", "judge-ok"),
+    )
+    assert result.code == 0, result.stderr
+    out = result.json
+    assert out["judge_models"] == ["judge-ok"]
+    assert out["judge"]["mode"] == "listwise" and out["judge"]["jurors"] == []
+    assert "scillm-tui: judging 1/1 rounds" in result.stderr.splitlines()
 
 
 @pytest.mark.parametrize("before", [True, False])

@@ -161,7 +161,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="cap on open streams (default: all at once)",
     )
     run.add_argument(
-        "--judge-model", metavar="M", help="judge model (default: JUDGE_MODEL, else the model)"
+        "--judge-model",
+        action="append",
+        metavar="M",
+        help="judge model (default: JUDGE_MODEL, else the model); repeat for a jury: "
+        "each juror judges, the majority wins, a level vote goes to the higher mean score",
+    )
+    run.add_argument(
+        "--judge-mode",
+        choices=["listwise", "pairwise"],
+        default="listwise",
+        help="listwise: all answers at once, --judge-rounds times shuffled (default); "
+        "pairwise: every pair in both orders, N·(N−1) calls, a pair whose orders disagree "
+        "is a tie, most pair wins is best",
     )
     run.add_argument(
         "--judge-target",
@@ -173,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=1,
         metavar="K",
-        help="judge K times, candidates shuffled, majority wins",
+        help="listwise: judge K times, candidates shuffled, majority wins",
     )
     run.add_argument("--judge-seed", type=int, metavar="S", help="seed for shuffling rounds")
     run.add_argument("--no-judge", action="store_true", help="skip the judge")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Protocol, TextIO
 
-from scillm_tui.core.judge import Verdict
+from scillm_tui.core.judge import JudgeProgress, Verdict
 from scillm_tui.core.runs import Run
 
 
@@ -18,6 +18,7 @@ class Progress(Protocol):
     def update(self, run: Run) -> None: ...
     def finish(self, run: Run) -> None: ...
     def say(self, message: str) -> None: ...
+    def judging(self, progress: JudgeProgress) -> None: ...
     def verdict(self, verdict: Verdict) -> None: ...
 
 
@@ -26,13 +27,20 @@ def progress_for(stream: TextIO) -> Progress:
     return LiveProgress(stream) if stream.isatty() else PlainProgress(stream)
 
 
+def judging_line(progress: JudgeProgress) -> str:
+    """ "judging 3/12 pairs" """
+    return f"judging {progress.done}/{progress.total} {progress.label}"
+
+
 def verdict_line(verdict: Verdict) -> str:
     if verdict.status in ("verdict", "default"):
         how = " (by default)" if verdict.status == "default" else ""
         agreement = f", agreement {verdict.agreement}" if verdict.agreement else ""
+        if len(verdict.jurors) > 1:
+            agreement = f", jury {verdict.agreement}" if verdict.agreement else ""
         return f"verdict: {verdict.best_id} wins{how}{agreement}"
-    if verdict.status == "none":
-        return f"verdict: none — {verdict.reason}"
+    if verdict.status in ("none", "tie"):
+        return f"verdict: {verdict.status} — {verdict.reason}"
     return f"judge failed: {verdict.error or 'the judge failed'}"
 
 
@@ -71,6 +79,12 @@ class LiveProgress:
         self.stream.write(message + "\n")
         self.stream.flush()
 
+    def judging(self, progress: JudgeProgress) -> None:
+        """One line redrawn in place; left standing when the last call answers."""
+        end = "\n" if progress.done >= progress.total else ""
+        self.stream.write(f"\r\x1b[2K{judging_line(progress)}…{end}")
+        self.stream.flush()
+
     def verdict(self, verdict: Verdict) -> None:
         self.say(verdict_line(verdict))
 
@@ -105,6 +119,13 @@ class PlainProgress:
     def say(self, message: str) -> None:
         self.stream.write(f"scillm-tui: {message}\n")
         self.stream.flush()
+
+    def judging(self, progress: JudgeProgress) -> None:
+        """A line per call answered, or per tenth of them when there are many (a log
+        of 56 pairwise calls needs no 56 lines)."""
+        step = max(1, progress.total // 10) if progress.total > 20 else 1
+        if progress.done and (progress.done % step == 0 or progress.done == progress.total):
+            self.say(judging_line(progress))
 
     def verdict(self, verdict: Verdict) -> None:
         self.say(verdict_line(verdict))

@@ -15,7 +15,7 @@ from scillm_tui.core.artifacts import export_run
 from scillm_tui.core.endpoints import EndpointName
 from scillm_tui.core.errors import ConfigError, first_problem
 from scillm_tui.core.health_report import endpoint_limits
-from scillm_tui.core.judge import JudgeSpec, Verdict, judge_run
+from scillm_tui.core.judge import JudgeProgress, JudgeSpec, Verdict, judge_events
 from scillm_tui.core.records import run_output
 from scillm_tui.core.runs import Run, RunSpec
 from scillm_tui.session import Session
@@ -65,14 +65,21 @@ def run_command(session: Session, args: argparse.Namespace) -> int:
     prompt = read_prompt(args)
     spec = build_spec(session, args, prompt)
     judge_target = args.judge_target or spec.target
-    judge_model = args.judge_model or session.settings.effective_judge_model
+    judge_models = list(dict.fromkeys(args.judge_model or [])) or [
+        session.settings.effective_judge_model
+    ]
     if judge_target == "gateway" and not session.settings.gateway_configured and not args.no_judge:
         raise ConfigError("--judge-target gateway: the gateway is not configured")
     judge = (
         None
         if args.no_judge
         else JudgeSpec(
-            model=judge_model, target=judge_target, rounds=args.judge_rounds, seed=args.judge_seed
+            model=judge_models[0],
+            models=tuple(judge_models) if len(judge_models) > 1 else (),
+            mode=args.judge_mode,
+            target=judge_target,
+            rounds=args.judge_rounds,
+            seed=args.judge_seed,
         )
     )
     progress = progress_for(sys.stderr)
@@ -110,9 +117,14 @@ async def _run(
         verdict: Verdict | None = None
         if judge is not None and not interrupted:
             if progress is not None:
-                progress.say(f"judging with {judge.model} ({judge.rounds} round(s))…")
-            verdict = await judge_run(run, backends, judge)
-            if progress is not None:
+                progress.say(f"judging with {_judges(judge)}…")
+            async for event in judge_events(run, backends, judge):
+                if isinstance(event, JudgeProgress):
+                    if progress is not None:
+                        progress.judging(event)
+                else:
+                    verdict = event
+            if progress is not None and verdict is not None:
                 progress.verdict(verdict)
         artifacts = None
         code = _exit_code(run, verdict, judged=judge is not None)
@@ -129,7 +141,13 @@ async def _run(
             else:
                 artifacts = result.as_dict()
                 print(f"scillm-tui: exported to {artifacts['dir']}", file=sys.stderr)
-        output = run_output(run, verdict, artifacts, judge.model if judge else None)
+        output = run_output(
+            run,
+            verdict,
+            artifacts,
+            judge.model if judge else None,
+            judge_models=judge.jurors if judge else None,
+        )
         return output, code
     finally:
         await backends.aclose()
@@ -139,6 +157,14 @@ def _exit_code(run: Run, verdict: Verdict | None, *, judged: bool) -> int:
     any_done = any(v.status == "done" for v in run.variants.values())
     if not judged:
         return EXIT_OK if any_done else EXIT_FAILED
-    if verdict is not None and verdict.status in ("verdict", "default"):
+    if verdict is not None and verdict.status in ("verdict", "default", "tie"):
         return EXIT_OK
     return EXIT_FAILED
+
+
+def _judges(judge: JudgeSpec) -> str:
+    """ "judge-a (1 round(s))", "a jury of a, b and c (pairwise)" for the progress line."""
+    how = "pairwise" if judge.mode == "pairwise" else f"{judge.rounds} round(s)"
+    if len(judge.jurors) == 1:
+        return f"{judge.model} ({how})"
+    return f"a jury of {', '.join(judge.jurors)} ({how})"

@@ -176,6 +176,8 @@ def winners_line(run: Run, verdict: Verdict | None, created_at: datetime) -> str
         "reason": verdict.reason,
         "reason_labels": verdict.reason_labels,
         "judge_model": verdict.judge_model,
+        "judge_models": verdict.judge_models,
+        "judge_mode": verdict.mode,
         "gen_models": run.gen_models,
         "agreement": verdict.agreement,
         "created_at": created_at.isoformat(),

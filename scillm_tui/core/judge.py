@@ -12,33 +12,56 @@ it often holds draft verdicts it later changed its mind about.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
 import re
 from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from scillm_tui.core.chat import ChatRequest, ChatResult
 from scillm_tui.core.endpoints import EndpointName, route_model
 from scillm_tui.core.errors import EndpointError, ScillmError
 from scillm_tui.core.judge_parse import (
+    PAIRWISE_LABELS,
+    TIE,
     JudgeParseError,
     JudgePick,
     parse_judge_output,
+    parse_pairwise_output,
     split_thinking,
 )
-from scillm_tui.core.judge_prompt import build_judge_messages, build_repair_messages, labels_for
+from scillm_tui.core.judge_prompt import (
+    build_judge_messages,
+    build_pairwise_messages,
+    build_repair_messages,
+    labels_for,
+)
+from scillm_tui.core.pairwise import jury_majority, pairwise_outcome, rank_by_pairwise_wins
 from scillm_tui.core.runs import Run, VariantState
 
 if TYPE_CHECKING:  # the HTTP stack: imported once clients are made
     from scillm_tui.core.backends import Backends
     from scillm_tui.core.client import EndpointClient
 
-VerdictStatus = Literal["verdict", "default", "none", "error"]
+# "tie": judged, and no variant came out on top (pairwise points or a jury's vote level).
+VerdictStatus = Literal["verdict", "default", "none", "tie", "error"]
+
+
+JudgeMode = Literal["listwise", "pairwise"]
 
 
 class JudgeSpec(BaseModel):
+    """How to judge. `mode`: "listwise" shows all answers at once, `rounds` times in
+    shuffled orders; "pairwise" judges every pair of answers in both orders (N·(N−1)
+    calls, `rounds` is not used). `models`: a jury (each juror judges in `mode`, the
+    majority wins); empty means the one judge `model`. With a jury, `model` is its first
+    juror (it may be left out: it defaults to ``models[0]``)."""
+
     model_config = ConfigDict(frozen=True)
 
     model: str
@@ -46,15 +69,49 @@ class JudgeSpec(BaseModel):
     rounds: int = Field(default=1, ge=1, le=9)
     seed: int | None = None
     temperature: float | None = 0.0
+    mode: JudgeMode = "listwise"
+    models: tuple[str, ...] = ()
+    concurrency: int = Field(default=6, ge=1, le=32)  # judge calls in flight at once
+
+    @model_validator(mode="before")
+    @classmethod
+    def _first_juror_is_the_model(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("models") and not data.get("model"):
+            return {**data, "model": next(iter(data["models"]))}
+        return data
+
+    @model_validator(mode="after")
+    def _check_jury(self) -> JudgeSpec:
+        if self.models:
+            if self.models[0] != self.model:
+                raise ValueError("the first juror of `models` must be `model`")
+            if len(set(self.models)) != len(self.models):
+                raise ValueError("each juror must be a different model")
+        return self
+
+    @property
+    def jurors(self) -> list[str]:
+        """The judge models: the jury, or the one judge."""
+        return list(self.models) or [self.model]
+
+    def calls_per_juror(self, candidates: int) -> int:
+        """Judge calls one juror makes for `candidates` answers (repairs not counted)."""
+        if self.mode == "pairwise":
+            return candidates * (candidates - 1)
+        return self.rounds
 
 
 class JudgeRound(BaseModel):
-    """One judging pass: the order shown, the labels used, and what the judge said."""
+    """One judge call: the order shown, the labels used, and what the judge said.
+
+    In pairwise mode a round shows two answers (labels "A" and "B") and may end in a tie
+    (`tie`, `pick` None); a round with `error` set gave no usable answer."""
 
     index: int
     order: list[str]  # variant ids in the order shown
     labels: dict[str, str]  # label -> variant id
     pick: str | None = None  # variant id
+    tie: bool = False  # pairwise: the judge said neither answer is better
     reason: str | None = None  # as the judge wrote it: in this round's labels ("A", "B")
     scores: dict[str, float] = Field(default_factory=dict)  # by variant id
     raw: list[str] = Field(default_factory=list)  # every answer (thinking cut), repair included
@@ -68,11 +125,70 @@ class JudgeRound(BaseModel):
         return None if self.reason is None else name_variants(self.reason, self.labels)
 
 
+class PairJudgment(BaseModel):
+    """One pair judged in both orders (pairwise mode).
+
+    `ab`: the call with `a` shown first (as "A"); `ba`: `b` shown first. `pick_ab` /
+    `pick_ba` are the variant ids those calls picked (None: a tie, or a failed call, whose
+    round has `error`). `outcome` is MT-Bench's rule (`pairwise_outcome`): the winner only
+    if both orders agree, else None, a tie. A pair with a failed call is not `complete`
+    and earns nobody points. `reasons`: the judge's reason per order, in variant ids."""
+
+    a: str
+    b: str
+    pick_ab: str | None = None
+    pick_ba: str | None = None
+    outcome: str | None = None
+    complete: bool = True
+    reasons: list[str] = Field(default_factory=list)
+    ab: JudgeRound
+    ba: JudgeRound
+
+    @property
+    def consistent(self) -> bool:
+        """Both orders answered and gave the same verdict (the same winner, or both a tie)."""
+        return self.complete and self.pick_ab == self.pick_ba
+
+
+class JurorVote(BaseModel):
+    """One juror of a jury: its own verdict, in short, plus the calls behind it.
+
+    `pick` is its vote (its `best_id`); None when it found no winner (status "tie") or
+    failed (status "error", `error` says why): such a juror does not vote."""
+
+    model: str
+    status: VerdictStatus
+    pick: str | None = None
+    reason: str = ""
+    scores: dict[str, float] = Field(default_factory=dict)
+    agreement: str | None = None  # its own rounds' or pairs' agreement
+    error: str | None = None
+    rounds: list[JudgeRound] = Field(default_factory=list)  # listwise calls
+    pairs: list[PairJudgment] = Field(default_factory=list)  # pairwise calls
+
+
+@dataclass(frozen=True, slots=True)
+class JudgeProgress:
+    """`done` of `total` judge calls have answered; `label` names them ("pairs", "rounds")."""
+
+    done: int
+    total: int
+    label: str
+
+
 class Verdict(BaseModel):
     """The judge's outcome. `reason` is in variant ids where the judge's wording was
     unambiguous; `reason_labels` maps the letters it may still contain ("A is more
     concise") to variant ids, for the round the reason was taken from (a round whose
-    pick won: letters mean other variants in other rounds)."""
+    pick won: letters mean other variants in other rounds).
+
+    Where the calls are, by mode: listwise, one judge: `rounds`. Pairwise, one judge:
+    `pairs` (`rounds` is empty); `scores` are pairwise points (a win 1, a tie ½) and
+    `agreement` is pairs whose verdict survived the swap / complete pairs. A jury:
+    `jurors`, each with its own `rounds` or `pairs` (the top-level `rounds` and `pairs`
+    are empty); `scores` are the voting jurors' mean scores, `agreement` is votes for the
+    winner / jurors that voted, and `judge_model` is the first juror. Status "tie": no
+    winner (`best_id` None), `tied` names the variants level at the top."""
 
     status: VerdictStatus
     best_id: str | None = None
@@ -90,10 +206,28 @@ class Verdict(BaseModel):
     error: str | None = None
     candidates: list[str] = Field(default_factory=list)
     excluded: dict[str, str] = Field(default_factory=dict)  # variant id -> why not judged
+    mode: JudgeMode = "listwise"
+    pairs: list[PairJudgment] = Field(default_factory=list)
+    jurors: list[JurorVote] = Field(default_factory=list)
+    tied: list[str] = Field(default_factory=list)
+
+    @property
+    def all_rounds(self) -> list[JudgeRound]:
+        """Every judge call behind this verdict: its rounds, its pairs' two orders, and
+        the same for each juror."""
+        out = [*self.rounds, *(r for p in self.pairs for r in (p.ab, p.ba))]
+        for juror in self.jurors:
+            out += [*juror.rounds, *(r for p in juror.pairs for r in (p.ab, p.ba))]
+        return out
 
     @property
     def raw_responses(self) -> list[str]:
-        return [raw for r in self.rounds for raw in r.raw]
+        return [raw for r in self.all_rounds for raw in r.raw]
+
+    @property
+    def judge_models(self) -> list[str]:
+        """Every judge model: the jurors, or the one judge."""
+        return [j.model for j in self.jurors] or [self.judge_model]
 
     def summary(self) -> dict[str, Any]:
         """The `judge` object of the CLI's JSON output."""
@@ -108,6 +242,19 @@ class Verdict(BaseModel):
             "picks": [r.pick for r in self.rounds],
             "error": self.error,
             "excluded": self.excluded,
+            "mode": self.mode,
+            "judge_models": self.judge_models,
+            "tied": self.tied,
+            "pairs": [
+                {"a": p.a, "b": p.b, "pick_ab": p.pick_ab, "pick_ba": p.pick_ba}
+                | {"outcome": p.outcome, "complete": p.complete}
+                for p in self.pairs
+            ],
+            "jurors": [
+                {"model": j.model, "status": j.status, "pick": j.pick}
+                | {"agreement": j.agreement, "error": j.error}
+                for j in self.jurors
+            ],
         }
 
 
@@ -131,40 +278,141 @@ def excluded(run: Run) -> dict[str, str]:
 
 
 async def judge_run(run: Run, backends: Backends, spec: JudgeSpec) -> Verdict:
-    """Judge the finished variants of `run` (see module docstring)."""
-    endpoint, wire_model = route_model(spec.model, spec.target)
+    """Judge the finished variants of `run` (see module docstring); `judge_events`
+    without the progress."""
+    verdict: Verdict | None = None
+    async for event in judge_events(run, backends, spec):
+        if isinstance(event, Verdict):
+            verdict = event
+    assert verdict is not None  # judge_events always ends with one
+    return verdict
+
+
+async def judge_events(
+    run: Run, backends: Backends, spec: JudgeSpec
+) -> AsyncIterator[JudgeProgress | Verdict]:
+    """Judge `run`: `JudgeProgress` as judge calls answer (first ``0/total``), then the
+    `Verdict`, last. Calls run concurrently, at most `spec.concurrency` at once (jurors
+    concurrently, a juror's pairwise calls concurrently, its listwise rounds in turn).
+    Closing the iterator early cancels the calls still running."""
     seed = spec.seed if spec.seed is not None else random.SystemRandom().randrange(2**31)
+    endpoint = route_model(spec.model, spec.target)[0]
     base: dict[str, Any] = dict(
-        judge_model=spec.model, judge_endpoint=endpoint, seed=seed, excluded=excluded(run)
+        judge_model=spec.model,
+        judge_endpoint=endpoint,
+        seed=seed,
+        excluded=excluded(run),
+        mode=spec.mode,
     )
     candidates = judgeable(run)
-    ids = [v.id for v in candidates]
     if not candidates:
-        return Verdict(
+        yield Verdict(
             **base, status="none", reason="no variant finished with an answer — nothing to judge"
         )
+        return
     if len(candidates) == 1:
         only = candidates[0].id
-        return Verdict(
+        yield Verdict(
             **base,
             status="default",
             best_id=only,
             reason=f"{only} wins by default: it is the only variant with an answer",
-            candidates=ids,
+            candidates=[only],
         )
+        return
+    label = "pairs" if spec.mode == "pairwise" else "rounds"
+    total = spec.calls_per_juror(len(candidates)) * len(spec.jurors)
+    queue: asyncio.Queue[JudgeProgress | None] = asyncio.Queue()
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        queue.put_nowait(JudgeProgress(done, total, label))
+
+    limit = asyncio.Semaphore(spec.concurrency)
+
+    async def every_juror() -> list[Verdict]:
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [
+                    group.create_task(
+                        _juror(run, backends, spec, model, candidates, seed, limit, tick)
+                    )
+                    for model in spec.jurors
+                ]
+            return [t.result() for t in tasks]
+        finally:
+            queue.put_nowait(None)
+
+    task = asyncio.create_task(every_juror())
+    try:
+        yield JudgeProgress(0, total, label)
+        while (item := await queue.get()) is not None:
+            yield item
+        verdicts = await task
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    if len(verdicts) == 1:
+        yield verdicts[0]
+    else:
+        yield _jury_verdict(verdicts, base, [v.id for v in candidates])
+
+
+async def _juror(
+    run: Run,
+    backends: Backends,
+    spec: JudgeSpec,
+    model: str,
+    candidates: list[VariantState],
+    seed: int,
+    limit: asyncio.Semaphore,
+    tick: Callable[[], None],
+) -> Verdict:
+    """One judge's verdict in `spec.mode`; never raises for judge trouble."""
+    endpoint, wire_model = route_model(model, spec.target)
+    ids = [v.id for v in candidates]
+    base: dict[str, Any] = dict(
+        judge_model=model,
+        judge_endpoint=endpoint,
+        seed=seed,
+        excluded=excluded(run),
+        mode=spec.mode,
+        candidates=ids,
+    )
     try:
         client = backends.client(endpoint)
     except ScillmError as exc:
-        return Verdict(**base, status="error", error=str(exc), candidates=ids)
+        for _ in range(spec.calls_per_juror(len(candidates))):
+            tick()  # its calls will not happen: the progress still reaches the total
+        return Verdict(**base, status="error", error=str(exc))
     base["judge_base_url"] = client.config.base_url
+    judge = _Judge(client, wire_model, spec, run, limit)
+    if spec.mode == "pairwise":
+        return await _pairwise(judge, candidates, base, tick)
+    return await _listwise(judge, candidates, spec, seed, base, tick)
 
-    judge = _Judge(client, wire_model, spec, run)
+
+async def _listwise(
+    judge: _Judge,
+    candidates: list[VariantState],
+    spec: JudgeSpec,
+    seed: int,
+    base: dict[str, Any],
+    tick: Callable[[], None],
+) -> Verdict:
+    """K rounds of all candidates at once, shuffled (seeded) when K > 1; majority wins."""
+    ids = [v.id for v in candidates]
     rounds: list[JudgeRound] = []
     for index in range(spec.rounds):
         order = list(candidates)
         if index > 0 or spec.rounds > 1:
             random.Random(seed + index).shuffle(order)
         rounds.append(await judge.one_round(index, order))
+        tick()
     first_prompt = judge.first_prompt
 
     good = [r for r in rounds if r.pick is not None]
@@ -176,7 +424,6 @@ async def judge_run(run: Run, backends: Backends, spec: JudgeSpec) -> Verdict:
             rounds=rounds,
             error=f"the judge gave no usable verdict: {errors}",
             prompt=first_prompt,
-            candidates=ids,
         )
     scores = _average_scores(good)
     votes = Counter(r.pick for r in good)
@@ -195,26 +442,208 @@ async def judge_run(run: Run, backends: Backends, spec: JudgeSpec) -> Verdict:
         rounds=rounds,
         agreement=f"{top}/{len(rounds)}",
         prompt=first_prompt,
-        candidates=ids,
     )
 
 
-def _average_scores(rounds: list[JudgeRound]) -> dict[str, float]:
+async def _pairwise(
+    judge: _Judge,
+    candidates: list[VariantState],
+    base: dict[str, Any],
+    tick: Callable[[], None],
+) -> Verdict:
+    """Every pair in both orders, concurrently; MT-Bench's rule per pair, then points.
+
+    Points level at the top give status "tie" (no winner): the pairs said no variant is
+    better, and picking one by display order or by length would be the bias this mode
+    is there to remove."""
+    ids = [v.id for v in candidates]
+    matchups = [(x, y) for i, x in enumerate(candidates) for y in candidates[i + 1 :]]
+
+    async def call(index: int, first: VariantState, second: VariantState) -> JudgeRound:
+        result = await judge.pair_round(index, first, second)
+        tick()
+        return result
+
+    calls = await asyncio.gather(
+        *(
+            call(2 * k + swap, *((x, y) if swap == 0 else (y, x)))
+            for k, (x, y) in enumerate(matchups)
+            for swap in (0, 1)
+        )
+    )
+    pairs: list[PairJudgment] = []
+    for k, (x, y) in enumerate(matchups):
+        ab, ba = calls[2 * k], calls[2 * k + 1]
+        complete = ab.error is None and ba.error is None
+        pairs.append(
+            PairJudgment(
+                a=x.id,
+                b=y.id,
+                pick_ab=ab.pick,
+                pick_ba=ba.pick,
+                outcome=pairwise_outcome(ab.pick, ba.pick) if complete else None,
+                complete=complete,
+                reasons=[r.named_reason or "" for r in (ab, ba)],
+                ab=ab,
+                ba=ba,
+            )
+        )
+    base = {**base, "pairs": pairs, "prompt": judge.first_prompt}
+    counted = [p for p in pairs if p.complete]
+    if not counted:
+        errors = "; ".join(dict.fromkeys(r.error or "no pick" for r in calls))
+        return Verdict(
+            **base, status="error", error=f"the judge gave no usable pairwise verdict: {errors}"
+        )
+    points = dict(rank_by_pairwise_wins((p.a, p.b, p.outcome) for p in counted))
+    scores = {vid: points.get(vid, 0.0) for vid in ids}
+    top = max(scores.values())
+    leaders = [vid for vid in ids if scores[vid] == top]
+    consistent = sum(p.consistent for p in counted)
+    agreement = f"{consistent}/{len(counted)}"
+    failed = len(pairs) - len(counted)
+    note = f"; {failed} of {len(pairs)} pairs had a failed call and count for nothing" * (
+        failed > 0
+    )
+    swapped = f"{len(counted) - consistent} of {len(counted)} pairs changed verdict when swapped"
+    if len(leaders) > 1:
+        return Verdict(
+            **base,
+            status="tie",
+            tied=leaders,
+            scores=scores,
+            agreement=agreement,
+            reason=f"no winner: {_and(leaders)} tie on {top:g} pairwise points each "
+            f"({swapped}, and count as ties){note}",
+        )
+    best = leaders[0]
+    wins = [p for p in counted if p.outcome == best]
+    games = sum(best in (p.a, p.b) for p in counted)
+    source = next((r for p in wins for r in (p.ab, p.ba)), None)
+    said = (source.named_reason or "") if source is not None else ""
+    return Verdict(
+        **base,
+        status="verdict",
+        best_id=best,
+        reason=f"{best} wins {len(wins)} of its {games} pairs ({top:g} points): {said}".rstrip()
+        + note,
+        reason_labels=dict(source.labels) if source is not None else {},
+        reason_round=source.index if source is not None else None,
+        scores=scores,
+        agreement=agreement,
+    )
+
+
+def _jury_verdict(verdicts: list[Verdict], base: dict[str, Any], ids: list[str]) -> Verdict:
+    """The jury's verdict from its jurors' (PoLL): the most votes wins, a level vote is
+    broken by the voters' mean score (and the reason says so); a juror that failed does
+    not vote; every juror failing fails the verdict."""
+    jurors = [
+        JurorVote(
+            model=v.judge_model,
+            status=v.status,
+            pick=v.best_id,
+            reason=v.reason,
+            scores=v.scores,
+            agreement=v.agreement,
+            error=v.error,
+            rounds=v.rounds,
+            pairs=v.pairs,
+        )
+        for v in verdicts
+    ]
+    first = verdicts[0]
+    base = {
+        **base,
+        "candidates": ids,
+        "jurors": jurors,
+        "judge_base_url": first.judge_base_url,
+        "prompt": first.prompt,
+    }
+    voters = [v for v in verdicts if v.status in ("verdict", "tie")]
+    failed = [v for v in verdicts if v.status not in ("verdict", "tie")]
+    if not voters:
+        errors = "; ".join(f"{v.judge_model}: {v.error or 'no verdict'}" for v in failed)
+        return Verdict(**base, status="error", error=f"every juror failed: {errors}")
+    mean = _average_score_maps([v.scores for v in voters])
+    picks = [v.best_id for v in voters]
+    best, broken = jury_majority(picks, mean)
+    counts = Counter(p for p in picks if p is not None)
+    top = max(counts.values(), default=0)
+    dropped = (
+        f" ({len(failed)} juror(s) failed and did not vote: "
+        + ", ".join(v.judge_model for v in failed)
+        + ")"
+    ) * bool(failed)
+    if best is None:
+        level = [vid for vid in ids if counts.get(vid) == top] if top else []
+        why = (
+            f"the jury's vote is level between {_and(level)} and mean scores do not break it"
+            if level
+            else "no juror found a winner"
+        )
+        return Verdict(
+            **base,
+            status="tie",
+            tied=level,
+            scores=mean,
+            agreement=f"{top}/{len(voters)}",
+            reason=f"no winner: {why}{dropped}",
+        )
+    source = next(v for v in voters if v.best_id == best)
+    lead = ""
+    if broken:
+        level = [vid for vid in ids if counts.get(vid) == top]
+        shown = " vs ".join(f"{vid} {mean[vid]:g}" for vid in level)
+        lead = (
+            f"the jury split {'–'.join(str(top) for _ in level)} between {_and(level)}: "
+            f"broken by mean score ({shown}). "
+        )
+    return Verdict(
+        **base,
+        status="verdict",
+        best_id=best,
+        reason=f"{lead}{source.judge_model}: {source.reason}{dropped}",
+        reason_labels=source.reason_labels,
+        reason_round=source.reason_round,
+        scores=mean,
+        agreement=f"{top}/{len(voters)}",
+    )
+
+
+def _and(ids: list[str]) -> str:
+    """ "v1", "v1 and v2", "v1, v2 and v3"."""
+    return ids[0] if len(ids) == 1 else ", ".join(ids[:-1]) + " and " + ids[-1]
+
+
+def _average_score_maps(maps: list[dict[str, float]]) -> dict[str, float]:
     totals: dict[str, list[float]] = {}
-    for r in rounds:
-        for vid, score in r.scores.items():
+    for scores in maps:
+        for vid, score in scores.items():
             totals.setdefault(vid, []).append(score)
     return {vid: round(sum(v) / len(v), 2) for vid, v in totals.items()}
+
+
+def _average_scores(rounds: list[JudgeRound]) -> dict[str, float]:
+    return _average_score_maps([r.scores for r in rounds])
 
 
 class _Judge:
     """Calls the judge model; remembers whether the server accepts `response_format`."""
 
-    def __init__(self, client: EndpointClient, wire_model: str, spec: JudgeSpec, run: Run) -> None:
+    def __init__(
+        self,
+        client: EndpointClient,
+        wire_model: str,
+        spec: JudgeSpec,
+        run: Run,
+        limit: asyncio.Semaphore,
+    ) -> None:
         self.client = client
         self.wire_model = wire_model
         self.spec = spec
         self.run = run
+        self.limit = limit
         self.json_mode = True
         self.first_prompt: list[dict[str, str]] = []
 
@@ -226,22 +655,46 @@ class _Judge:
             response_format={"type": "json_object"} if self.json_mode else None,
         )
         try:
-            return await self.client.chat(request)
+            async with self.limit:
+                return await self.client.chat(request)
         except EndpointError as exc:
-            if self.json_mode and exc.category == "bad_request":
+            if request.response_format is not None and exc.category == "bad_request":
                 self.json_mode = False  # the server rejects response_format: ask without it
                 return await self._ask(messages)
             raise
 
     async def one_round(self, index: int, order: list[VariantState]) -> JudgeRound:
+        """A listwise round: every candidate, in `order`."""
         labels = labels_for(len(order))
-        mapping = dict(zip(labels, (v.id for v in order), strict=True))
         messages = build_judge_messages(
             self.run.spec.prompt,
             self.run.spec.system,
             [(lab, v.text) for lab, v in zip(labels, order, strict=True)],
         )
-        if not self.first_prompt:
+        return await self._round(
+            index, order, labels, messages, lambda text: parse_judge_output(text, labels)
+        )
+
+    async def pair_round(self, index: int, first: VariantState, second: VariantState) -> JudgeRound:
+        """A pairwise call: `first` shown as A, `second` as B; the judge may call a tie."""
+        messages = build_pairwise_messages(
+            self.run.spec.prompt, self.run.spec.system, first.text, second.text
+        )
+        return await self._round(
+            index, [first, second], list(PAIRWISE_LABELS), messages, parse_pairwise_output
+        )
+
+    async def _round(
+        self,
+        index: int,
+        order: list[VariantState],
+        labels: list[str],
+        messages: list[dict[str, str]],
+        parse: Callable[[str], JudgePick],
+    ) -> JudgeRound:
+        pairwise = parse is parse_pairwise_output
+        mapping = dict(zip(labels, (v.id for v in order), strict=True))
+        if index == 0:
             self.first_prompt = messages
         result = JudgeRound(index=index, order=[v.id for v in order], labels=mapping)
         try:
@@ -250,11 +703,11 @@ class _Judge:
             result.error = exc.message
             return result
         try:
-            pick = _parse(result, answer, labels)
+            pick = _parse(result, answer, labels, parse)
         except JudgeParseError as exc:
             problem = _explain(exc, mapping)
             # The repair turn echoes the judge's answer only: never its thinking.
-            repair = build_repair_messages(messages, answer, labels, problem)
+            repair = build_repair_messages(messages, answer, labels, problem, pairwise=pairwise)
             try:
                 answer = _keep(result, await self._ask(repair))
             except EndpointError as exc2:
@@ -262,11 +715,12 @@ class _Judge:
                 return result
             result.repaired = True
             try:
-                pick = _parse(result, answer, labels)
+                pick = _parse(result, answer, labels, parse)
             except JudgeParseError as exc3:
                 result.error = f"{_explain(exc3, mapping)} (after one repair attempt)"
                 return result
-        result.pick = mapping[pick.label]
+        result.tie = pick.label == TIE
+        result.pick = mapping.get(pick.label)
         result.reason = pick.reason
         result.scores = {mapping[lab]: s for lab, s in pick.scores.items() if lab in mapping}
         return result
@@ -284,15 +738,17 @@ def _keep(result: JudgeRound, answer: ChatResult) -> str:
     return text
 
 
-def _parse(result: JudgeRound, answer: str, labels: list[str]) -> JudgePick:
-    """`parse_judge_output`, saying so when the judge thought but never answered."""
+def _parse(
+    result: JudgeRound, answer: str, labels: list[str], parse: Callable[[str], JudgePick]
+) -> JudgePick:
+    """`parse(answer)`, saying so when the judge thought but never answered."""
     if not answer.strip() and result.reasoning[-1]:
         raise JudgeParseError(
             "the judge's answer is only thinking, with no verdict after it",
             kind="no_json",
             labels=labels,
         )
-    return parse_judge_output(answer, labels)
+    return parse(answer)
 
 
 _PREFIX = r"(?:[Cc]andidate|[Vv]ariant|[Aa]nswer|[Rr]esponse|[Oo]ption)"

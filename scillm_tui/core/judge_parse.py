@@ -501,3 +501,30 @@ def parse_judge_output(
             labels=labels,
         )
     return picks[0]
+
+
+PAIRWISE_LABELS = ("A", "B")
+TIE = "tie"  # the label of a pairwise tie in `JudgePick.label`
+TIE_WORDS = frozenset({"tie", "draw", "equal", "neither", "both", "none", "same", "a=b"})
+
+
+def parse_pairwise_output(text: str) -> JudgePick:
+    """A pairwise verdict: `label` "A", "B", or `TIE` when the judge called a tie.
+
+    Everything `parse_judge_output` forgives is forgiven here; a pick that names a tie
+    ("tie", "Draw.", "neither"), or equal scores without a pick, is a tie. Anything else
+    that is not A or B raises `JudgeParseError`.
+    """
+    try:
+        return parse_judge_output(text, (*PAIRWISE_LABELS, TIE))
+    except JudgeParseError as exc:
+        if exc.kind == "tie":
+            return JudgePick(label=TIE, reason="", scores={})
+        picked = exc.picked
+        if (
+            exc.kind == "unknown_label"
+            and isinstance(picked, str)
+            and _strip_decoration(picked).casefold() in TIE_WORDS
+        ):
+            return JudgePick(label=TIE, reason="", scores={})
+        raise

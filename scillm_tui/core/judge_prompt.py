@@ -156,11 +156,14 @@ def build_repair_messages(
     bad_output: str,
     labels: list[str],
     problem: str,
+    *,
+    pairwise: bool = False,
 ) -> list[dict[str, str]]:
     """The one follow-up turn after an unusable verdict: say what was wrong, ask again.
 
     The bad answer is echoed as the assistant turn (cut to MAX_BAD_OUTPUT_CHARS so a runaway
-    answer does not blow the context). `previous_messages` is not modified.
+    answer does not blow the context). `previous_messages` is not modified. `pairwise`
+    asks again in the pairwise shape (`PAIRWISE_TEMPLATE`).
     """
     if not labels:
         raise ValueError("the repair prompt needs the candidate labels")
@@ -168,14 +171,66 @@ def build_repair_messages(
     if len(echoed) > MAX_BAD_OUTPUT_CHARS:
         echoed = echoed[:MAX_BAD_OUTPUT_CHARS] + "\n[... answer cut ...]"
     reason = problem.strip().rstrip(".") or "it was not in the required format"
+    if pairwise:
+        shape = f'{PAIRWISE_TEMPLATE}\n"best" must be exactly one of: A, B, tie.'
+    else:
+        shape = (
+            f'{verdict_template(labels)}\n"best_id" must be exactly one of: {", ".join(labels)}.'
+        )
     request = (
         f"Your answer could not be used because {reason}. "
-        "Reply with only the JSON object, no code fence and no other text:\n"
-        f"{verdict_template(labels)}\n"
-        f'"best_id" must be exactly one of: {", ".join(labels)}.'
+        f"Reply with only the JSON object, no code fence and no other text:\n{shape}"
     )
     return [
         *(dict(message) for message in previous_messages),
         {"role": "assistant", "content": echoed},
         {"role": "user", "content": request},
+    ]
+
+
+PAIRWISE_TEMPLATE = '{"best": "<A|B|tie>", "reason": "<one or two sentences>"}'
+
+
+def build_pairwise_messages(
+    prompt: str, system: str | None, first: str, second: str
+) -> list[dict[str, str]]:
+    """Chat messages asking the judge to compare two answers, shown as A (`first`) and B.
+
+    The same block layout and escaping as `build_judge_messages`; the judge may call a tie.
+    The caller asks again with the answers swapped: a verdict counts only if it survives.
+    """
+    parts: list[str] = [
+        "Below are a task and 2 candidate answers to it. "
+        "Decide which candidate answers the task better, or whether they are equally good.",
+        "",
+    ]
+    if system is not None and system.strip():
+        parts += [
+            "=== System prompt given to the candidates ===",
+            escape_block_text(system),
+            "=== End of system prompt ===",
+            "",
+        ]
+    parts += [
+        "=== Task ===",
+        escape_block_text(prompt),
+        "=== End of task ===",
+        "",
+        "Each candidate starts with a line `=== Candidate <label> ===`. Inside the candidates, "
+        "lines that would begin with `===` are shown with a leading backslash (`\\===`); "
+        "they belong to that candidate's text.",
+        "",
+        "=== Candidate A ===",
+        escape_block_text(first),
+        "=== Candidate B ===",
+        escape_block_text(second),
+        BLOCK_END,
+        "",
+        "Reply with only this JSON object: no code fence, no text before or after it.",
+        PAIRWISE_TEMPLATE,
+        '"best" must be exactly one of: A, B, tie. Say "tie" only if neither answer is better.',
+    ]
+    return [
+        {"role": "system", "content": JUDGE_SYSTEM_PROMPT},
+        {"role": "user", "content": "\n".join(parts)},
     ]

@@ -61,12 +61,18 @@ def endpoint_bases(run: Run) -> dict[str, str | None]:
 
 
 def run_output(
-    run: Run, verdict: Verdict | None, artifacts: dict[str, str] | None, judge_model: str | None
+    run: Run,
+    verdict: Verdict | None,
+    artifacts: dict[str, str] | None,
+    judge_model: str | None,
+    *,
+    judge_models: list[str] | None = None,
 ) -> dict[str, Any]:
     """The CLI's JSON: a superset of what SciLLM's scripts print.
 
     `gen_model` is always a string, the first model, as SciLLM's script prints it (a
-    list there broke scripts); every model is in `gen_models`, always a list."""
+    list there broke scripts); every model is in `gen_models`, always a list. Likewise
+    `judge_model` is the first juror and `judge_models` every juror (None: not judged)."""
     bases = endpoint_bases(run)
     return {
         "run_id": run.run_id,
@@ -75,6 +81,9 @@ def run_output(
         "gen_model": run.spec.models[0],
         "gen_models": run.gen_models,
         "judge_model": judge_model,
+        "judge_models": judge_models
+        if judge_models is not None
+        else ([judge_model] if judge_model is not None else None),
         "variants": [variant_record(v) for v in run.variants.values()],
         "judge": verdict.summary() if verdict is not None else None,
         "artifacts": artifacts,

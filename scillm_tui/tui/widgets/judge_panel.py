@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from scillm_tui.core.artifacts import ranked
-from scillm_tui.core.judge import JudgeSpec, Verdict, judge_run
+from scillm_tui.core.judge import JudgeProgress, JudgeSpec, Verdict, judge_events
 from scillm_tui.core.runs import Run, VariantState
 from scillm_tui.tui.formatting import answer_tokens_estimated, ms, score_text
 from scillm_tui.tui.streamview.line_cache import LineCache
@@ -97,12 +97,20 @@ class JudgePanel(ReportsWorkerFailures, CachedScrollbars, LineCache, VerticalScr
     @work(exclusive=True, group="judge", exit_on_error=False)
     async def judge(self, run: Run, backends: Backends, spec: JudgeSpec) -> Verdict:
         self.judging = True
-        rounds = f"{spec.rounds} rounds" if spec.rounds > 1 else "1 round"
-        self._state(f"judging with {spec.model} ({rounds})…", "-judging")
+        how = "pairwise" if spec.mode == "pairwise" else f"{spec.rounds} round"
+        how += "s" if spec.mode == "listwise" and spec.rounds > 1 else ""
+        who = spec.model if len(spec.jurors) == 1 else f"a jury of {len(spec.jurors)}"
+        self._state(f"judging with {who} ({how})…", "-judging")
+        verdict: Verdict | None = None
         try:
-            verdict = await judge_run(run, backends, spec)
+            async for event in judge_events(run, backends, spec):
+                if isinstance(event, JudgeProgress):
+                    self.show_progress(event)
+                else:
+                    verdict = event
         finally:
             self.judging = False
+        assert verdict is not None  # judge_events ends with one
         self.show_verdict(run, verdict)
         self.post_message(self.Judged(run, verdict))
         return verdict
@@ -115,6 +123,14 @@ class JudgePanel(ReportsWorkerFailures, CachedScrollbars, LineCache, VerticalScr
         self._state("judge error", "-error")
         _update(self.query_one("#judge-reason", Static), error)
         _update(self.query_one("#judge-raw", Static), "")
+
+    def show_progress(self, progress: JudgeProgress) -> None:
+        """ "judging 3/12 pairs…" on the state's one row, once a call has answered (and
+        only when there is more than one: one round has nothing to count)."""
+        if progress.done and progress.total > 1:
+            state = self.query_one("#judge-state", Static)
+            text = f"judging {progress.done}/{progress.total} {progress.label}…"
+            _update(state, text[: max(1, state.size.width)])  # one row: no layout
 
     def show_verdict(self, run: Run, verdict: Verdict) -> None:
         self.verdict = verdict
@@ -132,13 +148,19 @@ class JudgePanel(ReportsWorkerFailures, CachedScrollbars, LineCache, VerticalScr
         elif verdict.status == "none":
             self._state("no verdict", "-error")
             reason.update(reason_text(run, verdict))
+        elif verdict.status == "tie":
+            agreement = f" · agreement {verdict.agreement}" if verdict.agreement else ""
+            self._state(f"no winner: a tie{agreement}", "-waiting")
+            reason.update(reason_text(run, verdict))
         else:
             self._state("judge error", "-error")
             reason.update(verdict.error or "the judge failed")
             answers = verdict.raw_responses
             if answers:
                 raw.update("raw judge output:\n" + "\n---\n".join(answers))
-        if any(r.reasoning for r in verdict.rounds):
+        if verdict.jurors:
+            reason.update(f"{jury_line(verdict)}\n{reason.content}")
+        if any(text.strip() for r in verdict.all_rounds for text in r.reasoning):
             reason.update(f"{reason.content}\n\n(ctrl+t shows the judge's thinking)")
         self._fill(run, verdict)
 
@@ -147,7 +169,7 @@ class JudgePanel(ReportsWorkerFailures, CachedScrollbars, LineCache, VerticalScr
         from scillm_tui.tui.screens.thinking import ThinkingScreen, judge_thinking
 
         verdict = self.verdict
-        text = judge_thinking(verdict.rounds) if verdict is not None else ""
+        text = judge_thinking(verdict.all_rounds) if verdict is not None else ""
         if verdict is None or not text:
             self.notify("No thinking from the judge (not judged yet, or it did not think).")
             return
@@ -204,6 +226,17 @@ def reason_text(run: Run, verdict: Verdict) -> str:
         left_out = ", ".join(f"{vid} ({why})" for vid, why in excluded.items())
         lines.append(f"left out of judging: {left_out}")
     return "\n".join(lines)
+
+
+def jury_line(verdict: Verdict) -> str:
+    """ "jury 2/3: judge-a → v1 · judge-b → v2 · judge-c failed" """
+    votes = []
+    for juror in verdict.jurors:
+        if juror.status == "error":
+            votes.append(f"{juror.model} failed")
+        else:
+            votes.append(f"{juror.model} → {juror.pick or 'tie'}")
+    return f"jury {verdict.agreement or '–'}: " + " · ".join(votes)
 
 
 def _update(static: Static, text: str) -> None:

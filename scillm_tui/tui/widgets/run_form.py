@@ -1,4 +1,4 @@
-"""Run settings: target, models, N, temperature, max tokens, judge model/target/rounds."""
+"""Run settings: target, models, N, temperature, max tokens, judge model(s)/target/mode/rounds."""
 
 from __future__ import annotations
 
@@ -14,13 +14,14 @@ from textual.suggester import Suggester
 from textual.widgets import Checkbox, Input, Label, Select
 
 from scillm_tui.core.endpoints import EndpointName, route_model
-from scillm_tui.core.judge import JudgeSpec
+from scillm_tui.core.judge import JudgeMode, JudgeSpec
 from scillm_tui.core.runs import RunSpec, VariantState, plan_variants
 from scillm_tui.core.settings import Settings
 from scillm_tui.tui.key_order import OrderedInput
 from scillm_tui.tui.widgets.mount_classes import ON, VALID
 
 TARGETS = [("gateway", "gateway"), ("sidecar", "sidecar")]
+JUDGE_MODES = [("listwise", "listwise"), ("pairwise", "pairwise")]
 
 
 class ModelSuggester(Suggester):
@@ -54,6 +55,8 @@ class FormValues:
     judge_target: EndpointName
     judge_rounds: int
     auto_judge: bool
+    judge_models: tuple[str, ...] = ()  # a jury, comma-separated in the form (first: judge_model)
+    judge_mode: JudgeMode = "listwise"
 
     def run_spec(self, prompt: str, system: str | None) -> RunSpec:
         """The run these values describe, for this prompt (`ValueError` if unusable)."""
@@ -68,7 +71,18 @@ class FormValues:
         )
 
     def judge_spec(self) -> JudgeSpec:
-        return JudgeSpec(model=self.judge_model, target=self.judge_target, rounds=self.judge_rounds)
+        return JudgeSpec(
+            model=self.judge_model,
+            models=self.judge_models if len(self.judge_models) > 1 else (),
+            mode=self.judge_mode,
+            target=self.judge_target,
+            rounds=self.judge_rounds,
+        )
+
+
+def _judge_mode(value: object) -> JudgeMode:
+    """The judge-mode select's value (its only options are the two modes)."""
+    return "pairwise" if value == "pairwise" else "listwise"
 
 
 def _endpoint(value: object) -> EndpointName:
@@ -152,6 +166,14 @@ class RunForm(Vertical):
         yield self._row(
             "j.target",
             self._target_select("judge-target"),
+            Select(
+                JUDGE_MODES,
+                value="listwise",
+                allow_blank=False,
+                compact=True,
+                id="judge-mode",
+                tooltip="listwise: all answers at once · pairwise: every pair in both orders",
+            ),
             Checkbox(
                 "auto",
                 True,
@@ -259,13 +281,18 @@ class RunForm(Vertical):
         rounds = _number(
             text("judge-rounds") or "1", int, 1, 9, "judge rounds: a whole number from 1 to 9"
         )
+        judges = list(
+            dict.fromkeys(m.strip() for m in text("judge-model").split(",") if m.strip())
+        ) or [models[0]]
         return FormValues(
             target=_endpoint(self.query_one("#target", Select).value),
             models=models,
             n=n,
             temperature=temperature,
             max_tokens=max_tokens,
-            judge_model=text("judge-model") or models[0],
+            judge_model=judges[0],
+            judge_models=tuple(judges),
+            judge_mode=_judge_mode(self.query_one("#judge-mode", Select).value),
             judge_target=_endpoint(self.query_one("#judge-target", Select).value),
             judge_rounds=rounds,
             auto_judge=self.query_one("#auto-judge", Checkbox).value,
