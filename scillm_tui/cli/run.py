@@ -17,6 +17,7 @@ from scillm_tui.core.errors import ConfigError, first_problem
 from scillm_tui.core.health_report import endpoint_limits
 from scillm_tui.core.judge import JudgeSpec, Verdict, judge_run
 from scillm_tui.core.records import run_output
+from scillm_tui.core.run_history import HistoryRecorder
 from scillm_tui.core.runs import Run, RunSpec
 from scillm_tui.session import Session
 
@@ -91,6 +92,9 @@ async def _run(
     progress: Progress | None,
 ) -> tuple[dict, int]:
     backends = session.make_backends()
+    recorder = await HistoryRecorder.aopen(enabled=session.history_enabled)
+    if recorder.warning:
+        print(f"scillm-tui: warning: {recorder.warning}", file=sys.stderr)
     try:
         limits: dict[EndpointName, int] = {}
         if sum(v.endpoint == "sidecar" for v in spec.plan().values()) > 1:
@@ -98,6 +102,7 @@ async def _run(
             # look slow: the run holds them instead, so their TTFT is the model's.
             limits = endpoint_limits({"sidecar": await backends.probe("sidecar")})
         run = Run(spec, backends, endpoint_limits=limits)
+        recorder.run_started(run)
         interrupted = False
         try:
             async for _event in run.events():
@@ -105,6 +110,8 @@ async def _run(
                     progress.update(run)
         except asyncio.CancelledError:  # Ctrl-C: keep what arrived, still report it
             interrupted = True
+        finally:
+            recorder.run_finished(run, "interrupted" if interrupted else None)
         if progress is not None:
             progress.finish(run)
         verdict: Verdict | None = None
@@ -112,6 +119,7 @@ async def _run(
             if progress is not None:
                 progress.say(f"judging with {judge.model} ({judge.rounds} round(s))…")
             verdict = await judge_run(run, backends, judge)
+            recorder.add_judgment(run.run_id, verdict)
             if progress is not None:
                 progress.verdict(verdict)
         artifacts = None
@@ -132,6 +140,9 @@ async def _run(
         output = run_output(run, verdict, artifacts, judge.model if judge else None)
         return output, code
     finally:
+        await recorder.aclose()
+        if recorder.write_error:
+            print(f"scillm-tui: warning: {recorder.write_error}", file=sys.stderr)
         await backends.aclose()
 
 

@@ -6,7 +6,9 @@ a leaderboard) use `HistoryStore` directly, on a thread of their own.
 """
 
 from scillm_tui.core.run_history.models import (
+    HumanPick,
     JudgedRun,
+    LineupVariant,
     RunSnapshot,
     RunStatus,
     RunSummary,
@@ -39,7 +41,9 @@ __all__ = [
     "HistoryRecorder",
     "HistoryStore",
     "HistoryUnavailable",
+    "HumanPick",
     "JudgedRun",
+    "LineupVariant",
     "RunSnapshot",
     "RunStatus",
     "RunSummary",

@@ -137,3 +137,22 @@ class JudgedRun:
     judge_model: str
     judged_at: str
     status: str  # "verdict", or "default" (one finisher: a walkover, not a battle)
+
+
+@dataclass(frozen=True)
+class LineupVariant:
+    """One variant of a run as a leaderboard sees it: who, whether it finished, how long."""
+
+    variant_id: str
+    model: str
+    status: str
+    answer_chars: int
+
+
+@dataclass(frozen=True)
+class HumanPick:
+    """A person's latest pick for a run (the variant they judged best)."""
+
+    run_id: str
+    variant_id: str
+    created_at: str
