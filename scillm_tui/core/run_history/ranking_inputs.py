@@ -19,7 +19,7 @@ from typing import Any, Literal
 from scillm_tui.core import judge_trust as trust
 from scillm_tui.core.ranking import Battle, ModelRating, battles_from_run, rate_models
 from scillm_tui.core.run_history.models import LineupVariant
-from scillm_tui.core.run_history.store import HistoryStore
+from scillm_tui.core.run_history.store import HistoryStore, default_path
 
 __all__ = [
     "DEFAULT_MIN_BATTLES",
@@ -237,7 +237,11 @@ def load_leaderboard(
     source: Source = "judge",
     min_battles: int = DEFAULT_MIN_BATTLES,
 ) -> Leaderboard:
-    """Open the history at `path` (default location), read both tables, close it."""
+    """Open the history at `path` (default location), read both tables, close it. A
+    history that does not exist yet is empty (and is not created by reading it)."""
+    path = path if path is not None else default_path()
+    if not path.exists():
+        return Leaderboard(source=source, ratings=[])
     store = HistoryStore.open(path)
     try:
         return Leaderboard(
