@@ -477,7 +477,7 @@ def summarise(runs: dict[str, list], sizes: dict[str, Any]) -> list[dict[str, An
         loop = [_loop_cost(e["run"]) for e in entries]
         row(
             "9 history",
-            "recording's event-loop cost p50 (worst of start, checkpoint, finish; 2 and 200 KB answers)",
+            "recording's event-loop cost p50 (worst of start, checkpoint, finish)",
             loop,
             "<=",
             5,

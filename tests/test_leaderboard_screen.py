@@ -29,10 +29,24 @@ def seed_with_markup_name() -> None:
         store.close()
 
 
-async def open_board(pilot: Pilot) -> LeaderboardScreen:
-    await pilot.press("ctrl+l")
+async def settle(pilot: Pilot) -> None:
+    """Wait for the screen's reading worker, then until each shown table has laid out its
+    rows (a `DataTable` sizes itself on an idle pass after its rows are added)."""
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+    screen = pilot.app.screen
+    for _ in range(50):
+        tables = [t for t in screen.query(DataTable) if t.display and t.row_count]
+        if all(t.virtual_size.height >= t.row_count + 1 for t in tables):
+            break
+        await pilot.pause()
+    await pilot.pause()
+
+
+async def open_board(pilot: Pilot) -> LeaderboardScreen:
+    await pilot.press("ctrl+l")
+    await pilot.pause()  # the screen is mounted and its worker started
+    await settle(pilot)
     screen = pilot.app.screen
     assert isinstance(screen, LeaderboardScreen)
     return screen
@@ -55,14 +69,12 @@ async def test_ctrl_l_opens_the_board_s_switches_the_source_escape_closes(
         assert "Counting the judges' verdicts." in text
         assert "20/28" in text and "judge-a" in text and "10/12 (83%, chance 33%)" in text
         await pilot.press("s")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert screen.source == "human"
         assert model_column(screen)[0] == "gamma"  # your picks
         assert "too few" in screen_text(app)
         await pilot.press("s", "s")  # both, then the judge again
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert screen.source == "judge" and model_column(screen)[0] == "alpha"
         await pilot.press("escape")
         await pilot.pause()
