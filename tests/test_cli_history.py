@@ -234,3 +234,21 @@ def test_no_history_records_nothing(
     result = run_cli(tmp_path, *args, env=env)
     assert result.code == 0, result.stderr
     assert not (tmp_path / "home" / "data" / "scillm-tui" / "history.db").exists()
+
+
+def test_history_table_never_sends_a_prompts_escape_sequences(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tests.history_seed import add_run
+
+    store = HistoryStore.open(default_path())
+    try:
+        add_run(store, "evil", ["\x1b]0;owned\x07m", "beta"], winner=0, prompt="\x1b[2Jgone")
+    finally:
+        store.close()
+    code, out, _ = cli(capsys, "history")
+    assert code == 0
+    assert "\x1b" not in out and "\x07" not in out
+    assert "?[2Jgone" in out
+    code, out, _ = cli(capsys, "leaderboard", "--min-battles", "0")
+    assert "\x1b" not in out and "?]0;owned?m" in out

@@ -57,6 +57,8 @@ def local_time(iso: str) -> str:
 
 
 def history_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    import sqlite3
+
     from scillm_tui.core.run_history import HistoryStore, HistoryUnavailable, default_path
 
     out = out or sys.stdout
@@ -72,6 +74,9 @@ def history_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
             if store.warning:
                 print(f"scillm-tui: warning: {store.warning}", file=sys.stderr)
             rows = store.list_runs(limit=args.limit, search=args.search)
+        except sqlite3.Error as exc:
+            print(f"scillm-tui: error: the run history could not be read: {exc}", file=sys.stderr)
+            return EXIT_FAILED
         finally:
             store.close()
     if args.json:

@@ -38,7 +38,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     form.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
     form.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     parser.add_argument(
-        "--judge", metavar="MODEL", help="count only the verdicts of this judge model"
+        "--judge",
+        metavar="MODEL",
+        help="count only the verdicts of this judge model (your own picks are never filtered)",
     )
     parser.add_argument(
         "--since",
@@ -90,6 +92,8 @@ def _non_negative(text: str) -> int:
 
 
 def leaderboard_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    import sqlite3
+
     from scillm_tui.core.run_history import HistoryStore, HistoryUnavailable, default_path
     from scillm_tui.core.run_history.ranking_inputs import model_leaderboard, trust_rows
 
@@ -115,6 +119,9 @@ def leaderboard_command(args: argparse.Namespace, out: TextIO | None = None) -> 
                     since=args.since,
                     min_battles=args.min_battles,
                 )
+        except sqlite3.Error as exc:
+            print(f"scillm-tui: error: the run history could not be read: {exc}", file=sys.stderr)
+            return EXIT_FAILED
         finally:
             store.close()
     if args.judges:

@@ -9,6 +9,7 @@ of runs. Model names come from endpoints and users: every cell is literal text.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 from rich.text import Text
@@ -118,6 +119,9 @@ class LeaderboardScreen(ModalScreen[None]):
             )
         except HistoryUnavailable as exc:
             self._status(str(exc))
+            return
+        except (sqlite3.Error, OSError) as exc:  # a damaged or vanished file: say so, stay up
+            self._status(f"The run history could not be read: {exc}")
             return
         if source == self.source:  # not switched again meanwhile
             self.show(board)
