@@ -73,6 +73,7 @@ async def test_ctrl_l_opens_the_board_s_switches_the_source_escape_closes(
         assert screen.source == "human"
         assert model_column(screen)[0] == "gamma"  # your picks
         assert "too few" in screen_text(app)
+        assert "10/12 (83%, chance 33%)" in screen_text(app)  # the judges' table stays
         await pilot.press("s", "s")  # both, then the judge again
         await settle(pilot)
         assert screen.source == "judge" and model_column(screen)[0] == "alpha"

@@ -236,9 +236,12 @@ def load_leaderboard(
     *,
     source: Source = "judge",
     min_battles: int = DEFAULT_MIN_BATTLES,
+    with_judges: bool = True,
 ) -> Leaderboard:
-    """Open the history at `path` (default location), read both tables, close it. A
-    history that does not exist yet is empty (and is not created by reading it)."""
+    """Open the history at `path` (default location), read both tables (the judges' only
+    `with_judges`: they do not depend on `source`, and on a large history they are the
+    slow part), close it. A history that does not exist yet is empty (and is not created
+    by reading it)."""
     path = path if path is not None else default_path()
     if not path.exists():
         return Leaderboard(source=source, ratings=[])
@@ -247,7 +250,7 @@ def load_leaderboard(
         return Leaderboard(
             source=source,
             ratings=model_leaderboard(store, source=source, min_battles=min_battles),
-            judges=trust_rows(store),
+            judges=trust_rows(store) if with_judges else [],
             runs=store.count_runs(),
             warning=store.warning,
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 from rich.text import Text
@@ -113,9 +114,14 @@ class LeaderboardScreen(ModalScreen[None]):
     async def load(self) -> None:
         """Read the leaderboard for `self.source` off the event loop, then show it."""
         source = self.source
+        judges = self.board.judges if self.board is not None else None
         try:
             board = await asyncio.to_thread(
-                load_leaderboard, self.path, source=source, min_battles=self.min_battles
+                load_leaderboard,
+                self.path,
+                source=source,
+                min_battles=self.min_battles,
+                with_judges=judges is None,  # they do not change with the source
             )
         except HistoryUnavailable as exc:
             self._status(str(exc))
@@ -123,6 +129,8 @@ class LeaderboardScreen(ModalScreen[None]):
         except (sqlite3.Error, OSError) as exc:  # a damaged or vanished file: say so, stay up
             self._status(f"The run history could not be read: {exc}")
             return
+        if judges is not None:
+            board = replace(board, judges=judges)
         if source == self.source:  # not switched again meanwhile
             self.show(board)
 
