@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -19,8 +20,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = sub.add_parser(
         "history",
         help="list the recorded runs, newest first",
-        description="List the runs recorded in the run history, newest first: a table "
-        "(time, prompt, N, models, winner's model, judge, status) or JSON.",
+        description=textwrap.fill(
+            "List the runs recorded in the run history, newest first: a table "
+            "(time, prompt, N, models, winner's model, judge, status) or JSON.",
+            78,
+        ),
     )
     parser.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
     parser.add_argument(

@@ -10,6 +10,7 @@ import argparse
 import csv
 import json
 import sys
+import textwrap
 from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
@@ -29,10 +30,13 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = sub.add_parser(
         "leaderboard",
         help="rank the models over the recorded runs",
-        description="Rank the models over the judged runs in the run history: "
-        "Bradley-Terry ratings on the Elo scale with 95 % intervals (models whose intervals "
-        "overlap share a rank). Each run counts once: its latest verdict. With --judges, "
-        "how far to trust each judge model instead.",
+        description=textwrap.fill(
+            "Rank the models over the judged runs in the run history: "
+            "Bradley-Terry ratings on the Elo scale with 95 % intervals (models whose intervals "
+            "overlap share a rank). Each run counts once: its latest verdict. With --judges, "
+            "how far to trust each judge model instead.",
+            78,
+        ),
     )
     form = parser.add_mutually_exclusive_group()
     form.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
