@@ -38,6 +38,8 @@ CASES = (
     "memory",
     "startup",
     "thinking",
+    "ranking",
+    "history",
 )
 
 FULL = {
@@ -55,6 +57,8 @@ FULL = {
     "startup_runs": 5,
     "thinking_chunks": 2000,  # then 500 answer chunks, at 100 chunks/s
     "thinking_answer_chunks": 500,
+    "ranking_runs": 10_000,  # judged runs x 4 variants, ~10 models
+    "history_runs": 10_000,  # runs x 4 variants in the history database
 }
 QUICK = {
     "overhead_unpaced_chunks": 500,
@@ -71,6 +75,8 @@ QUICK = {
     "startup_runs": 2,
     "thinking_chunks": 400,
     "thinking_answer_chunks": 100,
+    "ranking_runs": 10_000,  # pure Python and well under a second: the full size
+    "history_runs": 2_000,  # filling 10,000 runs takes ~30 s
 }
 
 
@@ -93,6 +99,25 @@ def run_job(module: str, case: str, params: dict[str, Any], timeout_s: float) ->
             return result
     tail = (done.stderr or done.stdout)[-1500:]
     return {"error": f"exit {done.returncode}: {tail}", "case": case}
+
+
+def history_job(runs: int, timeout_s: float) -> dict[str, Any]:
+    """`python -m bench.history --json` in a fresh interpreter (it prints one JSON
+    document rather than a result line)."""
+    command = [sys.executable, "-m", "bench.history", "--json", "--runs", str(runs)]
+    command += ["--variants", "4", "--repeat", "20"]
+    try:
+        done = subprocess.run(
+            command, cwd=ROOT, env=quiet_env(), capture_output=True, text=True, timeout=timeout_s
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout_s:g} s", "case": "history"}
+    try:
+        result: dict[str, Any] = json.loads(done.stdout)
+    except ValueError:
+        tail = (done.stderr or done.stdout)[-1500:]
+        return {"error": f"exit {done.returncode}: {tail}", "case": "history"}
+    return {"case": "history", **result}
 
 
 def startup_pair(tmp: Path) -> dict[str, Any]:
@@ -234,6 +259,13 @@ def collect(args: argparse.Namespace, base_url: str, sizes: dict[str, Any]) -> d
                         "bench.dashboard", "dashboard", {"mode": "paced", "n": 8, **paced}, timeout
                     ),
                 }
+            elif case == "ranking":
+                params = {"ranking_runs": sizes["ranking_runs"]}
+                entry = {"run": job("bench.ranking", "ranking", params, 120)}
+            elif case == "history":
+                entry = {"run": history_job(sizes["history_runs"], 600)}
+                if "error" in entry["run"]:
+                    print(f"  ! history: {entry['run']['error']}", file=sys.stderr, flush=True)
             elif case == "startup":
                 with tempfile.TemporaryDirectory(prefix="scillm-bench-") as tmp:
                     startup_pair(Path(tmp))  # warm the page cache; not counted
@@ -413,7 +445,69 @@ def summarise(runs: dict[str, list], sizes: dict[str, Any]) -> list[dict[str, An
     if runs.get("startup"):
         values = [_median([_get(p, "ratio") for p in e["pairs"]]) for e in runs["startup"]]
         row("7 start-up", "first frame of --demo ÷ `import textual.app`", values, "<=", 1.4)
+    if runs.get("ranking"):
+        entries = runs["ranking"]
+        values = [
+            None
+            if _get(e["run"], "battles_ms") is None
+            else _get(e["run"], "battles_ms") + (_get(e["run"], "rate_ms") or 0.0)
+            for e in entries
+        ]
+        row(
+            "8 ranking",
+            f"leaderboard (battles + ratings), {sizes['ranking_runs']:,} runs × 4 variants",
+            values,
+            "<=",
+            1000,
+            " ms",
+            "{:.0f}",
+        )
+    if runs.get("history"):
+        entries = runs["history"]
+        size = f"{sizes['history_runs']:,} runs × 4 variants"
+        row(
+            "9 history",
+            f"first page of the run list p50, {size}",
+            [_get(e["run"], "reads", "list_runs_first_page_ms", "p50") for e in entries],
+            "<=",
+            100,
+            " ms",
+            "{:.1f}",
+        )
+        loop = [_loop_cost(e["run"]) for e in entries]
+        row(
+            "9 history",
+            "recording's event-loop cost p50 (worst of start, checkpoint, finish)",
+            loop,
+            "<=",
+            5,
+            " ms",
+            "{:.2f}",
+        )
+        row(
+            "9 history",
+            f"leaderboard from the history p50, {size}",
+            [_get(e["run"], "reads", "leaderboard_ms", "p50") for e in entries],
+            "<=",
+            1000,
+            " ms",
+            "{:.0f}",
+        )
     return rows
+
+
+def _loop_cost(result: dict | None) -> float | None:
+    """The slowest p50 of the recorder's loop-side calls, over both answer sizes."""
+    sides = _get(result, "loop_side")
+    if not isinstance(sides, dict):
+        return None
+    values = [
+        _get(side, name, "p50")
+        for side in sides.values()
+        for name in ("run_started_ms", "checkpoint_ms", "run_finished_ms")
+    ]
+    present = [v for v in values if v is not None]
+    return max(present) if present else None
 
 
 def details(runs: dict[str, list]) -> list[str]:
@@ -497,6 +591,24 @@ def details(runs: dict[str, list]) -> list[str]:
             f"({fmt(_median(values['minimal_ratio']))} × the import); importing textual.app and "
             f"pydantic-settings {fmt(_median(values['stack_imports_s']))} s "
             f"({fmt(_median(values['stack_ratio']))} × the import)"
+        )
+    if runs.get("ranking"):
+        lines.append(
+            f"8 battles {fmt(med('ranking', 'run', 'battles_ms'), '{:.0f}')} ms, ratings with "
+            f"closed-form intervals {fmt(med('ranking', 'run', 'rate_ms'), '{:.0f}')} ms, with a "
+            f"100-resample bootstrap {fmt(med('ranking', 'run', 'rate_bootstrap_ms'), '{:.0f}')}"
+            " ms"
+        )
+    if runs.get("history"):
+        reads = ("list_runs_page_at_half_ms", "search_common_word_ms", "judged_runs_all_ms")
+        parts = [f"{name} {fmt(med('history', 'run', 'reads', name, 'p50'))}" for name in reads]
+        parts.append(
+            f"judge_trust_ms {fmt(med('history', 'run', 'reads', 'judge_trust_ms', 'p50'))}"
+        )
+        lines.append(
+            f"9 writer thread {fmt(med('history', 'run', 'fill_ms_per_run'))} ms per run; "
+            f"database {fmt(med('history', 'run', 'db_mib'), '{:.0f}')} MiB; p50 "
+            + ", ".join(parts)
         )
     return lines
 

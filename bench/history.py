@@ -8,8 +8,9 @@ Usage: ``python -m bench.history [--runs N] [--variants V] [--json]``.
    Target: run_finished <= 5 ms.
 2. Reads over a database of N runs x V variants (default 10,000 x 4) with judgments:
    the first page of `list_runs` (target <= 100 ms), a deep page, FTS searches,
-   `load_run`, and a full `judged_runs` pass. Filling the database is timed too (that
-   is the writer thread's cost per run).
+   `load_run`, a full `judged_runs` pass, and the leaderboard and judges' trust table
+   built from the history (`core.run_history.ranking_inputs`). Filling the database is
+   timed too (that is the writer thread's cost per run).
 Nothing here touches the user's history: everything is in a temporary folder.
 """
 
@@ -32,6 +33,7 @@ from scillm_tui.core.backends import Backends
 from scillm_tui.core.events import Usage
 from scillm_tui.core.run_history import HistoryRecorder, HistoryStore
 from scillm_tui.core.run_history.models import RunSnapshot, VariantSnapshot
+from scillm_tui.core.run_history.ranking_inputs import model_leaderboard, trust_rows
 from scillm_tui.core.runs import Run, RunSpec
 from scillm_tui.core.settings import load_settings
 
@@ -217,6 +219,10 @@ def reads(store: HistoryStore, runs: int, repeat: int) -> dict[str, Any]:
     )
     out["load_run_ms"] = _ms(_timed(lambda: store.load_run(f"bench-{runs // 2:06d}"), repeat))
     out["judged_runs_all_ms"] = _ms(_timed(lambda: sum(1 for _ in store.judged_runs()), 3))
+    # What `scillm-tui leaderboard` and the ctrl+l screen do: history -> battles -> board,
+    # and the judges' trust table (which reads every answer's length).
+    out["leaderboard_ms"] = _ms(_timed(lambda: model_leaderboard(store), 3))
+    out["judge_trust_ms"] = _ms(_timed(lambda: trust_rows(store), 3))
     return out
 
 

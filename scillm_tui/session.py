@@ -35,12 +35,23 @@ class Session:
     demo: bool = False
     transport: httpx.AsyncBaseTransport | None = None
     retry: RetryPolicy | None = None
+    no_history: bool = False  # `--no-history`
     _demo: DeferredDemoServer | None = None
 
     def start_demo(self) -> None:
         """Serve the demo backend if it waits to be served (see `open_session`)."""
         if self._demo is not None:
             self._demo.start()
+
+    @property
+    def history_enabled(self) -> bool:
+        """Record runs in the run history: not with `--no-history` or SCILLM_HISTORY=0.
+        (Read when asked, so the dashboard's start-up does not import the store.)"""
+        if self.no_history:
+            return False
+        from scillm_tui.core.run_history.store import history_enabled
+
+        return history_enabled()
 
     @property
     def default_target(self) -> EndpointName:
@@ -100,9 +111,10 @@ def open_session(args: argparse.Namespace, *, serve_demo_later: bool = False) ->
     `serve_demo_later`: only bind the demo backend's socket now; `Session.start_demo`
     serves it (the dashboard calls it after its first frame)."""
     settings = settings_from_args(args)
+    no_history = bool(getattr(args, "no_history", False))
     if not getattr(args, "demo", False):
         _configure_logs(settings, args)
-        yield Session(settings=settings)
+        yield Session(settings=settings, no_history=no_history)
         return
     from scillm_tui.demo.deferred import DeferredDemoServer
 
@@ -112,7 +124,7 @@ def open_session(args: argparse.Namespace, *, serve_demo_later: bool = False) ->
             server.start()
         settings = demo_settings(settings, server.base_url)
         _configure_logs(settings, args)
-        yield Session(settings=settings, demo=True, _demo=server)
+        yield Session(settings=settings, demo=True, no_history=no_history, _demo=server)
     finally:
         server.stop()
 

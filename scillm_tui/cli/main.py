@@ -71,6 +71,12 @@ def _common(parser: argparse.ArgumentParser, *, sub: bool = False) -> None:
         "(SCILLM_ARTIFACTS_DIR; default .artifacts)",
         **default,
     )
+    parser.add_argument(
+        "--no-history",
+        action="store_true",
+        help="do not record runs in the run history (also SCILLM_HISTORY=0)",
+        **default,
+    )
 
 
 def _exit_codes_epilog() -> str:
@@ -197,6 +203,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_batch_parser(sub, _common, _positive_int, _exit_codes_epilog())
 
+    from scillm_tui.cli import history, leaderboard
+
+    history.add_parser(sub)
+    leaderboard.add_parser(sub)
+
     serve = sub.add_parser("serve-demo", help="run the built-in demo backend in the foreground")
     serve.add_argument("--port", type=int, default=8089, help="port on 127.0.0.1 (0 = any free)")
     serve.add_argument("--speed", type=_positive_float, default=1.0, help="pace multiplier")
@@ -220,6 +231,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from scillm_tui.cli.serve_demo import serve_demo_command
 
         return serve_demo_command(port=args.port, speed=args.speed)
+    if args.command == "history":
+        from scillm_tui.cli.history import history_command
+
+        return history_command(args)
+    if args.command == "leaderboard":
+        from scillm_tui.cli.leaderboard import leaderboard_command
+
+        return leaderboard_command(args)
 
     from scillm_tui.core.errors import ConfigError
 

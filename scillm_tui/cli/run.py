@@ -17,6 +17,7 @@ from scillm_tui.core.errors import ConfigError, first_problem
 from scillm_tui.core.health_report import endpoint_limits
 from scillm_tui.core.judge import JudgeProgress, JudgeSpec, Verdict, judge_events
 from scillm_tui.core.records import run_output
+from scillm_tui.core.run_history import HistoryRecorder
 from scillm_tui.core.runs import Run, RunSpec
 from scillm_tui.session import Session
 
@@ -98,6 +99,9 @@ async def _run(
     progress: Progress | None,
 ) -> tuple[dict, int]:
     backends = session.make_backends()
+    recorder = await HistoryRecorder.aopen(enabled=session.history_enabled)
+    if recorder.warning:
+        print(f"scillm-tui: warning: {recorder.warning}", file=sys.stderr)
     try:
         limits: dict[EndpointName, int] = {}
         if sum(v.endpoint == "sidecar" for v in spec.plan().values()) > 1:
@@ -105,6 +109,7 @@ async def _run(
             # look slow: the run holds them instead, so their TTFT is the model's.
             limits = endpoint_limits({"sidecar": await backends.probe("sidecar")})
         run = Run(spec, backends, endpoint_limits=limits)
+        recorder.run_started(run)
         interrupted = False
         try:
             async for _event in run.events():
@@ -112,6 +117,8 @@ async def _run(
                     progress.update(run)
         except asyncio.CancelledError:  # Ctrl-C: keep what arrived, still report it
             interrupted = True
+        finally:
+            recorder.run_finished(run, "interrupted" if interrupted else None)
         if progress is not None:
             progress.finish(run)
         verdict: Verdict | None = None
@@ -124,6 +131,8 @@ async def _run(
                         progress.judging(event)
                 else:
                     verdict = event
+            if verdict is not None:
+                recorder.add_judgment(run.run_id, verdict)
             if progress is not None and verdict is not None:
                 progress.verdict(verdict)
         artifacts = None
@@ -150,6 +159,9 @@ async def _run(
         )
         return output, code
     finally:
+        await recorder.aclose()
+        if recorder.write_error:
+            print(f"scillm-tui: warning: {recorder.write_error}", file=sys.stderr)
         await backends.aclose()
 
 

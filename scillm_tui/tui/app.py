@@ -70,6 +70,7 @@ class ScillmApp(App[int]):
         Binding("f7", "copy_variant", "Copy", id="copy-variant", priority=True),
         Binding("f8", "markdown", "Markdown", id="markdown", priority=True),
         Binding("f9", "change_theme", "Theme", id="theme"),
+        Binding("ctrl+l", "leaderboard", "Leaderboard", id="leaderboard"),
         Binding("alt+right", "column(1)", "Next column", id="next-column", show=False),
         Binding("alt+left", "column(-1)", "Previous column", id="previous-column", show=False),
     ]
@@ -332,6 +333,13 @@ class ScillmApp(App[int]):
 
     def action_judge_thinking(self) -> None:
         self.query_one(JudgePanel).show_thinking()
+
+    def action_leaderboard(self) -> None:
+        """The model leaderboard over the run history (a screen that reads it itself)."""
+        from scillm_tui.tui.screens.leaderboard import LeaderboardScreen
+
+        if not isinstance(self.screen, LeaderboardScreen):
+            self.push_screen(LeaderboardScreen())
 
     def action_pick_models(self) -> None:
         form = self.query_one(RunForm)

@@ -7,7 +7,9 @@ a leaderboard) use `HistoryStore` directly, on a thread of their own.
 
 from scillm_tui.core.run_history.models import (
     BatchRun,
+    HumanPick,
     JudgedRun,
+    LineupVariant,
     RunSnapshot,
     RunStatus,
     RunSummary,
@@ -41,7 +43,9 @@ __all__ = [
     "HistoryRecorder",
     "HistoryStore",
     "HistoryUnavailable",
+    "HumanPick",
     "JudgedRun",
+    "LineupVariant",
     "RunSnapshot",
     "RunStatus",
     "RunSummary",

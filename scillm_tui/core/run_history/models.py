@@ -151,3 +151,22 @@ class BatchRun:
     n: int
     judge_model: str | None
     winner_id: str | None
+
+
+@dataclass(frozen=True)
+class LineupVariant:
+    """One variant of a run as a leaderboard sees it: who, whether it finished, how long."""
+
+    variant_id: str
+    model: str
+    status: str
+    answer_chars: int
+
+
+@dataclass(frozen=True)
+class HumanPick:
+    """A person's latest pick for a run (the variant they judged best)."""
+
+    run_id: str
+    variant_id: str
+    created_at: str

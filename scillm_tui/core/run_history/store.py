@@ -27,7 +27,9 @@ from typing import TYPE_CHECKING, Any
 from scillm_tui.core.redact import redact
 from scillm_tui.core.run_history.models import (
     BatchRun,
+    HumanPick,
     JudgedRun,
+    LineupVariant,
     RunSnapshot,
     RunStatus,
     RunSummary,
@@ -118,6 +120,28 @@ def _fts_query(search: str) -> str | None:
     if not words:
         return None
     return " ".join('"' + w.replace('"', '""') + '"*' for w in words)
+
+
+def pick_from_ranking(ranking: Any, variant_id: str | None = None) -> str | None:
+    """The variant a human verdict picks, read defensively (its JSON shape is open): a list
+    of variant ids best first, one variant id, or a dict with "pick" / "best_id" /
+    "winner" / "ranking"; a row about one variant (`variant_id`) without any of those
+    picks that variant. None when nothing names a variant."""
+    if isinstance(ranking, str) and ranking.strip():
+        return ranking
+    if isinstance(ranking, list):
+        first = ranking[0] if ranking else None
+        return first if isinstance(first, str) and first else None
+    if isinstance(ranking, dict):
+        for key in ("pick", "best_id", "winner", "variant_id"):
+            value = ranking.get(key)
+            if isinstance(value, str) and value:
+                return value
+        if "ranking" in ranking:
+            found = pick_from_ranking(ranking["ranking"])
+            if found is not None:
+                return found
+    return variant_id
 
 
 def _like(search: str) -> str:
@@ -568,3 +592,74 @@ class HistoryStore:
                 judged_at=created,
                 status=status,
             )
+
+    def judgments(
+        self, judge_model: str | None = None, since: datetime | None = None
+    ) -> Iterator[tuple[str, StoredJudgment]]:
+        """Every judgment (run id, judgment with its full verdict), oldest first: what the
+        judges' trust figures read (rounds, orders, picks)."""
+        since_iso = _iso(since) if since is not None else None
+        with self._lock:
+            rows = self._db.execute(
+                """SELECT run_id, id, created_at, judge_model, status, best_id, verdict
+                   FROM judgments
+                   WHERE (? IS NULL OR judge_model = ?) AND (? IS NULL OR created_at >= ?)
+                   ORDER BY id""",
+                (judge_model, judge_model, since_iso, since_iso),
+            ).fetchall()
+        for run_id, jid, created, judge, status, best, verdict in rows:
+            try:
+                data = json.loads(verdict)
+            except ValueError:
+                data = {}
+            yield (
+                run_id,
+                StoredJudgment(
+                    id=jid,
+                    created_at=created,
+                    judge_model=judge,
+                    status=status,
+                    best_id=best,
+                    verdict=data if isinstance(data, dict) else {},
+                ),
+            )
+
+    def human_picks(self, since: datetime | None = None) -> dict[str, HumanPick]:
+        """The latest human pick per run (see `pick_from_ranking`), keyed by run id."""
+        since_iso = _iso(since) if since is not None else None
+        with self._lock:
+            rows = self._db.execute(
+                """SELECT run_id, variant_id, ranking, created_at FROM human_verdicts
+                   WHERE (? IS NULL OR created_at >= ?) ORDER BY id""",
+                (since_iso, since_iso),
+            ).fetchall()
+        picks: dict[str, HumanPick] = {}
+        for run_id, variant_id, ranking, created in rows:
+            try:
+                value = json.loads(ranking)
+            except ValueError:
+                value = None
+            pick = pick_from_ranking(value, variant_id)
+            if pick is not None:
+                picks[run_id] = HumanPick(run_id, pick, created)
+        return picks
+
+    def lineups(
+        self, run_ids: set[str] | None = None, *, lengths: bool = False
+    ) -> dict[str, list[LineupVariant]]:
+        """Each run's variants in display order (model, status and, with `lengths`, the
+        answer's length: that reads every answer), for the given runs (None: all), in one
+        pass over the variants table."""
+        out: dict[str, list[LineupVariant]] = {}
+        chars = "length(answer)" if lengths else "0"
+        with self._lock:
+            cursor = self._db.execute(
+                f"""SELECT run_id, variant_id, model, status, {chars} FROM variants
+                   ORDER BY run_id, position, id"""
+            )
+            for run_id, vid, model, status, chars in cursor:
+                if run_ids is None or run_id in run_ids:
+                    out.setdefault(run_id, []).append(
+                        LineupVariant(vid, model, status, int(chars or 0))
+                    )
+        return out

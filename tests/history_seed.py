@@ -1,0 +1,119 @@
+"""Seed a run history through the store's own API, for the `history` / `leaderboard`
+commands and the Leaderboard screen."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from scillm_tui.core.run_history import HistoryStore
+from scillm_tui.core.run_history.models import RunSnapshot, VariantSnapshot
+
+OLD = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+NEW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def add_run(
+    store: HistoryStore,
+    run_id: str,
+    models: Sequence[str],
+    *,
+    winner: int | None,
+    judge: str = "judge-a",
+    when: datetime = NEW,
+    prompt: str = "compare these",
+    lengths: Sequence[int] | None = None,
+    rounds: Sequence[tuple[Sequence[int], int]] = (),
+    status: str = "finished",
+) -> None:
+    """A finished run with one variant per model (`v1`, `v2`, …) and, if `winner` is an
+    index, a judgment by `judge` at `when`. `rounds`: (order as indexes, pick index)."""
+    lengths = lengths or [100] * len(models)
+    ids = [f"v{i + 1}" for i in range(len(models))]
+    variants = tuple(
+        VariantSnapshot(
+            variant_id=vid,
+            position=i,
+            model=model,
+            endpoint="gateway",
+            status="done",
+            error=None,
+            answer="x" * lengths[i],
+            thinking="",
+            record={"chars": lengths[i]},
+        )
+        for i, (vid, model) in enumerate(zip(ids, models, strict=True))
+    )
+    store.begin_run(
+        RunSnapshot(
+            run_id=run_id,
+            started_at=when,
+            prompt=prompt,
+            system=None,
+            models=list(dict.fromkeys(models)),
+            n=len(models),
+            settings={},
+            bases={"gateway": "http://127.0.0.1:9"},
+            variants=variants,
+        )
+    )
+    store.finish_run(run_id, variants, status)  # type: ignore[arg-type]
+    if winner is None:
+        return
+    verdict: dict[str, Any] = {
+        "status": "verdict",
+        "best_id": ids[winner],
+        "judge_model": judge,
+        "judge_endpoint": "gateway",
+        "candidates": ids,
+        "rounds": [
+            {
+                "index": k,
+                "order": [ids[i] for i in order],
+                "labels": {},
+                "pick": ids[pick],
+            }
+            for k, (order, pick) in enumerate(rounds)
+        ],
+    }
+    store.add_judgment(run_id, verdict, created_at=when)
+
+
+def seed(path: Path) -> None:
+    """A history where judge-a prefers alpha, judge-b (older, in January) prefers beta,
+    and the person's picks prefer gamma.
+
+    * 12 runs alpha/beta/gamma judged by judge-a in June: alpha wins 10, beta 2.
+    * 6 runs judged by judge-b in January: beta wins all.
+    * 4 of judge-a's runs also carry a human pick: gamma.
+    """
+    store = HistoryStore.open(path)
+    try:
+        trio = ["alpha", "beta", "gamma"]
+        for i in range(12):
+            add_run(
+                store,
+                f"a-{i:02d}",
+                trio,
+                winner=0 if i < 10 else 1,
+                when=NEW + timedelta(minutes=i),
+                prompt=f"june question {i}\nsecond line",
+                lengths=[300, 200, 100],
+                rounds=[((0, 1, 2), 0 if i < 10 else 1), ((2, 1, 0), 0)],
+            )
+        for i in range(6):
+            add_run(
+                store,
+                f"b-{i:02d}",
+                trio,
+                winner=1,
+                judge="judge-b",
+                when=OLD + timedelta(minutes=i),
+                prompt=f"january question {i}",
+            )
+        for i in range(4):
+            store.add_human_verdict(f"a-{i:02d}", ["v3", "v1", "v2"])
+    finally:
+        store.close()
