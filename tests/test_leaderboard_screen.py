@@ -52,6 +52,12 @@ async def open_board(pilot: Pilot) -> LeaderboardScreen:
     return screen
 
 
+def table_text(screen: LeaderboardScreen, selector: str) -> str:
+    """Every cell of a table, as its rows hold them (not as drawn: no race with paint)."""
+    table = screen.query_one(selector, DataTable)
+    return " ".join(str(c) for i in range(table.row_count) for c in table.get_row_at(i))
+
+
 def model_column(screen: LeaderboardScreen) -> list[str]:
     table = screen.query_one("#leaderboard-models", DataTable)
     return [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
@@ -67,7 +73,9 @@ async def test_ctrl_l_opens_the_board_s_switches_the_source_escape_closes(
         assert model_column(screen) == ["alpha", "beta", "gamma"]  # the judges' favourite
         text = screen_text(app)
         assert "Counting the judges' verdicts." in text
-        assert "20/28" in text and "judge-a" in text and "10/12 (83%, chance 33%)" in text
+        assert "20/28" in table_text(screen, "#leaderboard-models")  # alpha's wins/battles
+        trust = table_text(screen, "#leaderboard-judges")
+        assert "judge-a" in trust and "10/12 (83%, chance 33%)" in trust
         await pilot.press("s")
         await settle(pilot)
         assert screen.source == "human"
