@@ -180,6 +180,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--export", action="store_true", help="write the artifacts folder (see --artifacts-dir)"
     )
 
+    from scillm_tui.cli.prefs import add_parser as add_prefs
+
+    add_prefs(sub)
+
     serve = sub.add_parser("serve-demo", help="run the built-in demo backend in the foreground")
     serve.add_argument("--port", type=int, default=8089, help="port on 127.0.0.1 (0 = any free)")
     serve.add_argument("--speed", type=_positive_float, default=1.0, help="pace multiplier")
@@ -203,6 +207,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from scillm_tui.cli.serve_demo import serve_demo_command
 
         return serve_demo_command(port=args.port, speed=args.speed)
+    if args.command == "prefs":
+        from scillm_tui.cli.prefs import prefs_command
+
+        return prefs_command(args)
 
     from scillm_tui.core.errors import ConfigError
 

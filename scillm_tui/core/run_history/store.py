@@ -502,6 +502,38 @@ class HistoryStore:
             ],
         )
 
+    def latest_human_pick(self, run_id: str) -> StoredHumanVerdict | None:
+        """The run's latest human verdict (latest wins: a cleared pick is stored too, with
+        no variant and an empty ranking); None when nobody ever picked."""
+        with self._lock:
+            row = self._db.execute(
+                """SELECT id, variant_id, ranking, created_at FROM human_verdicts
+                   WHERE run_id = ? ORDER BY id DESC LIMIT 1""",
+                (run_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        return StoredHumanVerdict(
+            id=row[0], variant_id=row[1], ranking=json.loads(row[2]), created_at=row[3]
+        )
+
+    def human_picks(self) -> dict[str, str]:
+        """Each run's current human pick (run id -> variant id), from its latest human
+        verdict; runs whose latest verdict cleared the pick are left out."""
+        sql = """
+            SELECT h.run_id, h.variant_id, json_extract(h.ranking, '$[0]')
+            FROM human_verdicts h
+            WHERE h.id = (SELECT max(id) FROM human_verdicts WHERE run_id = h.run_id)
+            ORDER BY h.id"""
+        with self._lock:
+            rows = self._db.execute(sql).fetchall()
+        picks: dict[str, str] = {}
+        for run_id, variant_id, first in rows:
+            pick = variant_id or first
+            if pick:
+                picks[run_id] = str(pick)
+        return picks
+
     def judged_runs(
         self, judge_model: str | None = None, since: datetime | None = None
     ) -> Iterator[JudgedRun]:
