@@ -118,7 +118,7 @@ def ranked(run: Run, verdict: Verdict | None) -> list[RankedRow]:
     order = list(run.variants)
     best = verdict.best_id if verdict is not None else None
 
-    def key(row: RankedRow) -> tuple:
+    def key(row: RankedRow) -> tuple[bool, float, bool, bool, int]:
         state, score, _ = row
         return (
             state.id != best,
