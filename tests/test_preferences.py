@@ -142,6 +142,8 @@ def db(tmp_path: Path) -> Path:
         },
     )
     judge(store, "r1", "v1", "3/3")
+    failed = Verdict(status="error", judge_model="judge-m", judge_endpoint="gateway", error="x")
+    store.add_judgment("r1", failed)  # a failed re-judge: the verdict before still counts
     store.add_human_verdict("r1", ["v2"], "v2")
     # r2: a system prompt, judged v2 with 1/3 agreement only, no pick.
     add_run(store, "r2", {"v1": ("green", "done"), "v2": ("teal", "done")}, system="Be terse.")

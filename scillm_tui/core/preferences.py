@@ -147,8 +147,10 @@ def _winner(
 def stored_pairs(
     run: StoredRun, source: PrefSource = "both", min_agreement: tuple[int, int] | None = None
 ) -> list[PreferencePair]:
-    """The pairs of a run from the history (its latest judgment and latest pick)."""
-    judge = run.judgments[-1].to_verdict() if run.judgments else None
+    """The pairs of a run from the history: its latest judgment that gave a verdict (a
+    re-judge that failed does not undo an earlier verdict) and its latest pick."""
+    judged = [j for j in run.judgments if j.status == "verdict"]
+    judge = judged[-1].to_verdict() if judged else None
     winner = _winner(judge, latest_pick(run.human_verdicts), source, min_agreement)
     if winner is None:
         return []
