@@ -69,19 +69,30 @@ async def test_b_marks_your_pick_shows_disagreement_and_b_again_clears_it(
         assert not any(c.human_pick for c in grid.columns)
         assert "♥ your pick" not in screen_text(app)
 
+        await pilot.press("b")  # picked again, then a new run: nobody has picked it yet
+        assert grid.column("v1").has_class("-human-pick")
+        first_run = grid.run
+        await pilot.press("ctrl+r")
+        await wait_for_run(pilot)
+        assert grid.run is not first_run and grid.human is None
+        assert not any(c.human_pick or c.has_class("-human-pick") for c in grid.columns)
+        assert panel_line(app) == "" and "♥ your pick" not in screen_text(app)
+
         await app.picks.flush()
+    assert first_run is not None
+    run_id = first_run.run_id
     store = HistoryStore.open(default_path())
     try:
-        run_id = grid.run.run_id if grid.run else ""
         stored = store.load_run(run_id)
         assert stored is not None and stored.status == "finished"
         assert [(h.variant_id, h.ranking) for h in stored.human_verdicts] == [
             ("v2", ["v2"]),
             ("v1", ["v1"]),
             (None, []),
+            ("v1", ["v1"]),
         ]
         assert all(h.created_at for h in stored.human_verdicts)
-        assert store.human_picks() == {}  # latest wins: cleared
+        assert store.human_picks() == {run_id: "v1"}  # latest wins
         assert [v.answer for v in stored.variants][1]  # the run itself is there too
     finally:
         store.close()

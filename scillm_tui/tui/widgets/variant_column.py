@@ -144,7 +144,8 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
         for view in (self.view, self.thinking):
             view.follow_step = max(1, follow_step)
             view.follow_phase = follow_phase % view.follow_step
-        self.human_pick = False
+        self.human_pick = False  # a new run: nobody has picked yet
+        self.remove_class("-human-pick")
         self.show_variant(state, None, False, planned=planned)
         self.view.clear()  # the text source is the new state's from here on
         self.thinking.clear()
