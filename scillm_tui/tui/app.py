@@ -181,8 +181,9 @@ class ScillmApp(App[int]):
                 key = self.choices.config.keys.get(binding.id or "", binding.key)
                 yield SystemCommand(binding.description, key, action)
         yield SystemCommand("Previous prompt", "Recall an older prompt (alt+up)", self._older)
-        grid = self.query_one(VariantGrid)
-        if grid.run is not None and not grid.streaming:  # your pick, for the run on screen
+        grids = self.query(VariantGrid)  # none while the app shuts down
+        grid = grids.first() if grids else None
+        if grid is not None and grid.run is not None and not grid.streaming:  # your pick
             for vid, state in grid.run.variants.items():
                 help_text = f"Mark {vid} ({state.model}) as your pick; again clears it (b)"
                 yield SystemCommand(f"I pick {vid}", help_text, partial(self._mark, vid))

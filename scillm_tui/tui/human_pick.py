@@ -10,6 +10,7 @@ history), through the grid and the panel: nothing here depends on a run still st
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -66,22 +67,34 @@ class PickRecorder:
         self._app = app
         self._own: HistoryRecorder | None = None
         self._recorded: set[str] = set()
+        # One pick at a time, in the order pressed: the history's latest must be the last
+        # pressed, and two quick presses must not open two recorders.
+        self._lock = asyncio.Lock()
 
     async def record(self, run: Run, human: HumanVerdict) -> None:
         """Add `human` to the history (a cleared pick too: latest wins)."""
+        async with self._lock:
+            self._record(run, human, await self._recorder())
+
+    async def _recorder(self) -> HistoryRecorder:
         recorder: HistoryRecorder | None = getattr(self._app, "history_recorder", None)
         if recorder is None:
             if self._own is None:
                 self._own = await HistoryRecorder.aopen()
             recorder = self._own
-            if run.run_id not in self._recorded:
-                self._recorded.add(run.run_id)
-                recorder.run_started(run, checkpoint_every=None)
-                recorder.run_finished(run)
+        return recorder
+
+    def _record(self, run: Run, human: HumanVerdict, recorder: HistoryRecorder) -> None:
+        if recorder is self._own and run.run_id not in self._recorded:
+            self._recorded.add(run.run_id)  # no app recorder: nobody recorded the run
+            recorder.run_started(run, checkpoint_every=None)
+            recorder.run_finished(run)
         recorder.add_human_verdict(run.run_id, list(human.ranking), human.variant_id)
 
     async def flush(self) -> None:
         """Wait until the picks so far are written."""
+        async with self._lock:  # the picks still opening the recorder first
+            pass
         recorder = getattr(self._app, "history_recorder", None) or self._own
         if recorder is not None:
             await recorder.flush()
