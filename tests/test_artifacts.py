@@ -30,7 +30,7 @@ FAST = RetryPolicy(base_delay_s=0.01, max_delay_s=0.02, max_retry_after_s=0.05)
 BOUND_S = 15.0
 HEADER = (
     "variant_id,score,note,rank,model,status,finish_reason,completion_tokens,ttft_ms,"
-    "duration_ms,chars,answer_tokens,reasoning_tokens,think_ms,ttft_answer_ms"
+    "duration_ms,chars,answer_tokens,reasoning_tokens,think_ms,ttft_answer_ms,human_pick"
 )
 
 
@@ -100,6 +100,7 @@ async def test_export_folder_has_every_file(backends: Backends, tmp_path: Path) 
     files = sorted(str(p.relative_to(result.dir)) for p in result.dir.rglob("*") if p.is_file())
     assert files == [
         "leaderboard.csv",
+        "preferences.jsonl",
         "run.json",
         "variants/v1.md",
         "variants/v2.md",

@@ -60,6 +60,7 @@ async def test_quitting_right_after_ctrl_e_still_finishes_the_export(
     (folder,) = exports(tmp_path)
     assert sorted(p.name for p in folder.iterdir()) == [
         "leaderboard.csv",
+        "preferences.jsonl",
         "run.json",
         "variants",
         "winners.jsonl",

@@ -31,6 +31,7 @@ OLD_COLUMNS = [
     "chars",
 ]
 NEW_COLUMNS = ["answer_tokens", "reasoning_tokens", "think_ms", "ttft_answer_ms"]
+HUMAN_COLUMNS = ["human_pick"]  # issue 20: your pick, after the thinking ones
 
 
 def table(path: Path) -> list[dict[str, str]]:
@@ -56,12 +57,12 @@ def thinking_shapes() -> list[Shape]:
 async def test_csv_keeps_its_columns_and_adds_the_thinking_ones_at_the_end(
     tmp_path: Path,
 ) -> None:
-    assert LEADERBOARD_COLUMNS == OLD_COLUMNS + NEW_COLUMNS
+    assert LEADERBOARD_COLUMNS == OLD_COLUMNS + NEW_COLUMNS + HUMAN_COLUMNS
     run = thinking_run(thinking_shapes())
     verdict = await judge_with(run, verdict_json("B", "B is stable.", A=4, B=8))
     result = export_run(run, verdict, tmp_path)
     header = result.leaderboard.read_text(encoding="utf-8").splitlines()[0]
-    assert header.split(",") == OLD_COLUMNS + NEW_COLUMNS
+    assert header.split(",") == OLD_COLUMNS + NEW_COLUMNS + HUMAN_COLUMNS
     rows = table(result.leaderboard)
     assert [(r["variant_id"], r["rank"], r["score"], r["note"]) for r in rows] == [
         ("v2", "1", "8", "winner"),

@@ -208,6 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_parser(sub)
     leaderboard.add_parser(sub)
 
+    from scillm_tui.cli.prefs import add_parser as add_prefs
+
+    add_prefs(sub)
+
     serve = sub.add_parser("serve-demo", help="run the built-in demo backend in the foreground")
     serve.add_argument("--port", type=int, default=8089, help="port on 127.0.0.1 (0 = any free)")
     serve.add_argument("--speed", type=_positive_float, default=1.0, help="pace multiplier")
@@ -239,6 +243,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from scillm_tui.cli.leaderboard import leaderboard_command
 
         return leaderboard_command(args)
+
+    if args.command == "prefs":
+        from scillm_tui.cli.prefs import prefs_command
+
+        return prefs_command(args)
 
     from scillm_tui.core.errors import ConfigError
 

@@ -1,4 +1,8 @@
-"""Export a run: leaderboard.csv, winners.jsonl, run.json and variants/*.md.
+"""Export a run: leaderboard.csv, winners.jsonl, run.json, preferences.jsonl, variants/*.md.
+
+Your pick (issue 20), when there is one, goes in too: run.json's `human`, its own
+winners line (`source: "human"`, next to the judge's `source: "judge"`), the CSV's
+`human_pick` column, and it wins the run's preference pairs over the judge's winner.
 
 The export is built in a hidden staging folder and renamed into place in one step, so a
 crash leaves either no export or a complete one. An export never replaces an earlier one.
@@ -31,7 +35,9 @@ from pydantic import BaseModel, ConfigDict
 
 from scillm_tui import __version__
 from scillm_tui.core.atomic import append_line_atomic, atomic_write_text
+from scillm_tui.core.human_verdict import HumanVerdict
 from scillm_tui.core.judge import Verdict
+from scillm_tui.core.preferences import live_pairs, to_jsonl
 from scillm_tui.core.records import endpoint_bases, variant_record
 from scillm_tui.core.runs import Run, VariantState
 
@@ -52,6 +58,8 @@ LEADERBOARD_COLUMNS = [
     "reasoning_tokens",
     "think_ms",
     "ttft_answer_ms",
+    # Your pick (issue 20): "yes" on the row you marked with b.
+    "human_pick",
 ]
 
 
@@ -61,6 +69,7 @@ class ExportResult(BaseModel):
     winners: Path
     run: Path
     history: Path
+    preferences: Path
 
     def as_dict(self) -> dict[str, str]:
         """Absolute paths, so a script can use them from any directory."""
@@ -129,7 +138,7 @@ def has_ranks(verdict: Verdict | None) -> bool:
     return verdict is None or verdict.best_id is not None
 
 
-def leaderboard_csv(run: Run, verdict: Verdict | None) -> str:
+def leaderboard_csv(run: Run, verdict: Verdict | None, human: HumanVerdict | None = None) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(LEADERBOARD_COLUMNS)
@@ -152,6 +161,7 @@ def leaderboard_csv(run: Run, verdict: Verdict | None) -> str:
                 state.reasoning_tokens,
                 _whole(state.think_ms),
                 _whole(state.ttft_answer_ms),
+                "yes" if human is not None and state.id == human.variant_id else "",
             ]
         )
     return out.getvalue()
@@ -173,6 +183,7 @@ def winners_line(run: Run, verdict: Verdict | None, created_at: datetime) -> str
     record = {
         "run_id": run.run_id,
         "best_id": verdict.best_id,
+        "source": "judge",
         "reason": verdict.reason,
         "reason_labels": verdict.reason_labels,
         "judge_model": verdict.judge_model,
@@ -186,7 +197,26 @@ def winners_line(run: Run, verdict: Verdict | None, created_at: datetime) -> str
     return json.dumps(record, ensure_ascii=False)
 
 
-def run_json(run: Run, verdict: Verdict | None, exported_at: datetime) -> str:
+def human_line(run: Run, human: HumanVerdict | None) -> str | None:
+    """The history line of your pick (`source: "human"`, at the time you picked); None
+    without a pick."""
+    if human is None or human.variant_id is None:
+        return None
+    record = {
+        "run_id": run.run_id,
+        "best_id": human.variant_id,
+        "source": "human",
+        "ranking": list(human.ranking),
+        "gen_models": run.gen_models,
+        "created_at": human.created_at.isoformat(),
+        "prompt_sha256": prompt_sha256(run),
+    }
+    return json.dumps(record, ensure_ascii=False)
+
+
+def run_json(
+    run: Run, verdict: Verdict | None, exported_at: datetime, human: HumanVerdict | None = None
+) -> str:
     spec = run.spec
     record = {
         "app": {"name": "scillm-tui", "version": __version__},
@@ -208,6 +238,7 @@ def run_json(run: Run, verdict: Verdict | None, exported_at: datetime) -> str:
         "demo_backend": run.backends.sidecar.config.demo,
         "variants": [variant_record(v) for v in run.variants.values()],
         "judge": None if verdict is None else verdict.model_dump(mode="json"),
+        "human": None if human is None or human.variant_id is None else human.as_dict(),
     }
     return json.dumps(record, ensure_ascii=False, indent=2) + "\n"
 
@@ -281,17 +312,28 @@ class ExportFiles(BaseModel):
     run_json: str
     winners_line: str | None  # one JSONL line, without its line break; None: no winner
     leaderboard: str  # CSV
+    human_line: str | None = None  # your pick's winners line; None: no pick
+    preferences: str = ""  # TRL JSONL: the run's preference pairs (see core.preferences)
+
+    @property
+    def lines(self) -> list[str]:
+        """The winners lines: the judge's, then yours."""
+        return [line for line in (self.winners_line, self.human_line) if line is not None]
 
 
-def export_files(run: Run, verdict: Verdict | None) -> ExportFiles:
-    """The contents of an export of `run` as it is now."""
+def export_files(
+    run: Run, verdict: Verdict | None, human: HumanVerdict | None = None
+) -> ExportFiles:
+    """The contents of an export of `run` as it is now (with your pick, if any)."""
     exported_at = datetime.now(UTC)
     return ExportFiles(
         run_id=run.run_id,
         variants={f"{state.id}.md": variant_markdown(state) for state in run.variants.values()},
-        run_json=run_json(run, verdict, exported_at),
+        run_json=run_json(run, verdict, exported_at, human),
         winners_line=winners_line(run, verdict, exported_at),
-        leaderboard=leaderboard_csv(run, verdict),
+        leaderboard=leaderboard_csv(run, verdict, human),
+        human_line=human_line(run, human),
+        preferences=to_jsonl(live_pairs(run, verdict, human), "trl"),
     )
 
 
@@ -310,25 +352,28 @@ def write_export(files: ExportFiles, artifacts_dir: Path) -> ExportResult:
         for name, markdown in files.variants.items():
             atomic_write_text(variants_dir / name, markdown)
         atomic_write_text(staging / "run.json", files.run_json)
-        winners = "" if files.winners_line is None else files.winners_line + "\n"
-        atomic_write_text(staging / "winners.jsonl", winners)
+        atomic_write_text(staging / "winners.jsonl", "".join(f"{x}\n" for x in files.lines))
         atomic_write_text(staging / "leaderboard.csv", files.leaderboard)
+        atomic_write_text(staging / "preferences.jsonl", files.preferences)
         final = _place(staging, runs_dir, files.run_id)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     history = Path(artifacts_dir) / "winners.jsonl"
-    if files.winners_line is not None:
-        append_line_atomic(history, files.winners_line)
+    for line in files.lines:
+        append_line_atomic(history, line)
     return ExportResult(
         dir=final,
         leaderboard=final / "leaderboard.csv",
         winners=final / "winners.jsonl",
         run=final / "run.json",
         history=history,
+        preferences=final / "preferences.jsonl",
     )
 
 
-def export_run(run: Run, verdict: Verdict | None, artifacts_dir: Path) -> ExportResult:
+def export_run(
+    run: Run, verdict: Verdict | None, artifacts_dir: Path, human: HumanVerdict | None = None
+) -> ExportResult:
     """Export `run` as it is now (`export_files`, then `write_export`)."""
-    return write_export(export_files(run, verdict), artifacts_dir)
+    return write_export(export_files(run, verdict, human), artifacts_dir)

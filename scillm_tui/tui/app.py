@@ -9,6 +9,7 @@ import logging
 import sys
 from collections import Counter
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ from scillm_tui.core.user_config import config_path
 from scillm_tui.gc_pause import settle_start_up
 from scillm_tui.session import Session
 from scillm_tui.tui.exporter import Exports
+from scillm_tui.tui.human_pick import PickRecorder, toggle_pick
 from scillm_tui.tui.key_order import after_pending_keys
 from scillm_tui.tui.layout import fit_to_size, set_running
 from scillm_tui.tui.screens.confirm import ConfirmScreen
@@ -71,6 +73,7 @@ class ScillmApp(App[int]):
         Binding("f8", "markdown", "Markdown", id="markdown", priority=True),
         Binding("f9", "change_theme", "Theme", id="theme"),
         Binding("ctrl+l", "leaderboard", "Leaderboard", id="leaderboard"),
+        Binding("b", "mark_best", "Your pick", id="mark-best"),
         Binding("alt+right", "column(1)", "Next column", id="next-column", show=False),
         Binding("alt+left", "column(-1)", "Previous column", id="previous-column", show=False),
     ]
@@ -89,6 +92,7 @@ class ScillmApp(App[int]):
         self.history = PromptHistory(history_path)
         self.choices = UserChoices(config_path, demo=session.demo)  # None: nothing kept
         self.exports = Exports(self)
+        self.picks = PickRecorder(self)
         self.health_interval_s = health_interval_s
         self.poll_health = poll_health
         self.backends: Backends | None = None
@@ -159,6 +163,7 @@ class ScillmApp(App[int]):
         self.history.save()
         await self.choices.save(self)
         await self.exports.finish()
+        await self.picks.aclose()
         if self.backends is not None:
             await self.backends.aclose()
 
@@ -180,6 +185,12 @@ class ScillmApp(App[int]):
                 key = self.choices.config.keys.get(binding.id or "", binding.key)
                 yield SystemCommand(binding.description, key, action)
         yield SystemCommand("Previous prompt", "Recall an older prompt (alt+up)", self._older)
+        grids = self.query(VariantGrid)  # none while the app shuts down
+        grid = grids.first() if grids else None
+        if grid is not None and grid.run is not None and not grid.streaming:  # your pick
+            for vid, state in grid.run.variants.items():
+                help_text = f"Mark {vid} ({state.model}) as your pick; again clears it (b)"
+                yield SystemCommand(f"I pick {vid}", help_text, partial(self._mark, vid))
 
     def _older(self) -> None:
         self.query_one(PromptEditor).action_history(-1)
@@ -295,7 +306,18 @@ class ScillmApp(App[int]):
         note = "" if verdict is not None else " (not judged)"
         if grid.streaming:
             note = " (while streaming: partial text)"
-        self.exports.start(grid.run, verdict, self.session.settings.artifacts_dir, note)
+        artifacts = self.session.settings.artifacts_dir
+        self.exports.start(grid.run, verdict, artifacts, note, grid.human)
+
+    def action_mark_best(self) -> None:
+        """b: the focused column is your pick (b again on it clears it)."""
+        self._mark(None)
+
+    def _mark(self, variant_id: str | None) -> None:
+        grid = self.query_one(VariantGrid)
+        human = toggle_pick(grid, self.query_one(JudgePanel), variant_id)
+        if human is not None and grid.run is not None:
+            self.run_worker(self.picks.record(grid.run, human), group="history")
 
     def action_cancel(self) -> None:
         # While zoomed, escape is the zoom screen's "close"; this runs only from the palette.

@@ -19,6 +19,7 @@ from typing import Any
 from textual.app import App
 
 from scillm_tui.core.artifacts import ExportFiles, export_files, write_export
+from scillm_tui.core.human_verdict import HumanVerdict
 from scillm_tui.core.judge import Verdict
 from scillm_tui.core.runs import Run
 
@@ -32,9 +33,17 @@ class Exports:
         self._app = app
         self._writing: set[asyncio.Future[None]] = set()
 
-    def start(self, run: Run, verdict: Verdict | None, artifacts_dir: Path, note: str) -> None:
-        """Export `run` as it is now; a toast says where (with `note`), or why it failed."""
-        files = export_files(run, verdict)
+    def start(
+        self,
+        run: Run,
+        verdict: Verdict | None,
+        artifacts_dir: Path,
+        note: str,
+        human: HumanVerdict | None = None,
+    ) -> None:
+        """Export `run` as it is now (with your pick, `human`); a toast says where (with
+        `note`), or why it failed."""
+        files = export_files(run, verdict, human)
         loop = asyncio.get_running_loop()
         writing = loop.run_in_executor(None, self._write, files, artifacts_dir, note)
         self._writing.add(writing)

@@ -552,6 +552,21 @@ class HistoryStore:
             ],
         )
 
+    def latest_human_pick(self, run_id: str) -> StoredHumanVerdict | None:
+        """The run's latest human verdict (latest wins: a cleared pick is stored too, with
+        no variant and an empty ranking); None when nobody ever picked."""
+        with self._lock:
+            row = self._db.execute(
+                """SELECT id, variant_id, ranking, created_at FROM human_verdicts
+                   WHERE run_id = ? ORDER BY id DESC LIMIT 1""",
+                (run_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        return StoredHumanVerdict(
+            id=row[0], variant_id=row[1], ranking=json.loads(row[2]), created_at=row[3]
+        )
+
     def judged_runs(
         self,
         judge_model: str | None = None,
@@ -625,7 +640,8 @@ class HistoryStore:
             )
 
     def human_picks(self, since: datetime | None = None) -> dict[str, HumanPick]:
-        """The latest human pick per run (see `pick_from_ranking`), keyed by run id."""
+        """The latest human pick per run (see `pick_from_ranking`), keyed by run id; a run
+        whose latest human verdict cleared the pick (`b` again) has none."""
         since_iso = _iso(since) if since is not None else None
         with self._lock:
             rows = self._db.execute(
@@ -640,7 +656,9 @@ class HistoryStore:
             except ValueError:
                 value = None
             pick = pick_from_ranking(value, variant_id)
-            if pick is not None:
+            if pick is None:  # a cleared pick: the run has none from here on
+                picks.pop(run_id, None)
+            else:
                 picks[run_id] = HumanPick(run_id, pick, created)
         return picks
 

@@ -103,6 +103,7 @@ class ZoomScreen(StyledOnceScreen[None]):
         if source is None:
             return
         column.show_variant(source.state, source.score, source.winner, by_default=source.by_default)
+        column.set_human_pick(source.human_pick)
         column.unfolded = self.grid.thinking_unfolded
         # What reached the source column, not all its state holds: deltas still queued
         # for the grid reach this column too (`VariantGrid.mirror`).

@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from scillm_tui.core.artifacts import ranked
+from scillm_tui.core.human_verdict import HumanVerdict, agreement
 from scillm_tui.core.judge import JudgeProgress, JudgeSpec, Verdict, judge_events
 from scillm_tui.core.runs import Run, VariantState
 from scillm_tui.tui.formatting import answer_tokens_estimated, ms, score_text
@@ -48,10 +49,12 @@ class JudgePanel(ReportsWorkerFailures, CachedScrollbars, LineCache, VerticalScr
         # Made here, not in `compose`: the form's first plan can reach the panel before
         # the panel has composed its children (a race the tests met under load).
         self._leaderboard = Leaderboard(id="leaderboard")
+        self.human: HumanVerdict | None = None  # your pick (b), shown beside the verdict
         self._live_at = 0.0  # monotonic time of the last `show_live` update
 
     def compose(self) -> ComposeResult:
         yield Static("waiting for a run", markup=False, id="judge-state")
+        yield Static("", markup=False, id="judge-human")  # one row, always: no layout
         yield Static("", markup=False, id="judge-reason")
         yield self._leaderboard
         yield Static("", markup=False, id="judge-raw")
@@ -66,6 +69,7 @@ class JudgePanel(ReportsWorkerFailures, CachedScrollbars, LineCache, VerticalScr
         self._state(text, "-waiting")
         _update(self.query_one("#judge-reason", Static), "")
         _update(self.query_one("#judge-raw", Static), "")
+        self._show_human()
 
     def show_plan(self, plan: Iterable[VariantState]) -> None:
         """The variants the next run will have, as the leaderboard's rows.
@@ -77,8 +81,9 @@ class JudgePanel(ReportsWorkerFailures, CachedScrollbars, LineCache, VerticalScr
         self._show_rows(((state, None) for state in plan), None)
 
     def start(self, run: Run) -> None:
-        """A run starts: no verdict, and its variants in the leaderboard."""
+        """A run starts: no verdict, no pick, and its variants in the leaderboard."""
         self.reset()
+        self.show_human(None)
         self.show_run(run)
 
     def show_run(self, run: Run) -> None:
@@ -115,6 +120,16 @@ class JudgePanel(ReportsWorkerFailures, CachedScrollbars, LineCache, VerticalScr
         self.post_message(self.Judged(run, verdict))
         return verdict
 
+    def show_human(self, human: HumanVerdict | None) -> None:
+        """Show your pick next to the judge's (`you: v3 · judge: v1 — disagree`)."""
+        self.human = human
+        self._show_human()
+
+    def _show_human(self) -> None:
+        line = self.query_one("#judge-human", Static)
+        _update(line, human_text(self.human, self.verdict))
+        line.set_class(agreement(self.human, self.verdict) == "disagree", "-disagree")
+
     def show_failure(self, error: str) -> None:
         """The judge's worker itself failed (a bug, not a judge's answer): say so
         instead of "judging…" for ever. The rows keep the run's stats, unranked."""
@@ -123,6 +138,7 @@ class JudgePanel(ReportsWorkerFailures, CachedScrollbars, LineCache, VerticalScr
         self._state("judge error", "-error")
         _update(self.query_one("#judge-reason", Static), error)
         _update(self.query_one("#judge-raw", Static), "")
+        self._show_human()
 
     def show_progress(self, progress: JudgeProgress) -> None:
         """ "judging 3/12 pairs…" on the state's one row, once a call has answered (and
@@ -163,6 +179,7 @@ class JudgePanel(ReportsWorkerFailures, CachedScrollbars, LineCache, VerticalScr
         if any(text.strip() for r in verdict.all_rounds for text in r.reasoning):
             reason.update(f"{reason.content}\n\n(ctrl+t shows the judge's thinking)")
         self._fill(run, verdict)
+        self._show_human()
 
     def show_thinking(self) -> None:
         """Open the judge's thinking (f3), read-only; say so when there is none."""
@@ -208,6 +225,20 @@ class JudgePanel(ReportsWorkerFailures, CachedScrollbars, LineCache, VerticalScr
             think = ms(state.think_ms)
             rows.append((*cells, think, ms(state.ttft_ms), ms(state.duration_ms)))
         self._leaderboard.show(rows, winner=best is not None)  # ranked first
+
+
+def human_text(human: HumanVerdict | None, verdict: Verdict | None) -> str:
+    """Your pick beside the judge's: `you: v3 · judge: v1 — disagree` (or `agree`),
+    `you: v3 · no judge verdict`; "" without a pick."""
+    if human is None or human.variant_id is None:
+        return ""
+    mine = f"you: {human.variant_id}"
+    verdict_agrees = agreement(human, verdict)
+    if verdict_agrees is not None and verdict is not None:
+        return f"{mine} · judge: {verdict.best_id} — {verdict_agrees}"
+    if verdict is not None and verdict.status == "default":
+        return f"{mine} · {verdict.best_id} won by default"
+    return f"{mine} · no judge verdict"
 
 
 def reason_text(run: Run, verdict: Verdict) -> str:

@@ -70,6 +70,7 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
         self.score: float | None = None
         self.winner = False
         self.by_default = False  # the winner as the only variant with an answer
+        self.human_pick = False  # your pick (b): `♥ your pick` in the header
         self.unfolded = unfolded
         self._shown: tuple[str, str, str, str, str] | None = None
         self._error_text = ""  # on the error line: kept across `bind`, unlike `_shown`
@@ -143,6 +144,8 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
         for view in (self.view, self.thinking):
             view.follow_step = max(1, follow_step)
             view.follow_phase = follow_phase % view.follow_step
+        self.human_pick = False  # a new run: nobody has picked yet
+        self.remove_class("-human-pick")
         self.show_variant(state, None, False, planned=planned)
         self.view.clear()  # the text source is the new state's from here on
         self.thinking.clear()
@@ -209,6 +212,12 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
         self.set_class(winner, "-winner")
         self.refresh_chrome()
 
+    def set_human_pick(self, picked: bool) -> None:
+        """Mark (or unmark) this variant as your pick, in its header."""
+        self.human_pick = picked
+        self.set_class(picked, "-human-pick")
+        self.refresh_chrome()
+
     def refresh_chrome(self) -> None:
         """Repaint header, error line and stats if they changed."""
         state = self.state
@@ -217,6 +226,8 @@ class VariantColumn(OffscreenQuiet, LineCache, Vertical):
             header += f" · score {score_text(self.score)}"
         if self.winner:
             header = f"★ {'won by default' if self.by_default else 'winner'} · {header}"
+        if self.human_pick:
+            header = f"♥ your pick · {header}"
         error = f"⚠ {state.error}" if state.error else ""
         if state.status == "cancelled":
             error = f"cancelled — {state.chars} characters kept"

@@ -18,6 +18,7 @@ from textual.containers import HorizontalScroll
 from textual.message import Message
 
 from scillm_tui.core.events import VariantDelta, VariantReasoning, VariantRethink
+from scillm_tui.core.human_verdict import HumanVerdict
 from scillm_tui.core.runs import Run, VariantState
 from scillm_tui.gc_pause import full_collections_deferred
 from scillm_tui.tui.formatting import variant_title
@@ -54,6 +55,7 @@ class VariantGrid(ReportsWorkerFailures, CachedScrollbars, LineCache, Horizontal
         self.thinking_unfolded = False  # f4: thinking shown after the answer started too
         self._statuses: dict[str, str] = {}  # each variant's status as last drawn
         self._status_changed = False
+        self.human: HumanVerdict | None = None  # your pick (b) on the run shown
 
     @property
     def columns(self) -> list[VariantColumn]:
@@ -104,6 +106,7 @@ class VariantGrid(ReportsWorkerFailures, CachedScrollbars, LineCache, Horizontal
         """Show `run` in the columns (reused, plus or minus the difference in N) and
         start streaming it."""
         self.run = run
+        self.human = None
         self._dirty.clear()
         self._statuses.clear()
         self._mirror = None  # the app closes the zoom first; its state is the old run's
@@ -246,6 +249,15 @@ class VariantGrid(ReportsWorkerFailures, CachedScrollbars, LineCache, Horizontal
             column.set_verdict(scores.get(vid), vid == best_id, by_default=by_default)
         if best_id is not None:
             self.column(best_id).scroll_visible(animate=False)
+
+    def show_human(self, human: HumanVerdict | None) -> None:
+        """Mark your pick's column (`♥ your pick`); None or a cleared pick: no mark."""
+        self.human = human
+        picked = human.variant_id if human is not None else None
+        mirror = self._mirror
+        for column in self.columns if mirror is None else [*self.columns, mirror]:
+            if column.human_pick != (column.state.id == picked):
+                column.set_human_pick(column.state.id == picked)
 
     def focused_column(self) -> VariantColumn | None:
         """The zoomed column, else the column holding focus, else the first one; None
