@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from textual import events
 from textual.keys import _character_to_key  # what Pilot.press uses
 from textual.widgets import Input, Static
 
-from scillm_tui.core.judge import Verdict
+from scillm_tui.core.judge import JudgeProgress, Verdict
 from scillm_tui.core.retry import RetryPolicy
 from scillm_tui.core.runs import VariantState
 from scillm_tui.session import Session
@@ -288,10 +289,11 @@ async def test_an_empty_answer_is_noted_as_left_out_of_judging(tmp_path: Path) -
 async def test_a_judge_that_raises_is_shown_and_logged_not_judging_for_ever(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def crashing(*args: object) -> Verdict:
+    async def crashing(*args: object) -> AsyncIterator[JudgeProgress | Verdict]:
         raise RuntimeError("judge exploded")
+        yield  # an async generator, as `judge_events` is
 
-    monkeypatch.setattr(judge_panel, "judge_run", crashing)
+    monkeypatch.setattr(judge_panel, "judge_events", crashing)
     records: list[logging.LogRecord] = []
     handler = logging.Handler()
     handler.emit = records.append  # type: ignore[method-assign]
