@@ -27,6 +27,8 @@ from scillm_tui.session import Session, data_dir
 from scillm_tui.tui.exporter import Exports
 from scillm_tui.tui.key_order import after_pending_keys
 from scillm_tui.tui.layout import fit_to_size, set_running
+from scillm_tui.tui.past_runs import PastRuns
+from scillm_tui.tui.run_recording import RunRecording
 from scillm_tui.tui.screens.confirm import ConfirmScreen
 from scillm_tui.tui.screens.dashboard import DashboardScreen, Row
 from scillm_tui.tui.screens.model_picker import ModelPicker
@@ -60,6 +62,7 @@ class ScillmApp(App[int]):
         Binding("ctrl+e", "export", "Export", id="export", priority=True),
         Binding("escape", "cancel", "Cancel run", id="cancel"),
         Binding("f2", "pick_models", "Models", id="pick-models"),
+        Binding("f3", "history", "History", id="history"),
         Binding("ctrl+t", "judge_thinking", "Judge's thinking", id="judge-thinking", show=False),
         Binding("f4", "toggle_thinking", "Thinking", id="toggle-thinking", priority=True),
         Binding("f5", "refresh_health", "Health", id="refresh-health"),
@@ -77,6 +80,7 @@ class ScillmApp(App[int]):
         *,
         history_path: Path | None = None,
         config_path: Path | None = None,
+        run_history_path: Path | None = None,
         health_interval_s: float = 10.0,
         poll_health: bool = True,
     ) -> None:
@@ -90,6 +94,9 @@ class ScillmApp(App[int]):
         self.backends: Backends | None = None
         self._judge_spec: JudgeSpec | None = None
         self._auto_judge = True
+        # INTEGRATE(wb): RunRecording(self, enabled=session.history_enabled) for --no-history
+        self.recording = RunRecording(self, path=run_history_path)
+        self.past = PastRuns(self, path=run_history_path)
         if session.demo:
             self.sub_title = "demo backend"
 
@@ -119,6 +126,7 @@ class ScillmApp(App[int]):
         self.set_interval(1 / REPAINT_HZ, self.repaint, name="repaint")
         # Long-lived start-up objects never need collecting; freezing them shortens GC pauses.
         self.call_after_refresh(settle_start_up)
+        self.run_worker(self.recording.open(), name="history", group="history")
 
     def repaint(self, *, force: bool = False) -> None:
         """The repaint timer's tick (or, `force`d, everything now): buffered text into
@@ -153,6 +161,7 @@ class ScillmApp(App[int]):
     async def on_unmount(self) -> None:
         # Work still on worker threads may not finish once the app has quit.
         self.history.save()
+        await self.recording.close()  # a run still streaming: recorded as interrupted
         await self.choices.save(self)
         await self.exports.finish()
         if self.backends is not None:
@@ -224,6 +233,8 @@ class ScillmApp(App[int]):
             self.notify(str(exc), title="Cannot run", severity="error")
             return
         self.query_one(PromptEditor).remember(spec.prompt)
+        self.past.live()
+        self.recording.started(run)
         self.query_one(JudgePanel).start(run)
         set_running(self, True)  # once a run: a layout of the whole screen
         if isinstance(self.screen, ZoomScreen):  # it shows a column about to be replaced
@@ -242,6 +253,7 @@ class ScillmApp(App[int]):
     @on(VariantGrid.RunFinished)
     def _run_finished(self, message: VariantGrid.RunFinished) -> None:
         run = message.run
+        self.recording.finished(run)  # a replaced run too
         if self.query_one(VariantGrid).run is not run:
             return  # a new run has replaced it
         set_running(self, False)
@@ -258,12 +270,14 @@ class ScillmApp(App[int]):
             panel.reset(f"{ended} — press ctrl+j to judge")
 
     def _judge(self, run: Run) -> None:
-        if self._judge_spec is not None:
-            self.query_one(JudgePanel).judge(run, self._connect(), self._judge_spec)
+        spec = self.past.judge_spec() if run is self.past.viewing else self._judge_spec
+        if spec is not None:
+            self.query_one(JudgePanel).judge(run, self._connect(), spec)
 
     @on(JudgePanel.Judged)
     def _judged(self, message: JudgePanel.Judged) -> None:
         verdict = message.verdict
+        self.recording.judged(message.run, verdict)
         scores = verdict.scores if verdict.status == "verdict" else {}  # no made-up ones
         by_default = verdict.status == "default"
         self.query_one(VariantGrid).show_verdict(verdict.best_id, scores, by_default=by_default)
@@ -295,7 +309,9 @@ class ScillmApp(App[int]):
 
     def action_cancel(self) -> None:
         # While zoomed, escape is the zoom screen's "close"; this runs only from the palette.
-        if not self.query_one(VariantGrid).cancel():
+        if self.past.viewing is not None and self.query_one(VariantGrid).run is self.past.viewing:
+            self.past.open_history()  # back: a past run has nothing to cancel
+        elif not self.query_one(VariantGrid).cancel():
             self.notify("No run is streaming.", timeout=2)
 
     def action_refresh_health(self) -> None:
@@ -329,6 +345,12 @@ class ScillmApp(App[int]):
 
     def action_judge_thinking(self) -> None:
         self.query_one(JudgePanel).show_thinking()
+
+    def action_history(self) -> None:
+        """The History screen: every recorded run; enter shows one read-only."""
+        if not isinstance(self.screen, DashboardScreen):
+            return
+        self.past.open_history()
 
     def action_pick_models(self) -> None:
         form = self.query_one(RunForm)
