@@ -31,6 +31,7 @@ from scillm_tui.tui.past_runs import PastRuns
 from scillm_tui.tui.run_recording import RunRecording
 from scillm_tui.tui.screens.confirm import ConfirmScreen
 from scillm_tui.tui.screens.dashboard import DashboardScreen, Row
+from scillm_tui.tui.screens.history import HistoryScreen
 from scillm_tui.tui.screens.model_picker import ModelPicker
 from scillm_tui.tui.screens.zoom import ZoomScreen, prepare_zoom, toggle_zoom
 from scillm_tui.tui.user_choices import UserChoices
@@ -127,6 +128,8 @@ class ScillmApp(App[int]):
         # Long-lived start-up objects never need collecting; freezing them shortens GC pauses.
         self.call_after_refresh(settle_start_up)
         self.run_worker(self.recording.open(), name="history", group="history")
+        if self.past.pending is not None:  # `scillm-tui open`
+            self.call_after_refresh(self.past.open_pending)
 
     def repaint(self, *, force: bool = False) -> None:
         """The repaint timer's tick (or, `force`d, everything now): buffered text into
@@ -173,6 +176,13 @@ class ScillmApp(App[int]):
         fit_to_size(self, event.size)
         for hint in self.query(OverflowHint):  # none before the screen is composed
             self.call_after_refresh(hint.recount)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # The dashboard's keys act on widgets the History screen covers (the app's queries
+        # go to the screen on top): there, only the theme of them applies.
+        if isinstance(self.screen, HistoryScreen) and action != "change_theme":
+            return action not in _DASHBOARD_ACTIONS
+        return True
 
     # ---- commands -----------------------------------------------------------------------------
 
@@ -243,7 +253,10 @@ class ScillmApp(App[int]):
 
     @on(RunForm.PlanChanged)
     def _plan_changed(self, message: RunForm.PlanChanged) -> None:
-        grid = self.query_one(VariantGrid)
+        grids = self.query(VariantGrid)  # none once the app quits (`open` fills the form)
+        if not grids:
+            return
+        grid = grids.first()
         if grid.run is None:  # after a run, its columns and leaderboard stay until the next
             grid.show_plan(message.plan)
             self.query_one(JudgePanel).show_plan(message.plan.values())
@@ -280,7 +293,8 @@ class ScillmApp(App[int]):
         self.recording.judged(message.run, verdict)
         scores = verdict.scores if verdict.status == "verdict" else {}  # no made-up ones
         by_default = verdict.status == "default"
-        self.query_one(VariantGrid).show_verdict(verdict.best_id, scores, by_default=by_default)
+        grid = self._grid_and_panel[0]  # not `query_one`: the History screen may be on top
+        grid.show_verdict(verdict.best_id, scores, by_default=by_default)
         if verdict.status == "error":
             self.notify(verdict.error or "judge failed", title="Judge", severity="error")
 
@@ -393,14 +407,21 @@ class ScillmApp(App[int]):
             )
 
 
+_DASHBOARD_ACTIONS = frozenset(
+    b.action.split("(")[0] for b in ScillmApp.BINDINGS if isinstance(b, Binding)
+)
+
+
 def _count(n: int, status: str) -> str:
     """'1 error', '3 errors', '2 done', '2 cancelled': statuses as the toast counts them."""
     plural = {"error": "errors"}.get(status, status)
     return f"{n} {status if n == 1 else plural}"
 
 
-def run_dashboard(session: Session) -> int:
-    """Run the app in this terminal; returns the exit code."""
+def run_dashboard(session: Session, *, open_target: Path | str | None = None) -> int:
+    """Run the app in this terminal; returns the exit code. `open_target`: a saved run
+    to show at start (an export's path, or a run id in the history)."""
     app = ScillmApp(session, history_path=data_dir() / "history.json", config_path=config_path())
+    app.past.pending = open_target
     app.run()
     return app.return_code or 0

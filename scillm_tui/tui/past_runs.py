@@ -11,6 +11,7 @@ History screen (nothing is cancelled: nothing runs).
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.widgets import Input
@@ -18,7 +19,12 @@ from textual.widgets import Input
 from scillm_tui.core.errors import first_problem
 from scillm_tui.core.judge import JudgeSpec, Verdict
 from scillm_tui.core.run_history import HistoryStore, HistoryUnavailable
-from scillm_tui.core.run_history.restore import PastRun, restore_run
+from scillm_tui.core.run_history.restore import (
+    ExportUnreadable,
+    PastRun,
+    load_export,
+    restore_run,
+)
 from scillm_tui.tui.screens.history import HistoryScreen
 from scillm_tui.tui.widgets.judge_panel import JudgePanel
 from scillm_tui.tui.widgets.prompt_editor import PromptEditor
@@ -26,8 +32,6 @@ from scillm_tui.tui.widgets.run_form import RunForm
 from scillm_tui.tui.widgets.variant_grid import VariantGrid
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from scillm_tui.core.run_history import StoredRun
     from scillm_tui.tui.app import ScillmApp
 
@@ -49,6 +53,7 @@ class PastRuns:
         self.app = app
         self.path = path  # the history database (None: the usual place)
         self.viewing: PastRun | None = None
+        self.pending: Path | str | None = None  # to show at start: an export, or a run id
         self._query = ""
 
     def open_history(self) -> None:
@@ -65,6 +70,19 @@ class PastRuns:
                 await self.open_id(run_id)
 
         self.app.push_screen(screen, chosen)
+
+    async def open_pending(self) -> None:
+        """Show the run `scillm-tui open` named (checked already; a toast if it fails)."""
+        target, self.pending = self.pending, None
+        if isinstance(target, str):
+            await self.open_id(target)
+        elif target is not None:
+            try:
+                run, verdict = load_export(target, self.app._connect())
+            except ExportUnreadable as exc:
+                self.app.notify(str(exc), title="Cannot open", severity="error")
+                return
+            await self.show(run, verdict)
 
     async def open_id(self, run_id: str) -> bool:
         """Show the history's run `run_id`; False (and a toast) when it is not there."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 from textual.app import App
 
@@ -28,7 +29,7 @@ class RunRecording:
     """The app's `HistoryRecorder`, and the live runs it has been told about."""
 
     def __init__(
-        self, app: App[object], *, path: Path | None = None, enabled: bool | None = None
+        self, app: App[Any], *, path: Path | None = None, enabled: bool | None = None
     ) -> None:
         """`path`: the history database (None: the usual place)."""
         self._app = app

@@ -20,7 +20,14 @@ if TYPE_CHECKING:
     from scillm_tui.core.backends import Backends
     from scillm_tui.core.run_history.models import StoredRun, StoredVariant
 
-__all__ = ["ExportUnreadable", "PastRun", "load_export", "restore_run", "restore_state"]
+__all__ = [
+    "ExportUnreadable",
+    "PastRun",
+    "load_export",
+    "read_export",
+    "restore_run",
+    "restore_state",
+]
 
 INTERRUPTED = "interrupted: the run ended before this variant did"
 _SPEC_KEYS = ("target", "models", "n", "temperature", "max_tokens", "concurrency")
@@ -161,29 +168,42 @@ def restore_run(stored: StoredRun, backends: Backends) -> tuple[PastRun, Verdict
     return run, verdict
 
 
-def load_export(path: Path, backends: Backends) -> tuple[PastRun, Verdict | None]:
-    """The run exported at `path` (its folder, or its run.json), as a `PastRun` with the
-    exported verdict. Raises `ExportUnreadable` saying why."""
+def read_export(path: Path) -> dict[str, Any]:
+    """The run.json of the export at `path` (its folder, or the file itself), checked to
+    be an exported run. Raises `ExportUnreadable` saying why, in one line."""
     path = Path(path)
     file = path / "run.json" if path.is_dir() else path
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ExportUnreadable(f"cannot read {file}: {exc.strerror or exc}") from exc
+    except ValueError as exc:
+        raise ExportUnreadable(f"{file} is not JSON: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("variants"), list):
+        raise ExportUnreadable(f"{file} is not an exported run (no variants)")
+    if not data.get("run_id") or not isinstance(data.get("prompt"), str):
+        raise ExportUnreadable(f"{file} is not an exported run (no run_id or prompt)")
+    return data
+
+
+def load_export(path: Path, backends: Backends) -> tuple[PastRun, Verdict | None]:
+    """The run exported at `path` (its folder, or its run.json), as a `PastRun` with the
+    exported verdict. Raises `ExportUnreadable` saying why."""
+    data = read_export(path)
+    try:
         states = [restore_state(record) for record in data["variants"]]
         spec = _spec(data["prompt"], data.get("system"), data.get("parameters") or {}, len(states))
         verdict = Verdict.model_validate(data["judge"]) if data.get("judge") else None
-        run_id = str(data["run_id"])
-    except OSError as exc:
-        raise ExportUnreadable(f"cannot read {file}: {exc.strerror or exc}") from exc
-    except (ValueError, KeyError, TypeError) as exc:  # JSON, pydantic and shape errors
-        raise ExportUnreadable(f"{file} is not an exported run: {exc}") from exc
+    except (ValueError, KeyError, TypeError) as exc:  # pydantic and shape errors
+        raise ExportUnreadable(f"{path} is not an exported run: {exc}") from exc
     status = "finished" if all(s.status == "done" for s in states) else "cancelled"
     run = PastRun(
         spec,
         backends,
         {s.id: s for s in states},
-        run_id=run_id,
+        run_id=str(data["run_id"]),
         created_at=_when(data.get("created_at")),
         status=status,
-        source=str(file),
+        source=str(path),
     )
     return run, verdict
