@@ -150,7 +150,7 @@ async def test_history_screen_filters_opens_rejudges_and_goes_back(tmp_path: Pat
         grid = app.query_one(VariantGrid)
         assert [c.view.text for c in grid.columns] == [TEXTS["alpha"], TEXTS["beta"]]
         assert not grid.streaming and grid.column("v1").winner
-        assert "(read-only)" in str(app.query_one(PromptEditor).border_title)
+        assert "read-only: viewing" in str(app.query_one(PromptEditor).border_title)
         assert "from history" in screen_text(app) and "winner v1" in screen_text(app)
         requests = len(script.requests)
         await pilot.press("ctrl+j")  # re-judge: a judgment ADDED to the stored run
@@ -171,7 +171,7 @@ async def test_history_screen_filters_opens_rejudges_and_goes_back(tmp_path: Pat
         await app.workers.wait_for_complete()
         await settled(app)
         assert len(stored_runs()) == 3
-        assert "(read-only)" not in str(app.query_one(PromptEditor).border_title)
+        assert "read-only: viewing" not in str(app.query_one(PromptEditor).border_title)
 
 
 async def test_empty_history_says_so(tmp_path: Path) -> None:

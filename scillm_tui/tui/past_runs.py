@@ -43,7 +43,7 @@ EDITOR_TITLE = "Prompt"
 def viewing_title(run: PastRun) -> str:
     """The editor's title while a past run is shown: it is not live, and what keys do."""
     where = "from history" if run.source == "history" else "from an export"
-    return f"viewing {run.run_id} {where} (read-only) · ctrl+r re-runs · esc back"
+    return f"read-only: viewing {run.run_id} {where} · ctrl+r re-runs · esc back"
 
 
 class PastRuns:

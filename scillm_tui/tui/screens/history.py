@@ -30,16 +30,20 @@ MORE_WITHIN = 20  # rows from the end: load the next page when the cursor gets t
 PROMPT_WIDTH = 48
 EMPTY = "No runs recorded yet: a run started with ctrl+r appears here."
 NO_MATCH = "No run matches."
-# Fixed widths: a DataTable measures every cell of an auto-width column (~2 ms a row)
+# Fixed widths: a DataTable measures every cell of an auto-width column (~2 ms a row).
+# The prompt takes what the others leave (at least PROMPT_MIN); the most telling columns
+# come first, so a narrow terminal still shows time, prompt, status and winner.
 COLUMNS = {
     "time": 16,
-    "prompt": PROMPT_WIDTH,
+    "prompt": 0,
+    "status": 11,
+    "winner": 16,
     "N": 3,
     "models": 24,
-    "winner": 16,
     "judge": 16,
-    "status": 11,
 }
+PROMPT_MIN = 24
+CELL_PADDING = 2
 BATCH_WIDTH = 20
 
 
@@ -51,21 +55,27 @@ def _time(started_at: str) -> str:
         return started_at[:16]
 
 
-def _first_line(prompt: str) -> str:
+def _first_line(prompt: str, width: int = PROMPT_WIDTH) -> str:
     line = next((part.strip() for part in prompt.splitlines() if part.strip()), "")
-    return line if len(line) <= PROMPT_WIDTH else line[: PROMPT_WIDTH - 1] + "…"
+    return line if len(line) <= width else line[: width - 1] + "…"
 
 
-def summary_cells(run: RunSummary, *, batches: bool) -> tuple[Text, ...]:
+def prompt_width(screen_width: int) -> int:
+    """The prompt column's width: what the other columns leave, within limits."""
+    others = sum(w + CELL_PADDING for name, w in COLUMNS.items() if name != "prompt")
+    return max(PROMPT_MIN, min(PROMPT_WIDTH, screen_width - 4 - CELL_PADDING - others))
+
+
+def summary_cells(run: RunSummary, *, batches: bool, width: int = PROMPT_WIDTH) -> tuple[Text, ...]:
     """One row, every cell literal (prompts and models are untrusted: no markup)."""
     cells = [
         _time(run.started_at),
-        _first_line(run.prompt),
+        _first_line(run.prompt, width),
+        run.status,
+        run.winner_model or "–",
         str(run.n),
         ", ".join(dict.fromkeys(run.models)),
-        run.winner_model or "–",
         run.judge_model or "–",
-        run.status,
     ]
     if batches:
         cells.append(run.batch_id or "")
@@ -102,6 +112,7 @@ class HistoryScreen(Screen[str | None]):
         self._generation = 0  # bumped per query: a result for an older one is dropped
         self._loading_more = False
         self._batches = False
+        self._prompt_width = PROMPT_WIDTH
 
     def compose(self) -> ComposeResult:
         with Vertical(id="history-box") as box:
@@ -154,8 +165,9 @@ class HistoryScreen(Screen[str | None]):
         self._batches = any(r.batch_id for r in rows)
         table: DataTable[Text] = self.query_one(DataTable)
         table.clear(columns=True)
+        self._prompt_width = prompt_width(self.size.width)
         for label, width in COLUMNS.items():
-            table.add_column(label, width=width)
+            table.add_column(label, width=width or self._prompt_width)
         if self._batches:
             table.add_column("batch", width=BATCH_WIDTH)
         self._add(rows)
@@ -174,7 +186,8 @@ class HistoryScreen(Screen[str | None]):
     def _add(self, rows: list[RunSummary]) -> None:
         table: DataTable[Text] = self.query_one(DataTable)
         for run in rows:
-            table.add_row(*summary_cells(run, batches=self._batches), key=run.run_id)
+            cells = summary_cells(run, batches=self._batches, width=self._prompt_width)
+            table.add_row(*cells, key=run.run_id)
 
     @on(DataTable.RowHighlighted)
     def _near_end(self, event: DataTable.RowHighlighted) -> None:
