@@ -117,12 +117,21 @@ def binding_ids(app: App[object]) -> set[str]:
     """Every binding id a `[keys]` table may rebind: the app's, and those of the
     widgets and screens that have bindings of their own."""
     from scillm_tui.tui.screens.confirm import ConfirmScreen
+    from scillm_tui.tui.screens.history import HistoryScreen
     from scillm_tui.tui.screens.markdown import MarkdownScreen
     from scillm_tui.tui.screens.model_picker import ModelPicker
     from scillm_tui.tui.screens.zoom import ZoomScreen
     from scillm_tui.tui.widgets.prompt_editor import PromptEditor
 
-    owners = (app, PromptEditor, ZoomScreen, ConfirmScreen, MarkdownScreen, ModelPicker)
+    owners = (
+        app,
+        PromptEditor,
+        ZoomScreen,
+        ConfirmScreen,
+        MarkdownScreen,
+        ModelPicker,
+        HistoryScreen,
+    )
     return {
         binding.id
         for owner in owners
