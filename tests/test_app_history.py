@@ -161,6 +161,11 @@ async def test_history_screen_filters_opens_rejudges_and_goes_back(tmp_path: Pat
         crdt = next(r for r in stored_runs() if r.prompt == "Explain CRDTs")
         assert len(crdt.judgments) == 2
         assert len(stored_runs()) == 2  # viewing and judging recorded no new run
+        await export(pilot)  # ctrl+e: the history run exported like any run
+        (folder,) = (tmp_path / "artifacts" / "runs").iterdir()
+        exported = json.loads((folder / "run.json").read_text())
+        assert exported["run_id"] == crdt.run_id and exported["prompt"] == "Explain CRDTs"
+        assert [v["text"] for v in exported["variants"]] == [TEXTS["alpha"], TEXTS["beta"]]
         await pilot.press("escape")  # back to the History screen, the filter kept
         await app.workers.wait_for_complete()
         await pilot.pause()
