@@ -17,4 +17,6 @@ def dashboard_command(args: argparse.Namespace, open_target: Path | str | None =
         with open_session(args, serve_demo_later=True) as session:
             from scillm_tui.tui.app import run_dashboard
 
+            if open_target is None:
+                return run_dashboard(session)
             return run_dashboard(session, open_target=open_target)
