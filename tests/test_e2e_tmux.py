@@ -119,6 +119,19 @@ def test_demo_run_judge_and_export_in_a_real_terminal(tmp_path: Path) -> None:
             if path.is_file():
                 assert "sk-E2E-NEVER-SHOWN" not in path.read_text(errors="replace")
 
+        # The run is in the history: f3 lists it, enter shows it read-only, escape goes back.
+        tmux.keys("F3")
+        screen = tmux.wait_for("type to filter", timeout=15)
+        screen = tmux.wait_for("finished", timeout=15)
+        assert "Explain CRDTs to a new" in screen and "demo-fast" in screen  # prompt, winner
+        tmux.keys("Enter")
+        screen = tmux.wait_for("read-only: viewing", timeout=15)
+        assert "★ winner" in screen
+        tmux.keys("Escape")
+        tmux.wait_for("type to filter", timeout=15)
+        tmux.keys("Escape")
+        tmux.wait_for("read-only: viewing", timeout=15)
+
         tmux.keys("C-q")
         deadline = time.monotonic() + 10
         while not tmux.exited():

@@ -212,6 +212,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_prefs(sub)
 
+    from scillm_tui.cli import open as open_cli
+
+    _common(open_cli.add_parser(sub), sub=True)
+
     serve = sub.add_parser("serve-demo", help="run the built-in demo backend in the foreground")
     serve.add_argument("--port", type=int, default=8089, help="port on 127.0.0.1 (0 = any free)")
     serve.add_argument("--speed", type=_positive_float, default=1.0, help="pace multiplier")
@@ -254,6 +258,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command is None:  # the dashboard
             return _dashboard(args)
+        if args.command == "open":
+            from scillm_tui.cli.open import open_command
+
+            return open_command(args)
         return _headless(args)
     except ConfigError as exc:
         print(f"scillm-tui: error: {exc}", file=sys.stderr)

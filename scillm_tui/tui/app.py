@@ -32,8 +32,11 @@ from scillm_tui.tui.exporter import Exports
 from scillm_tui.tui.human_pick import PickRecorder, toggle_pick
 from scillm_tui.tui.key_order import after_pending_keys
 from scillm_tui.tui.layout import fit_to_size, set_running
+from scillm_tui.tui.past_runs import PastRuns
+from scillm_tui.tui.run_recording import RunRecording
 from scillm_tui.tui.screens.confirm import ConfirmScreen
 from scillm_tui.tui.screens.dashboard import DashboardScreen, Row
+from scillm_tui.tui.screens.history import HistoryScreen
 from scillm_tui.tui.screens.model_picker import ModelPicker
 from scillm_tui.tui.screens.zoom import ZoomScreen, prepare_zoom, toggle_zoom
 from scillm_tui.tui.user_choices import UserChoices
@@ -65,6 +68,7 @@ class ScillmApp(App[int]):
         Binding("ctrl+e", "export", "Export", id="export", priority=True),
         Binding("escape", "cancel", "Cancel run", id="cancel"),
         Binding("f2", "pick_models", "Models", id="pick-models"),
+        Binding("f3", "history", "History", id="history"),
         Binding("ctrl+t", "judge_thinking", "Judge's thinking", id="judge-thinking", show=False),
         Binding("f4", "toggle_thinking", "Thinking", id="toggle-thinking", priority=True),
         Binding("f5", "refresh_health", "Health", id="refresh-health"),
@@ -84,6 +88,7 @@ class ScillmApp(App[int]):
         *,
         history_path: Path | None = None,
         config_path: Path | None = None,
+        run_history_path: Path | None = None,
         health_interval_s: float = 10.0,
         poll_health: bool = True,
     ) -> None:
@@ -98,6 +103,8 @@ class ScillmApp(App[int]):
         self.backends: Backends | None = None
         self._judge_spec: JudgeSpec | None = None
         self._auto_judge = True
+        self.recording = RunRecording(self, path=run_history_path, enabled=session.history_enabled)
+        self.past = PastRuns(self, path=run_history_path)
         if session.demo:
             self.sub_title = "demo backend"
 
@@ -127,6 +134,9 @@ class ScillmApp(App[int]):
         self.set_interval(1 / REPAINT_HZ, self.repaint, name="repaint")
         # Long-lived start-up objects never need collecting; freezing them shortens GC pauses.
         self.call_after_refresh(settle_start_up)
+        self.run_worker(self.recording.open(), name="history", group="history")
+        if self.past.pending is not None:  # `scillm-tui open`
+            self.call_after_refresh(self.past.open_pending)
 
     def repaint(self, *, force: bool = False) -> None:
         """The repaint timer's tick (or, `force`d, everything now): buffered text into
@@ -161,6 +171,7 @@ class ScillmApp(App[int]):
     async def on_unmount(self) -> None:
         # Work still on worker threads may not finish once the app has quit.
         self.history.save()
+        await self.recording.close()  # a run still streaming: recorded as interrupted
         await self.choices.save(self)
         await self.exports.finish()
         await self.picks.aclose()
@@ -173,6 +184,13 @@ class ScillmApp(App[int]):
         fit_to_size(self, event.size)
         for hint in self.query(OverflowHint):  # none before the screen is composed
             self.call_after_refresh(hint.recount)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # The dashboard's keys act on widgets the History screen covers (the app's queries
+        # go to the screen on top): there, only the theme of them applies.
+        if isinstance(self.screen, HistoryScreen) and action != "change_theme":
+            return action not in _DASHBOARD_ACTIONS
+        return True
 
     # ---- commands -----------------------------------------------------------------------------
 
@@ -239,6 +257,8 @@ class ScillmApp(App[int]):
             self.notify(str(exc), title="Cannot run", severity="error")
             return
         self.query_one(PromptEditor).remember(spec.prompt)
+        self.past.live()
+        self.recording.started(run)
         self.query_one(JudgePanel).start(run)
         set_running(self, True)  # once a run: a layout of the whole screen
         if isinstance(self.screen, ZoomScreen):  # it shows a column about to be replaced
@@ -247,7 +267,10 @@ class ScillmApp(App[int]):
 
     @on(RunForm.PlanChanged)
     def _plan_changed(self, message: RunForm.PlanChanged) -> None:
-        grid = self.query_one(VariantGrid)
+        grids = self.query(VariantGrid)  # none once the app quits (`open` fills the form)
+        if not grids:
+            return
+        grid = grids.first()
         if grid.run is None:  # after a run, its columns and leaderboard stay until the next
             grid.show_plan(message.plan)
             self.query_one(JudgePanel).show_plan(message.plan.values())
@@ -257,6 +280,7 @@ class ScillmApp(App[int]):
     @on(VariantGrid.RunFinished)
     def _run_finished(self, message: VariantGrid.RunFinished) -> None:
         run = message.run
+        self.recording.finished(run)  # a replaced run too
         if self.query_one(VariantGrid).run is not run:
             return  # a new run has replaced it
         set_running(self, False)
@@ -273,15 +297,18 @@ class ScillmApp(App[int]):
             panel.reset(f"{ended} — press ctrl+j to judge")
 
     def _judge(self, run: Run) -> None:
-        if self._judge_spec is not None:
-            self.query_one(JudgePanel).judge(run, self._connect(), self._judge_spec)
+        spec = self.past.judge_spec() if run is self.past.viewing else self._judge_spec
+        if spec is not None:
+            self.query_one(JudgePanel).judge(run, self._connect(), spec)
 
     @on(JudgePanel.Judged)
     def _judged(self, message: JudgePanel.Judged) -> None:
         verdict = message.verdict
+        self.recording.judged(message.run, verdict)
         scores = verdict.scores if verdict.status == "verdict" else {}  # no made-up ones
         by_default = verdict.status == "default"
-        self.query_one(VariantGrid).show_verdict(verdict.best_id, scores, by_default=by_default)
+        grid = self._grid_and_panel[0]  # not `query_one`: the History screen may be on top
+        grid.show_verdict(verdict.best_id, scores, by_default=by_default)
         if verdict.status == "error":
             self.notify(verdict.error or "judge failed", title="Judge", severity="error")
 
@@ -321,7 +348,9 @@ class ScillmApp(App[int]):
 
     def action_cancel(self) -> None:
         # While zoomed, escape is the zoom screen's "close"; this runs only from the palette.
-        if not self.query_one(VariantGrid).cancel():
+        if self.past.viewing is not None and self.query_one(VariantGrid).run is self.past.viewing:
+            self.past.open_history()  # back: a past run has nothing to cancel
+        elif not self.query_one(VariantGrid).cancel():
             self.notify("No run is streaming.", timeout=2)
 
     def action_refresh_health(self) -> None:
@@ -362,6 +391,12 @@ class ScillmApp(App[int]):
 
         if not isinstance(self.screen, LeaderboardScreen):
             self.push_screen(LeaderboardScreen())
+
+    def action_history(self) -> None:
+        """The History screen: every recorded run; enter shows one read-only."""
+        if not isinstance(self.screen, DashboardScreen):
+            return
+        self.past.open_history()
 
     def action_pick_models(self) -> None:
         form = self.query_one(RunForm)
@@ -404,14 +439,21 @@ class ScillmApp(App[int]):
             )
 
 
+_DASHBOARD_ACTIONS = frozenset(
+    b.action.split("(")[0] for b in ScillmApp.BINDINGS if isinstance(b, Binding)
+)
+
+
 def _count(n: int, status: str) -> str:
     """'1 error', '3 errors', '2 done', '2 cancelled': statuses as the toast counts them."""
     plural = {"error": "errors"}.get(status, status)
     return f"{n} {status if n == 1 else plural}"
 
 
-def run_dashboard(session: Session) -> int:
-    """Run the app in this terminal; returns the exit code."""
+def run_dashboard(session: Session, *, open_target: Path | str | None = None) -> int:
+    """Run the app in this terminal; returns the exit code. `open_target`: a saved run
+    to show at start (an export's path, or a run id in the history)."""
     app = ScillmApp(session, history_path=data_dir() / "history.json", config_path=config_path())
+    app.past.pending = open_target
     app.run()
     return app.return_code or 0

@@ -58,9 +58,9 @@ def toggle_pick(
 class PickRecorder:
     """Writes picks into the run history.
 
-    Uses the app's own recorder (`app.history_recorder`) when it has one, which also
-    records the runs. Otherwise it opens one on first use and records the run itself
-    first (the history's human verdicts refer to a recorded run).
+    Uses the app's recorder (`app.recording`, which also records the runs). An app
+    without one (a test harness) gets its own, opened on first use, which records the
+    run itself first (the history's human verdicts refer to a recorded run).
     """
 
     def __init__(self, app: App[Any]) -> None:
@@ -72,17 +72,20 @@ class PickRecorder:
         self._lock = asyncio.Lock()
 
     async def record(self, run: Run, human: HumanVerdict) -> None:
-        """Add `human` to the history (a cleared pick too: latest wins)."""
+        """Add `human` to the history (a cleared pick too: latest wins). Nothing is
+        written when the app records no history (`--no-history`, SCILLM_HISTORY=0)."""
         async with self._lock:
-            self._record(run, human, await self._recorder())
+            recorder = await self._recorder()
+            if recorder is not None:
+                self._record(run, human, recorder)
 
-    async def _recorder(self) -> HistoryRecorder:
-        recorder: HistoryRecorder | None = getattr(self._app, "history_recorder", None)
-        if recorder is None:
-            if self._own is None:
-                self._own = await HistoryRecorder.aopen()
-            recorder = self._own
-        return recorder
+    async def _recorder(self) -> HistoryRecorder | None:
+        recording = getattr(self._app, "recording", None)  # the app's `RunRecording`
+        if recording is not None:
+            return recording.recorder if recording.enabled else None
+        if self._own is None:
+            self._own = await HistoryRecorder.aopen()
+        return self._own
 
     def _record(self, run: Run, human: HumanVerdict, recorder: HistoryRecorder) -> None:
         if recorder is self._own and run.run_id not in self._recorded:
@@ -95,7 +98,8 @@ class PickRecorder:
         """Wait until the picks so far are written."""
         async with self._lock:  # the picks still opening the recorder first
             pass
-        recorder = getattr(self._app, "history_recorder", None) or self._own
+        recording = getattr(self._app, "recording", None)
+        recorder = recording.recorder if recording is not None else self._own
         if recorder is not None:
             await recorder.flush()
 

@@ -118,6 +118,23 @@ class VariantGrid(ReportsWorkerFailures, CachedScrollbars, LineCache, Horizontal
         self.scroll_home(animate=False)
         self.flush(force=True)
 
+    async def show_past(self, run: Run) -> None:
+        """Show a run that has ended (one from the history): its columns with all their
+        text and final stats, nothing driven."""
+        self.run = run
+        self._dirty.clear()
+        self._statuses.clear()
+        self._mirror = None
+        for change in self._show(list(run.variants.values()), planned=False):
+            await change
+        for column in self._columns:
+            column.append_reasoning(column.state.reasoning)
+            column.append(column.state.text)
+            self._dirty.add(column.state.id)
+        self.scroll_home(animate=False)
+        self.flush(force=True)
+        self._status_changed = False
+
     def _show(self, states: list[VariantState], *, planned: bool) -> list[Awaitable[None]]:
         """Bind the columns to `states`, mounting or removing the difference in number.
         Returns the mount and removal to await (none if the number is unchanged)."""
