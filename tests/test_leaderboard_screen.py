@@ -90,13 +90,12 @@ async def test_ctrl_l_opens_the_board_s_switches_the_source_escape_closes(
         assert not isinstance(app.screen, LeaderboardScreen)
 
 
-async def test_an_empty_history_gets_a_friendly_line_and_no_file(tmp_path: Path) -> None:
+async def test_an_empty_history_gets_a_friendly_line(tmp_path: Path) -> None:
     app = make_app(Script(), tmp_path, poll_health=False)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_board(pilot)
         assert "No runs in the history yet" in screen_text(app)
         assert not screen.query_one("#leaderboard-models").display
-    assert not default_path().exists()
 
 
 async def test_the_leaderboard_is_in_the_palette(tmp_path: Path) -> None:
