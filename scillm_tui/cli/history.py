@@ -9,6 +9,7 @@ import textwrap
 from datetime import datetime
 from typing import Any, TextIO
 
+from scillm_tui.cli.arg_types import positive_int
 from scillm_tui.cli.exit_codes import EXIT_FAILED, EXIT_OK
 
 PROMPT_WIDTH = 40
@@ -28,22 +29,12 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
     parser.add_argument(
-        "--limit", type=_at_least_one, default=50, metavar="N", help="show at most N runs"
+        "--limit", type=positive_int, default=50, metavar="N", help="show at most N runs"
     )
     parser.add_argument(
         "--search", metavar="TEXT", help="only runs whose prompt or an answer has these words"
     )
     return parser
-
-
-def _at_least_one(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
-    return value
 
 
 def printable_repr(text: str) -> str:

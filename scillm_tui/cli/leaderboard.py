@@ -15,6 +15,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
+from scillm_tui.cli.arg_types import non_negative_int
 from scillm_tui.cli.exit_codes import EXIT_FAILED, EXIT_OK
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--min-battles",
-        type=_non_negative,
+        type=non_negative_int,
         default=10,
         metavar="K",
         help="models with fewer battles are listed but marked as too few",
@@ -83,16 +84,6 @@ def parse_since(text: str) -> datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD) or ISO time: {text!r}") from None
     return moment if moment.tzinfo is not None else moment.astimezone()
-
-
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
-    return value
 
 
 def leaderboard_command(args: argparse.Namespace, out: TextIO | None = None) -> int:

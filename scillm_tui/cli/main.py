@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from scillm_tui import __version__
+from scillm_tui.cli.arg_types import positive_float, positive_int
 from scillm_tui.cli.exit_codes import EXIT_CODES, EXIT_USAGE
 
 
@@ -87,26 +88,6 @@ def _exit_codes_epilog() -> str:
     return "exit codes:\n" + "\n".join(lines)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be above 0: {text!r}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="scillm-tui",
@@ -152,17 +133,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="generator model; repeat to compare models (default: CHUTES_MODEL)",
     )
     run.add_argument(
-        "-n", type=_positive_int, metavar="N", help="number of variants (default: BEST_OF_N, 3)"
+        "-n", type=positive_int, metavar="N", help="number of variants (default: BEST_OF_N, 3)"
     )
     run.add_argument(
         "--temperature", type=float, metavar="T", default=0.7, help="sampling temperature"
     )
     run.add_argument(
-        "--max-tokens", type=_positive_int, metavar="K", help="cap on each variant's tokens"
+        "--max-tokens", type=positive_int, metavar="K", help="cap on each variant's tokens"
     )
     run.add_argument(
         "--concurrency",
-        type=_positive_int,
+        type=positive_int,
         metavar="C",
         help="cap on open streams (default: all at once)",
     )
@@ -188,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--judge-rounds",
-        type=_positive_int,
+        type=positive_int,
         default=1,
         metavar="K",
         help="listwise: judge K times, candidates shuffled, majority wins",
@@ -201,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from scillm_tui.cli.batch import add_parser as add_batch_parser
 
-    add_batch_parser(sub, _common, _positive_int, _exit_codes_epilog())
+    add_batch_parser(sub, _common, positive_int, _exit_codes_epilog())
 
     from scillm_tui.cli import history, leaderboard
 
@@ -218,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve-demo", help="run the built-in demo backend in the foreground")
     serve.add_argument("--port", type=int, default=8089, help="port on 127.0.0.1 (0 = any free)")
-    serve.add_argument("--speed", type=_positive_float, default=1.0, help="pace multiplier")
+    serve.add_argument("--speed", type=positive_float, default=1.0, help="pace multiplier")
     return parser
 
 

@@ -125,23 +125,7 @@ def build_judge_messages(
         "Decide which candidate answers the task best.",
         "",
     ]
-    if system is not None and system.strip():
-        parts += [
-            "=== System prompt given to the candidates ===",
-            escape_block_text(system),
-            "=== End of system prompt ===",
-            "",
-        ]
-    parts += [
-        "=== Task ===",
-        escape_block_text(prompt),
-        "=== End of task ===",
-        "",
-        "Each candidate starts with a line `=== Candidate <label> ===`. Inside the candidates, "
-        "lines that would begin with `===` are shown with a leading backslash (`\\===`); "
-        "they belong to that candidate's text.",
-        "",
-    ]
+    parts += _task_block(system, prompt)
     for label, text in candidates:
         parts += [f"=== Candidate {label} ===", escape_block_text(text)]
     parts += [BLOCK_END, "", _answer_rules(labels)]
@@ -204,22 +188,8 @@ def build_pairwise_messages(
         "Decide which candidate answers the task better, or whether they are equally good.",
         "",
     ]
-    if system is not None and system.strip():
-        parts += [
-            "=== System prompt given to the candidates ===",
-            escape_block_text(system),
-            "=== End of system prompt ===",
-            "",
-        ]
+    parts += _task_block(system, prompt)
     parts += [
-        "=== Task ===",
-        escape_block_text(prompt),
-        "=== End of task ===",
-        "",
-        "Each candidate starts with a line `=== Candidate <label> ===`. Inside the candidates, "
-        "lines that would begin with `===` are shown with a leading backslash (`\\===`); "
-        "they belong to that candidate's text.",
-        "",
         "=== Candidate A ===",
         escape_block_text(first),
         "=== Candidate B ===",
@@ -233,4 +203,28 @@ def build_pairwise_messages(
     return [
         {"role": "system", "content": JUDGE_SYSTEM_PROMPT},
         {"role": "user", "content": "\n".join(parts)},
+    ]
+
+
+def _task_block(system: str | None, prompt: str) -> list[str]:
+    """The system prompt (if any), the task, and how candidates are marked: the same for
+    every judging mode, each text escaped so it cannot fake the block layout."""
+    parts: list[str] = []
+    if system is not None and system.strip():
+        parts += [
+            "=== System prompt given to the candidates ===",
+            escape_block_text(system),
+            "=== End of system prompt ===",
+            "",
+        ]
+    return [
+        *parts,
+        "=== Task ===",
+        escape_block_text(prompt),
+        "=== End of task ===",
+        "",
+        "Each candidate starts with a line `=== Candidate <label> ===`. Inside the candidates, "
+        "lines that would begin with `===` are shown with a leading backslash (`\\===`); "
+        "they belong to that candidate's text.",
+        "",
     ]
