@@ -735,6 +735,7 @@ async def test_the_leaderboard_follows_a_streaming_run_once_a_second(
             by_id = {row[1]: row[4] for row in leaderboard.rows}
             return [by_id[c.state.id] for c in grid.columns]
 
+        await stream_and_tick(1.0)  # both streaming: the start's status changes are shown
         tokens = await stream_and_tick(1.0)
         assert shown() == tokens
         later = await stream_and_tick(0.25)  # a stats tick, within the second
