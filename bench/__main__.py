@@ -400,9 +400,9 @@ def summarise(runs: dict[str, list], sizes: dict[str, Any]) -> list[dict[str, An
         entries = runs["thinking"]
         cpu = [_ratio(_get(e["app8"], "cpu_s"), _get(e["raw8"], "cpu_s")) for e in entries]
         workload = f"8 × ({sizes['thinking_chunks']} thinking + {sizes['thinking_answer_chunks']})"
-        row("7 thinking", f"CPU ÷ raw consumer CPU, {workload} @ 100/s", cpu, "<=", 3.0)
+        row("10 thinking", f"CPU ÷ raw consumer CPU, {workload} @ 100/s", cpu, "<=", 3.0)
         row(
-            "7 thinking",
+            "10 thinking",
             "event-loop lag p99, 8 columns",
             [_get(e["app8"], "lag_ms", "p99") for e in entries],
             "<=",
