@@ -34,6 +34,7 @@ import asyncio
 import contextlib
 import gc
 import json
+import os
 import random
 import sys
 import tempfile
@@ -324,6 +325,10 @@ def main(argv: list[str]) -> None:
     case, params = argv[0], json.loads(argv[1])
     with tempfile.TemporaryDirectory(prefix="scillm-bench-") as tmp:
         params["tmp"] = tmp  # the prompt history goes here, not into the user's data dir
+        # ... and so do the run history and the config: a benchmark records its runs as
+        # the app does (that cost is part of the figures), never into the user's history.
+        os.environ["XDG_DATA_HOME"] = str(Path(tmp) / "data")
+        os.environ["XDG_CONFIG_HOME"] = str(Path(tmp) / "config")
         emit(asyncio.run({"dashboard": dashboard, "raw": raw}[case](params)))
 
 
