@@ -52,28 +52,14 @@ def local_time(iso: str) -> str:
 
 
 def history_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    import sqlite3
-
-    from scillm_tui.core.run_history import HistoryStore, HistoryUnavailable, default_path
+    from scillm_tui.cli.history_reading import read_history
+    from scillm_tui.core.run_history import RunSummary
 
     out = out or sys.stdout
-    if not default_path().exists():  # reading never creates a history
-        rows = []
-    else:
-        try:
-            store = HistoryStore.open()
-        except HistoryUnavailable as exc:
-            print(f"scillm-tui: error: {exc}", file=sys.stderr)
-            return EXIT_FAILED
-        try:
-            if store.warning:
-                print(f"scillm-tui: warning: {store.warning}", file=sys.stderr)
-            rows = store.list_runs(limit=args.limit, search=args.search)
-        except sqlite3.Error as exc:
-            print(f"scillm-tui: error: the run history could not be read: {exc}", file=sys.stderr)
-            return EXIT_FAILED
-        finally:
-            store.close()
+    none: list[RunSummary] = []
+    rows = read_history(lambda store: store.list_runs(limit=args.limit, search=args.search), none)
+    if rows is None:
+        return EXIT_FAILED
     if args.json:
         data = [
             {

@@ -87,38 +87,29 @@ def parse_since(text: str) -> datetime:
 
 
 def leaderboard_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    import sqlite3
-
-    from scillm_tui.core.run_history import HistoryStore, HistoryUnavailable, default_path
+    from scillm_tui.cli.history_reading import read_history
+    from scillm_tui.core.run_history import HistoryStore
     from scillm_tui.core.run_history.ranking_inputs import model_leaderboard, trust_rows
 
     out = out or sys.stdout
-    ratings: list[ModelRating] = []
-    judges: list[JudgeTrust] = []
-    if default_path().exists():  # reading never creates a history
-        try:
-            store = HistoryStore.open()
-        except HistoryUnavailable as exc:
-            print(f"scillm-tui: error: {exc}", file=sys.stderr)
-            return EXIT_FAILED
-        try:
-            if store.warning:
-                print(f"scillm-tui: warning: {store.warning}", file=sys.stderr)
-            if args.judges:
-                judges = trust_rows(store, judge_model=args.judge, since=args.since)
-            else:
-                ratings = model_leaderboard(
-                    store,
-                    source=args.source,
-                    judge_model=args.judge,
-                    since=args.since,
-                    min_battles=args.min_battles,
-                )
-        except sqlite3.Error as exc:
-            print(f"scillm-tui: error: the run history could not be read: {exc}", file=sys.stderr)
-            return EXIT_FAILED
-        finally:
-            store.close()
+
+    def read(store: HistoryStore) -> tuple[list[ModelRating], list[JudgeTrust]]:
+        if args.judges:
+            return [], trust_rows(store, judge_model=args.judge, since=args.since)
+        ratings = model_leaderboard(
+            store,
+            source=args.source,
+            judge_model=args.judge,
+            since=args.since,
+            min_battles=args.min_battles,
+        )
+        return ratings, []
+
+    none: tuple[list[ModelRating], list[JudgeTrust]] = ([], [])
+    found = read_history(read, none)
+    if found is None:
+        return EXIT_FAILED
+    ratings, judges = found
     if args.judges:
         _print_judges(judges, args, out)
     else:
