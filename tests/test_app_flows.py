@@ -12,14 +12,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from textual._compositor import Compositor
 from textual.color import Color
 from textual.containers import Horizontal
 from textual.dom import DOMNode
 from textual.pilot import Pilot
-from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Input, Markdown, SelectionList, Static
-from textual.widgets._footer import FooterKey  # no public home in 8.2.8
 
 from scillm_tui.tui.app import ScillmApp
 from scillm_tui.tui.screens.confirm import ConfirmScreen
@@ -45,13 +42,11 @@ from tests.tui_support import (
     MessageWaiter,
     Script,
     export,
-    fixed_report,
     make_app,
     make_session,
     run_to_end,
     screen_text,
     set_form,
-    show_health,
     type_prompt,
     wait_for_run,
 )
@@ -582,42 +577,6 @@ async def test_the_zoom_screen_is_built_before_the_first_f6(tmp_path: Path) -> N
         assert "v2 · beta" in text and "Beta answer" in text and "v1 · alpha" not in text
 
 
-async def test_the_first_f6_finds_the_zoom_screen_laid_out_and_its_keys_drawn(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Laid out and drawn for the first time on its first push, the zoom opened ~25 ms
-    slower than on any later f6 (bench case 5: that first toggle was its p99); and its
-    update timer, ticking for the first time, waited a whole period (1/60 s) more."""
-    hidden_ticks: list[bool] = []
-    on_timer_update = ZoomScreen._on_timer_update
-
-    def ticking(screen: ZoomScreen) -> None:
-        hidden_ticks.append(not screen.is_current)
-        on_timer_update(screen)
-
-    monkeypatch.setattr(ZoomScreen, "_on_timer_update", ticking)
-    app = make_app(Script(), tmp_path, poll_health=False)
-    async with app.run_test(size=(160, 45)) as pilot:
-        await run_to_end(pilot, models="alpha, beta", n="2")
-        zoom = app.get_screen("zoom", ZoomScreen)
-        assert any(hidden_ticks)  # its first period passed while hidden
-        layouts = count_layouts(monkeypatch, zoom)
-        drawn: list[str] = []
-        render = FooterKey.render
-
-        def counting(key: FooterKey) -> object:
-            drawn.append(key.key)
-            return render(key)
-
-        monkeypatch.setattr(FooterKey, "render", counting)
-        await pilot.press("f6")
-        await pilot.pause()
-        assert app.screen is zoom and "Alpha answer" in screen_text(app)
-        assert "Close zoom" in screen_text(app)  # the keys are on screen ...
-        assert drawn == []  # ... as drawn while the screen was hidden
-        assert layouts == []  # and laid out then, at this size
-
-
 async def test_the_zoom_screen_is_reused_for_the_next_variant_and_theme(tmp_path: Path) -> None:
     app = make_app(Script(), tmp_path, poll_health=False)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -648,49 +607,6 @@ async def test_the_zoom_screen_is_reused_for_the_next_variant_and_theme(tmp_path
         assert app.screen is app.default_screen and grid.mirrored is None
         assert grid.run is not old_run and grid.column("v2").state is grid.run.variants["v2"]
         assert grid.column("v2").view.text == TEXTS["beta"]
-
-
-def count_layouts(monkeypatch: pytest.MonkeyPatch, screen: Screen) -> list[object]:
-    """From now on, each layout of `screen` adds an entry to the returned list."""
-    layouts: list[object] = []
-    refresh_layout = screen._refresh_layout
-
-    def counting(*args: object, **kwargs: object) -> None:
-        layouts.append(args)
-        refresh_layout(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(screen, "_refresh_layout", counting)
-    return layouts
-
-
-async def test_a_run_lays_out_nothing_from_its_start_to_its_end(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A run streams into the columns already on screen, the judge panel's one-row state
-    changes in place, and the leaderboard has one row per variant from before the run:
-    a layout of the whole screen at a run's start stalled all columns for ~0.1 s (bench:
-    event-loop lag max), and at its end (~20-30 ms) it delayed the last text."""
-    chunks: asyncio.Queue[str | None] = asyncio.Queue()
-    app = paced_app(tmp_path, chunks)
-    async with app.run_test(size=(200, 45)) as pilot:
-        app.query_one("#auto-judge", Checkbox).value = False
-        grid = await planned_paced_columns(pilot, 8)
-        await pilot.pause()
-        leaderboard = app.query_one(Leaderboard)
-        assert [row[1] for row in leaderboard.rows] == [f"v{n}" for n in range(1, 9)]
-        layouts = count_layouts(monkeypatch, app.screen)
-        await pilot.press("ctrl+r")
-        while not all(c.view.row_count for c in grid.columns):
-            chunks.put_nowait("word " * 20)
-            await pilot.pause()
-        assert "waiting for the run to finish" in screen_text(app)
-        # Live: each variant's tokens so far, on the columns' stats tick.
-        await until(pilot, lambda: all(row[4].startswith("~") for row in leaderboard.rows))
-        assert grid.streaming
-        await end_paced_run(pilot, chunks)
-        assert "run finished — press ctrl+j to judge" in screen_text(app)
-        assert all(row[4] != "–" for row in leaderboard.rows)  # every variant's tokens
-        assert layouts == []
 
 
 async def test_the_leaderboard_follows_a_streaming_run_once_a_second(
@@ -763,12 +679,11 @@ async def test_line_cached_widgets_are_still_their_base_widgets_to_css(tmp_path:
         assert {row.id for row in app.query(Horizontal)} >= {"top", "main", "health"}
 
 
-async def test_columns_scrolled_out_of_sight_stream_quietly_and_show_all_when_seen(
+async def test_columns_scrolled_out_of_sight_keep_streaming_and_show_all_when_seen(
     tmp_path: Path,
 ) -> None:
-    """Eight 40-cell columns do not fit: the ones out of sight keep streaming without
-    asking the screen to repaint them (each such request made Textual rebuild its map of
-    the whole screen, ~2-5 ms a frame), and show everything once scrolled to."""
+    """Eight 40-cell columns do not fit: the ones out of sight keep streaming, quietly
+    (tests/test_textual_private_effects.py), and show everything once scrolled to."""
     chunks: asyncio.Queue[str | None] = asyncio.Queue()
     app = paced_app(tmp_path, chunks)
     async with app.run_test(size=(200, 45)) as pilot:
@@ -781,74 +696,18 @@ async def test_columns_scrolled_out_of_sight_stream_quietly_and_show_all_when_se
             n += 1
             await pilot.pause()
         grid.flush(force=True)
+        await pilot.pause()
         latest = last.state.text.split()[-1]
-        compositor = app.screen._compositor
-        visible = compositor.visible_widgets
-        assert grid.columns[0] in visible and last not in visible
-        quiet = [last, *last.query("*")]
-        assert not any(widget._repaint_required for widget in quiet)
-        assert not compositor._full_map_invalidated
+        shown = screen_text(app)
+        assert "v1 · paced" in shown and "v8 · paced" not in shown  # out of sight
 
         grid.scroll_to(x=grid.max_scroll_x, animate=False)
-        await until(pilot, lambda: last in app.screen._compositor.visible_widgets)
+        await until(pilot, lambda: "v8 · paced" in screen_text(app))
         await pilot.pause()
         shown = screen_text(app)
         assert latest in shown and "streaming" in shown  # text and header as they are now
         assert f"{last.state.completion_tokens} tok" in shown  # its stats line, up to date
         await end_paced_run(pilot, chunks)
-
-
-async def test_a_run_start_asks_no_column_out_of_sight_to_repaint(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A run's start rebinds every column, just as the compositor has dropped its set of
-    visible widgets: the columns out of sight must still tell from its maps that they are
-    unseen, or Textual rebuilds its map of the whole screen (8 ms at 8 columns)."""
-    # The history's recorder opens on a thread while the app starts; when it lands during
-    # the run's start it can shift a frame: not this test's subject (a flake seen in CI).
-    monkeypatch.setenv("SCILLM_HISTORY", "0")
-    chunks: asyncio.Queue[str | None] = asyncio.Queue()
-    app = paced_app(tmp_path, chunks)
-    rebuilds: list[object] = []
-    full_map = Compositor.full_map
-
-    def counting(self: Compositor) -> object:
-        if self._full_map_invalidated:
-            rebuilds.append(self)
-        return full_map.fget(self)  # type: ignore[attr-defined]
-
-    async with app.run_test(size=(200, 45)) as pilot:
-        grid = await planned_paced_columns(pilot, 8)
-        monkeypatch.setattr(Compositor, "full_map", property(counting))
-        await pilot.press("ctrl+r")
-        for n in range(16):
-            chunks.put_nowait(f"word{n} ")
-            await pilot.pause()
-        grid.flush(force=True)
-        await pilot.pause()
-        assert grid.columns[-1] not in app.screen._compositor.visible_widgets
-        assert rebuilds == []
-        await end_paced_run(pilot, chunks)
-
-
-async def test_a_health_report_repaints_its_pane_without_a_layout(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Panes are polled every 10 s; a layout per report stalled 16 streaming columns for
-    ~40 ms (bench: event-loop lag max)."""
-    app = make_app(Script(), tmp_path, poll_health=False)
-    async with app.run_test(size=(160, 45)) as pilot:
-        show_health(app, fixed_report("sidecar", "up"), fixed_report("gateway", "up"))
-        await pilot.pause()
-        layouts = count_layouts(monkeypatch, app.screen)
-        sidecar = fixed_report("sidecar", "up", latency_ms=123.0)
-        gateway = fixed_report("gateway", "down", "connection refused")
-        show_health(app, sidecar, gateway)
-        await pilot.pause()
-        text = screen_text(app)
-        assert "123 ms" in text and "connection refused" in text
-        assert app.query_one("#health-gateway").has_class("-down")
-        assert layouts == []
 
 
 async def test_a_run_ends_quietly_when_all_is_well_and_with_a_summary_when_not(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.segment import Segment
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.pilot import Pilot
 from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar
@@ -13,6 +13,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from scillm_tui.tui.streamview.view import StreamView
+from tests.tui_support import screen_strips
 
 WIDTH, HEIGHT = 24, 10
 BAR_X = WIDTH - 1  # the bar's column, from the widget's left edge
@@ -56,13 +57,13 @@ def bar_column(app: App[None], widget: Widget) -> list[list[tuple[str, object]]]
     """What the screen shows in `widget`'s last column, segment by segment (mouse
     actions left out: Textual's bar puts them in its styles, the view handles presses)."""
     region = widget.region
-    strips = app.screen._compositor.render_strips()[region.y : region.bottom]
+    column = Region(region.right - 1, region.y, 1, region.height)
     return [
         [
             (segment.text, segment.style and segment.style.clear_meta_and_links())
-            for segment in Segment.simplify(strip.crop(region.right - 1, region.right))
+            for segment in Segment.simplify(strip)
         ]
-        for strip in strips
+        for strip in screen_strips(app, column)
     ]
 
 
@@ -172,6 +173,9 @@ async def test_the_view_puts_no_scrollbar_widget_on_screen() -> None:
     app = BarApp()
     async with app.run_test(size=(2 * WIDTH, HEIGHT)) as pilot:
         await show(app, pilot, 200)
-        bars = [w for w in app.screen._compositor.visible_widgets if isinstance(w, ScrollBar)]
-        assert [bar.parent for bar in bars] == [app.ref]
-        assert app.view.region.width == WIDTH  # the bar is inside it
+        view, ref = app.view.region, app.ref.region
+        assert view.width == WIDTH  # the bar is inside it
+        for y in range(view.y, view.bottom):  # what a press on the bar's column lands on
+            assert app.screen.get_widget_at(view.right - 1, y)[0] is app.view
+            bar = app.screen.get_widget_at(ref.right - 1, y)[0]
+            assert isinstance(bar, ScrollBar) and bar.parent is app.ref

@@ -13,7 +13,6 @@ from textual.app import App, ComposeResult
 from textual.containers import Horizontal, HorizontalScroll
 from textual.geometry import Region
 from textual.pilot import Pilot
-from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -21,6 +20,7 @@ from scillm_tui.tui.streamview import bar as stream_bar
 from scillm_tui.tui.streamview.bar import StreamBar
 from scillm_tui.tui.streamview.rows import RowPainter
 from scillm_tui.tui.streamview.view import StreamView
+from tests.tui_support import screen_lines, screen_strips
 
 LINES = [f"line {n:03d}" for n in range(60)]
 
@@ -50,15 +50,15 @@ class ViewApp(App[None]):
 def screen_rows(app: App[None], view: StreamView | None = None) -> list[str]:
     """The text the screen would show now (only `view`'s text area, if given).
 
-    Uses the compositor's own strip rendering (private, pinned textual 8.2.8): it goes
-    through each widget's line cache, so a row we forgot to refresh shows up stale here.
+    It goes through each widget's line cache, so a row we forgot to refresh shows up
+    stale here.
     """
-    strips = app.screen._compositor.render_strips()
     if view is None:
-        return [strip.text for strip in strips]
+        return screen_lines(app)
     region = view.scrollable_content_region
-    right = region.right - stream_bar.BAR_WIDTH  # the text, without the scrollbar's column
-    return [strips[y].crop(region.x, right).text for y in range(region.y, region.bottom)]
+    # The text, without the scrollbar's column.
+    text = Region(region.x, region.y, region.width - stream_bar.BAR_WIDTH, region.height)
+    return screen_lines(app, text)
 
 
 def view_rows(view: StreamView) -> list[str]:
@@ -322,32 +322,6 @@ async def test_views_with_different_phases_take_turns_to_jump() -> None:
         assert all(later.count({i}) >= len(later) // 4 for i in range(4))
 
 
-async def test_growth_does_not_trigger_a_screen_layout() -> None:
-    app = ViewApp(count=2)
-    async with app.run_test(size=(60, 10)) as pilot:
-        await fill(app, pilot, LINES[:20], view=0)  # scrollbar is there now
-        await fill(app, pilot, LINES[:20], view=1)
-        screen = app.screen
-        layouts = 0
-        original = Screen._refresh_layout
-
-        def counting(self: Screen, *args: Any, **kwargs: Any) -> None:
-            nonlocal layouts
-            layouts += 1
-            original(self, *args, **kwargs)
-
-        screen._refresh_layout = counting.__get__(screen)  # type: ignore[method-assign]
-        for line in LINES[20:40]:
-            for index in range(2):
-                app.view(index).append(line + " " + "word " * 9)
-                app.view(index).flush()
-            await pilot.pause()
-        assert layouts == 0
-        assert app.view(0).following
-        shown = " ".join(row.strip() for row in screen_rows(app, app.view(0)) if row.strip())
-        assert shown.endswith("line 039 " + " ".join(["word"] * 9))
-
-
 class CommitCount:
     """How many times a view's scrollbar changed its picture (`n`, settable), and how
     many of those repainted the bar's column alone (`columns`)."""
@@ -379,8 +353,8 @@ def count_commits(monkeypatch: MonkeyPatch, view: StreamView) -> CommitCount:
 def bar_of(app: App[None], view: StreamView) -> list[str]:
     """What the screen shows in the view's scrollbar column, line by line, as segments."""
     region = view.region
-    strips = app.screen._compositor.render_strips()[region.y : region.bottom]
-    return [repr(list(strip.crop(region.right - 1, region.right))) for strip in strips]
+    column = Region(region.right - 1, region.y, 1, region.height)
+    return [repr(list(strip)) for strip in screen_strips(app, column)]
 
 
 class HeldTimers:
@@ -726,14 +700,13 @@ async def test_wide_characters_keep_columns_aligned() -> None:
         right.flush()
         await pilot.pause()
         assert left._wrapped.width == 20 - stream_bar.BAR_WIDTH
-        for strip in app.screen._compositor.render_strips():
+        for strip in screen_strips(app):
             assert strip.cell_length == 40
         rows = screen_rows(app)
         for row in rows:
             assert cell_len(row) == 40
         # The right column starts at cell 20 on every row, whatever is on its left.
-        first = app.screen._compositor.render_strips()[0]
-        assert first.crop(20, 25).text == "RIGHT"
+        assert screen_lines(app, Region(20, 0, 5, 1)) == ["RIGHT"]
         assert view_rows(left)[:3] == [
             "你好世界你好世界你",
             "好世界😀😀😀 e\u0301\u0301 \u200b tab",

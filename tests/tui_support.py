@@ -26,12 +26,16 @@ from typing import Any
 
 import httpx
 import pytest
+from textual.app import App
+from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.strip import Strip
 from textual.widgets import Input, TextArea
 
 from scillm_tui.core.health import HealthReport
 from scillm_tui.core.settings import load_settings
 from scillm_tui.session import Session
+from scillm_tui.tui import textual_private as private
 from scillm_tui.tui.app import ScillmApp
 from scillm_tui.tui.widgets.health_strip import HealthStrip
 
@@ -322,12 +326,6 @@ class FrozenClock:
         return self.now
 
 
-def screen_text(app: ScillmApp) -> str:
-    """Everything on screen as plain text (what a user reads)."""
-    strips = app.screen._compositor.render_strips()  # type: ignore[attr-defined]
-    return "\n".join(strip.text for strip in strips)
-
-
 class MessageWaiter:
     """A `message_hook` for `run_test` that lets a test await a message instead of polling."""
 
@@ -362,3 +360,28 @@ class MessageWaiter:
             timeout,
         )
         return message.report  # type: ignore[attr-defined]
+
+
+# ---- reading the screen -----------------------------------------------------------------
+# Every test reads what is on screen through these. Textual has no public reader; the one
+# private call is `textual_private.screen_strips`.
+
+
+def screen_strips(app: App[Any], region: Region | None = None) -> list[Strip]:
+    """What the screen shows now (`region` of it, if given), one strip a row, segments and
+    styles included, composed from each widget's line cache as the next frame would be:
+    a row a widget forgot to repaint shows up stale here."""
+    strips = private.screen_strips(app.screen)
+    if region is None:
+        return strips
+    return [strip.crop(region.x, region.right) for strip in strips[region.y : region.bottom]]
+
+
+def screen_lines(app: App[Any], region: Region | None = None) -> list[str]:
+    """What the screen shows now (`region` of it, if given), as plain text, one string a row."""
+    return [strip.text for strip in screen_strips(app, region)]
+
+
+def screen_text(app: App[Any]) -> str:
+    """Everything on screen as plain text (what a user reads)."""
+    return "\n".join(screen_lines(app))

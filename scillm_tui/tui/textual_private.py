@@ -14,6 +14,8 @@ Two kinds of use:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from textual.dom import NoScreen
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from textual.geometry import Size
     from textual.screen import Screen
     from textual.scrollbar import ScrollBar
+    from textual.strip import Strip
     from textual.widget import Widget
 
 __all__ = [
@@ -32,16 +35,22 @@ __all__ = [
     "border_title",
     "compositor",
     "css_generation",
+    "full_map_stale",
     "known_unseen",
     "layout_required",
     "mount_installed_screen",
     "refresh_layout",
     "render_full_update",
+    "repaint_requested",
     "resume_update_timer",
+    "screen_strips",
     "scrollbar_slot",
     "set_scrollbar_slot",
     "start_child_widget",
     "visible_in_last_frame",
+    "watching_full_map_builds",
+    "watching_layouts",
+    "watching_update_ticks",
     "withdraw_repaint_request",
 ]
 
@@ -176,3 +185,92 @@ def resume_update_timer(screen: Screen[Any]) -> None:
     """Let the screen's update timer pass its first period now (it waits a whole period
     before its first tick)."""
     screen._update_timer.resume()
+
+
+# ---- watching Textual work: for the tests and the bench, never called by the app --------
+#
+# What these observe has no public face: a layout, a rebuild of the compositor's map or a
+# repaint request is work, not something a user sees, yet each one is a bench figure's
+# cost (see tests/test_textual_private_effects.py, which uses them).
+
+
+def screen_strips(screen: Screen[Any]) -> list[Strip]:
+    """What `screen` shows now, one strip a row, composed from each widget's line cache as
+    the next frame would be (a row a widget forgot to repaint shows up stale); draws nothing
+    and leaves what is due to be drawn. Textual has no public reader: `App.export_screenshot`
+    goes through the compositor too, and marks everything drawn."""
+    return screen._compositor.render_strips()
+
+
+def full_map_stale(screen: Screen[Any]) -> bool:
+    """Must the compositor rebuild its map of the whole screen before the next frame? Any
+    repaint request does that (2-8 ms a frame with 8 columns)."""
+    return screen._compositor._full_map_invalidated
+
+
+def repaint_requested(widget: Widget) -> bool:
+    """Has `widget` asked its screen to repaint it (see `withdraw_repaint_request`)?"""
+    return widget._repaint_required
+
+
+@contextmanager
+def watching_layouts(screen: Screen[Any]) -> Iterator[list[object]]:
+    """Inside, each layout of `screen` (Textual's reflow of the whole screen, or of its
+    visible part after a scroll) appends its arguments to the list given."""
+    layouts: list[object] = []
+    layout = screen._refresh_layout
+
+    def recording(*args: Any, **kwargs: Any) -> None:
+        layouts.append((args, kwargs))
+        layout(*args, **kwargs)
+
+    screen._refresh_layout = recording  # type: ignore[method-assign]
+    try:
+        yield layouts
+    finally:
+        del screen._refresh_layout  # the class's method again
+
+
+@contextmanager
+def watching_full_map_builds(screen: Screen[Any]) -> Iterator[list[object]]:
+    """Inside, each rebuild of `screen`'s map of the whole screen (the compositor's, before
+    a frame or a lookup) appends the screen size to the list given."""
+    builds: list[object] = []
+    compositor = screen._compositor
+    base = type(compositor)
+
+    class Watched(base):  # type: ignore[valid-type,misc]
+        @property
+        def full_map(self) -> Any:
+            if self._full_map_invalidated:
+                builds.append(self.size)
+            return base.full_map.fget(self)  # type: ignore[attr-defined]
+
+    compositor.__class__ = Watched
+    try:
+        yield builds
+    finally:
+        compositor.__class__ = base
+
+
+@contextmanager
+def watching_update_ticks(screen_type: type[Screen[Any]]) -> Iterator[list[bool]]:
+    """Inside, each tick of the update timer of a `screen_type` screen appends whether the
+    screen was current. Enter before the screen mounts: its timer keeps the method it was
+    started with."""
+    ticks: list[bool] = []
+    tick = screen_type._on_timer_update
+
+    def recording(screen: Screen[Any]) -> None:
+        ticks.append(screen.is_current)
+        tick(screen)
+
+    own = vars(screen_type).get("_on_timer_update")
+    screen_type._on_timer_update = recording  # type: ignore[method-assign,assignment]
+    try:
+        yield ticks
+    finally:
+        if own is None:
+            del screen_type._on_timer_update
+        else:
+            screen_type._on_timer_update = own  # type: ignore[method-assign]
