@@ -12,6 +12,7 @@ import inspect
 import pytest
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
+from textual.screen import Screen
 from textual.widgets import Static
 
 from scillm_tui.tui import textual_private as private
@@ -40,8 +41,18 @@ async def test_every_private_name_used_exists_on_a_live_app() -> None:
         for name in ("_vertical_scrollbar", "_horizontal_scrollbar"):
             assert hasattr(scroll, name), f"Widget.{name} is gone"
         screen = app.screen
-        for name in ("_refresh_layout", "_layout_required", "_update_timer", "_compositor"):
+        for name in (
+            "_refresh_layout",
+            "_layout_required",
+            "_update_timer",
+            "_compositor",
+            "_on_timer_update",
+        ):
             assert hasattr(screen, name), f"Screen.{name} is gone"
+        assert hasattr(compositor, "render_strips"), "Compositor.render_strips is gone"
+        assert isinstance(getattr(type(compositor), "full_map", None), property), (
+            "Compositor.full_map is no longer a property"
+        )
         for name in ("_start_widget", "_get_screen", "_css_update_count"):
             assert hasattr(app, name), f"App.{name} is gone"
         # The helpers answer as the widgets expect on a live screen.
@@ -68,3 +79,47 @@ def test_each_overridden_private_method_still_exists_with_our_signature(
     for cls in ours:
         mine = inspect.signature(vars(cls)[method])
         assert list(mine.parameters) == list(theirs.parameters), (cls, method)
+
+
+class _Tick(Screen[None]):
+    """A tall line, and below it one out of sight."""
+
+    CSS = "#tall { height: 30; }"
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static("tick", id="tall")
+            yield Static("unseen", id="unseen")
+
+
+async def test_the_watchers_see_textuals_work_on_a_live_app() -> None:
+    """What tests/test_textual_private_effects.py relies on: each watcher sees the work it
+    watches (a watcher that saw nothing would make those tests pass vacuously)."""
+    with private.watching_update_ticks(_Tick) as ticks:
+        app = _Probe()
+        async with app.run_test(size=(40, 10)) as pilot:
+            await app.push_screen(_Tick())
+            await pilot.pause()
+            screen = app.screen
+            unseen = screen.query_one("#unseen", Static)
+            assert private.screen_strips(screen)[0].text.rstrip() == "tick"
+            assert True in ticks
+            assert not private.visible_in_last_frame(unseen)
+            with (
+                private.watching_layouts(screen) as layouts,
+                private.watching_full_map_builds(screen) as builds,
+            ):
+                unseen.refresh()  # a plain widget asks even while out of sight ...
+                assert private.repaint_requested(unseen)
+                await pilot.pause()
+                assert private.full_map_stale(screen)  # ... which drops the map
+                assert unseen.region.height == 1  # a look-up rebuilds it
+                assert builds and not private.full_map_stale(screen)
+                assert layouts == []
+                await pilot.resize_terminal(30, 8)
+                await pilot.pause()
+                assert layouts
+            # Left as they were: the class's own methods again.
+            assert "_refresh_layout" not in vars(screen)
+            assert type(private.compositor(unseen)).__name__ == "Compositor"
+    assert "_on_timer_update" not in vars(_Tick)

@@ -331,8 +331,8 @@ class StreamView(OffscreenQuiet, ScrollView, can_focus=True):
 
         Textual's version also shows and hides the widgets, and `_scroll_update` gives
         them their range and repaints them: hidden widgets whose repaints make Textual
-        rebuild its map of the whole screen (private API, pinned; `tests/test_app_flows`
-        counts the rebuilds at a run's start).
+        rebuild its map of the whole screen (private API, pinned;
+        `tests/test_textual_private_effects.py` counts the rebuilds at a run's start).
         """
         self.show_horizontal_scrollbar = False
         self.show_vertical_scrollbar = self.styles.overflow_y != "hidden"
@@ -379,7 +379,7 @@ class StreamView(OffscreenQuiet, ScrollView, can_focus=True):
         size never depends on the virtual size (unless ``height: auto``), so we store it
         with ``set_reactive`` and do what ``ScrollView._size_updated`` would for us:
         update the scrollbar (`_update_scrollbar`) and clamp the scroll position.
-        ``tests/test_stream_view.py`` asserts that growth does not trigger a layout.
+        ``tests/test_textual_private_effects.py`` asserts that growth does not trigger a layout.
         """
         size = Size(self._wrapped.width, max(self._wrapped.row_count, self._floor))
         if size == self.virtual_size:
