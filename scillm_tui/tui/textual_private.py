@@ -10,6 +10,9 @@ Two kinds of use:
   private names.
 * Private methods that our widgets override (Textual calls them; an override cannot
   live here): listed in `OVERRIDDEN`, with the module that overrides each and why.
+
+At the end, for tests and the bench only: reading the screen, and watching work Textual does
+(layouts, map rebuilds, repaint requests), which no public API shows.
 """
 
 from __future__ import annotations
