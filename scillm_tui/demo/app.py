@@ -39,6 +39,7 @@ from scillm_tui.demo.wire import (
     Completion,
     assistant_message,
     error_body,
+    model_list,
     sse_event,
     usage,
 )
@@ -241,11 +242,8 @@ def create_demo_app(config: DemoConfig | None = None) -> Starlette:
         return JSONResponse({"ok": True, "forward_mode": False, "demo": True})
 
     async def models(request: Request) -> Response:
-        data = [
-            {"id": name, "object": "model", "created": _CREATED, "owned_by": DEMO_OWNER}
-            for name in DEMO_MODELS
-        ]
-        return JSONResponse({"object": "list", "data": data}, headers={"x-scillm-demo": "true"})
+        body = model_list(DEMO_MODELS, owned_by=DEMO_OWNER, created=_CREATED)
+        return JSONResponse(body, headers={"x-scillm-demo": "true"})
 
     async def chat(request: Request) -> Response:
         try:

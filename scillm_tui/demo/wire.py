@@ -12,11 +12,13 @@ The project has four fake OpenAI-compatible servers, and each earns its place:
 - `bench/sse_server.py`, raw asyncio with its bytes built once, in a process of its own,
   so the benchmarks measure the client and not the server.
 
-What they share is the format, and it lives here: chunk and completion bodies (`Completion`),
-usage (`usage`), the assistant message (`assistant_message`), error bodies (`error_body`)
-and SSE framing (`sse_event`, `sse_events`, `DONE_EVENT`). Builders return plain dicts so a
-fault scenario can bend one on purpose; `tests/test_wire.py` reads what they build back
-with the project's own client, so a change in the format breaks a test.
+What they share is the format, and it lives here: chunk and completion bodies
+(`Completion`), usage (`usage`), the assistant message (`assistant_message`), error bodies
+(`error_body`), the model list (`model_list`) and SSE framing (`sse_event`, `sse_events`,
+`DONE_EVENT`). Builders return plain dicts so a fault scenario can bend one on purpose;
+`tests/test_wire.py` reads what they build back with the project's own client, so a change
+in the format breaks a test. What each server answers (models, scenarios, pacing) stays its
+own.
 """
 
 from __future__ import annotations
@@ -80,6 +82,12 @@ def error_body(
 ) -> dict[str, Any]:
     """An OpenAI-style error body: `{"error": {"message", "type", "code"}}`."""
     return {"error": {"message": message, "type": type_, "code": code}}
+
+
+def model_list(ids: Iterable[str], *, owned_by: str, created: int = 0) -> dict[str, Any]:
+    """The `GET /v1/models` body listing `ids`."""
+    data = [{"id": i, "object": "model", "created": created, "owned_by": owned_by} for i in ids]
+    return {"object": "list", "data": data}
 
 
 def _now() -> int:

@@ -867,11 +867,7 @@ def create_fault_app(
                 models_status, ("models are unavailable", "server_error", None)
             )
             return openai_error(models_status, message or "not found", type_, code)
-        data = [
-            {"id": name, "object": "model", "created": 0, "owned_by": "fault-server"}
-            for name in sorted(SCENARIOS)
-        ]
-        return JSONResponse({"object": "list", "data": data})
+        return JSONResponse(wire.model_list(sorted(SCENARIOS), owned_by="fault-server"))
 
     async def health(request: Request) -> Response:
         if healthz is None:
