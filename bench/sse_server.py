@@ -33,6 +33,8 @@ import threading
 import time
 from functools import lru_cache
 
+from scillm_tui.demo import wire
+
 MODEL_RE = re.compile(r"^bench-k(\d+)-r(\d+(?:\.\d+)?)-c(\d+)(?:-t(\d+))?$")
 PROSE = (
     "Conflict-free replicated data types let replicas accept writes independently and "
@@ -41,10 +43,9 @@ PROSE = (
     "and sequences all have CRDT forms, each with a trade-off in metadata size.\n\n"
     "def merge(a, b):\n    return {k: max(a.get(k, 0), b.get(k, 0)) for k in a | b}\n\n"
 )
-UNPACED_BATCH = 64
-JUDGE_PICK = json.dumps(
-    {"best_id": "A", "reason": "bench: A is first"}
-)  # events per write when unpaced
+UNPACED_BATCH = 64  # events per write when unpaced
+JUDGE_PICK = json.dumps({"best_id": "A", "reason": "bench: A is first"})
+CREATED = 1_700_000_000
 
 
 def parse_model(model: str) -> tuple[int, float, int]:
@@ -68,10 +69,6 @@ def chunk_texts(count: int, size: int) -> list[str]:
     return [text[i : i + size] for i in range(0, total, size)]
 
 
-def _event(obj: dict) -> bytes:
-    return b"data: " + json.dumps(obj, separators=(",", ":")).encode() + b"\n\n"
-
-
 def _frame(payload: bytes) -> bytes:
     """One HTTP/1.1 chunked-encoding frame."""
     return b"%x\r\n%s\r\n" % (len(payload), payload)
@@ -81,32 +78,21 @@ def _frame(payload: bytes) -> bytes:
 def stream_events(model: str) -> tuple[bytes, tuple[bytes, ...], bytes]:
     """(head, one event per thinking then content chunk, tail) for a model name, built once."""
     count, _rate, size = parse_model(model)
-    base = {"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 1700000000}
-    base["model"] = model
-
-    def chunk(delta: dict, finish: str | None = None) -> dict:
-        return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
-
-    head = _event(chunk({"role": "assistant", "content": ""}))
     thinking = thinking_chunks(model)
-    thoughts = tuple(
-        _event(chunk({"content": None, "reasoning_content": text}))
-        for text in chunk_texts(thinking, size)
-    )
-    body = thoughts + tuple(_event(chunk({"content": text})) for text in chunk_texts(count, size))
-    usage: dict = {
-        "prompt_tokens": 10,
-        "completion_tokens": count + thinking,
-        "total_tokens": count + thinking + 10,
-    }
-    if thinking:
-        usage["completion_tokens_details"] = {"reasoning_tokens": thinking}
-    tail = (
-        _event(chunk({}, "stop"))
-        + _event({**base, "choices": [], "usage": usage})
-        + b"data: [DONE]\n\n"
-    )
-    return head, body, tail
+    reply = wire.Completion("chatcmpl-bench", model, created=CREATED)
+    event = wire.sse_event
+    thoughts = tuple(event(reply.reasoning(text)) for text in chunk_texts(thinking, size))
+    body = thoughts + tuple(event(reply.content(text)) for text in chunk_texts(count, size))
+    usage = wire.usage(count + thinking, prompt_tokens=10, reasoning_tokens=thinking or None)
+    tail = event(reply.finish("stop")) + event(reply.usage_chunk(usage)) + wire.DONE_EVENT
+    return event(reply.role()), body, tail
+
+
+@lru_cache(maxsize=16)
+def judge_answer(model: str) -> bytes:
+    """The whole non-streamed reply (a judge's pick: `bench.batch` judges), built once."""
+    message = wire.assistant_message(JUDGE_PICK)
+    return _json_response(wire.Completion("chatcmpl-bench", model, created=CREATED).body(message))
 
 
 def _response_head(status: str, content_type: str, chunked: bool, length: int = 0) -> bytes:
@@ -167,23 +153,22 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
             if method == "GET" and path == "/healthz":
                 writer.write(_json_response({"ok": True, "bench": True}))
             elif method == "GET" and path == "/v1/models":
-                writer.write(_json_response({"data": [{"id": "bench-k2000-r100-c4"}]}))
+                models = wire.model_list(["bench-k2000-r100-c4"], owned_by="bench")
+                writer.write(_json_response(models))
             elif method == "POST" and path == "/v1/chat/completions":
                 try:
                     request = json.loads(content)
                 except ValueError:
-                    writer.write(_json_response({"error": {"message": "bad json"}}, "400 Bad"))
+                    error = wire.error_body("request body is not valid JSON")
+                    writer.write(_json_response(error, "400 Bad Request"))
                 else:
                     if request.get("stream"):
                         await _stream(writer, str(request.get("model", "")))
                     else:
-                        pick = JUDGE_PICK  # a judge's answer: `bench.batch` judges
-                        answer = {
-                            "choices": [{"message": {"content": pick}, "finish_reason": "stop"}]
-                        }
-                        writer.write(_json_response(answer))
+                        writer.write(judge_answer(str(request.get("model", ""))))
             else:
-                writer.write(_json_response({"error": {"message": "not found"}}, "404 Not Found"))
+                error = wire.error_body(f"no route {method} {path}", code="not_found")
+                writer.write(_json_response(error, "404 Not Found"))
             await writer.drain()
     except (ConnectionError, asyncio.CancelledError):
         pass

@@ -406,7 +406,7 @@ async def test_client_disconnect_stops_generation(
         client.stream("POST", CHAT, json=body) as response,
     ):
         async for line in response.aiter_lines():
-            if '"content": "' in line and '"content": ""' not in line:
+            if _content(_sse_data(line)):
                 break  # the first word arrived; now hang up
     assert await asyncio.to_thread(stats.wait_for_idle, 3.0), "the stream kept running"
     assert stats.active_streams == 0

@@ -199,7 +199,7 @@ async def test_error_in_stream_is_a_200_ending_in_an_error_object(
     raw = b"".join(await _raw_reads(client, "error-in-stream"))
     data = _data_lines(_events(raw))
     assert json.loads(data[-1]) == {
-        "error": {"message": "upstream model crashed", "type": "server_error"}
+        "error": {"message": "upstream model crashed", "type": "server_error", "code": None}
     }
     assert "[DONE]" not in data
     plain = await client.post(CHAT, json=_body("error-in-stream", stream=False))

@@ -34,6 +34,7 @@ from textual.widgets import Input, TextArea
 
 from scillm_tui.core.health import HealthReport
 from scillm_tui.core.settings import load_settings
+from scillm_tui.demo import wire
 from scillm_tui.session import Session
 from scillm_tui.tui import textual_private as private
 from scillm_tui.tui.app import ScillmApp
@@ -78,9 +79,13 @@ class Script:
     answer_started: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-def _sse(chunks: list[dict[str, Any]], done: bool = True) -> bytes:
-    body = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks)
-    return (body + ("data: [DONE]\n\n" if done else "")).encode()
+def _reply(model: str) -> wire.Completion:
+    """The identity every chunk of `model`'s reply carries (fixed, so runs repeat)."""
+    return wire.Completion(f"chatcmpl-{model}", model, created=1_700_000_000)
+
+
+def _usage(completion_tokens: int, reasoning_tokens: int | None = None) -> dict[str, Any]:
+    return wire.usage(completion_tokens, prompt_tokens=12, reasoning_tokens=reasoning_tokens)
 
 
 def _words(text: str) -> list[str]:
@@ -93,26 +98,19 @@ def _words(text: str) -> list[str]:
     return [*pieces, current] if current else pieces
 
 
-def _stream_of(text: str, finish: str = "stop") -> bytes:
-    chunks: list[dict[str, Any]] = [{"choices": [{"delta": {"role": "assistant"}}]}]
-    chunks += [{"choices": [{"delta": {"content": w}}]} for w in _words(text)]
-    chunks.append({"choices": [{"delta": {}, "finish_reason": finish}]})
-    chunks.append({"choices": [], "usage": {"completion_tokens": len(_words(text))}})
-    return _sse(chunks)
+def _stream_of(model: str, text: str, finish: str = "stop") -> bytes:
+    reply, words = _reply(model), _words(text)
+    chunks = [reply.role(), *(reply.content(w) for w in words), reply.finish(finish)]
+    return wire.sse_events([*chunks, reply.usage_chunk(_usage(len(words)))])
 
 
-def _thinking_stream(thinking: str, answer: str, finish: str = "stop") -> bytes:
+def _thinking_stream(model: str, thinking: str, answer: str, finish: str = "stop") -> bytes:
     """Thinking in `delta.reasoning_content` chunks, then the answer in `content`."""
-    chunks: list[dict[str, Any]] = [{"choices": [{"delta": {"role": "assistant"}}]}]
-    chunks += [{"choices": [{"delta": {"reasoning_content": w}}]} for w in _words(thinking)]
-    chunks += [{"choices": [{"delta": {"content": w}}]} for w in _words(answer)]
-    chunks.append({"choices": [{"delta": {}, "finish_reason": finish}]})
-    usage = {
-        "completion_tokens": REASONING_TOKENS + len(_words(answer)),
-        "completion_tokens_details": {"reasoning_tokens": REASONING_TOKENS},
-    }
-    chunks.append({"choices": [], "usage": usage})
-    return _sse(chunks)
+    reply = _reply(model)
+    chunks = [reply.role(), *(reply.reasoning(w) for w in _words(thinking))]
+    chunks += [reply.content(w) for w in _words(answer)]
+    usage = _usage(REASONING_TOKENS + len(_words(answer)), REASONING_TOKENS)
+    return wire.sse_events([*chunks, reply.finish(finish), reply.usage_chunk(usage)])
 
 
 async def one_read_each(body: bytes) -> AsyncIterator[bytes]:
@@ -125,20 +123,20 @@ async def one_read_each(body: bytes) -> AsyncIterator[bytes]:
 
 def make_transport(script: Script) -> httpx.MockTransport:
     async def slow_thinker_body() -> AsyncIterator[bytes]:
+        reply = _reply("thinker-slow")
         words = _words(THINKING_TEXT)
-        yield _sse([{"choices": [{"delta": {"reasoning_content": w}}]} for w in words], False)
+        yield wire.sse_events([reply.role(), *(reply.reasoning(w) for w in words)], done=False)
         script.thinking_started.set()
         await script.release.wait()
-        more = {"choices": [{"delta": {"reasoning_content": " One more thought."}}]}
-        yield _sse([more], done=False)
+        yield wire.sse_event(reply.reasoning(" One more thought."))
         await asyncio.sleep(0)
-        yield _sse([{"choices": [{"delta": {"content": "CRDTs converge"}}]}], done=False)
+        yield wire.sse_event(reply.content("CRDTs converge"))
         script.answer_started.set()
         await asyncio.Event().wait()  # until the client goes away
 
     async def stuck_body() -> AsyncIterator[bytes]:
         try:
-            yield _sse([{"choices": [{"delta": {"content": STUCK_TEXT}}]}], done=False)
+            yield wire.sse_event(_reply("stuck").content(STUCK_TEXT))
             script.stuck_started.set()
             await asyncio.Event().wait()  # until the client goes away
         finally:
@@ -153,57 +151,58 @@ def make_transport(script: Script) -> httpx.MockTransport:
         if path == "/v1/models":
             if script.sidecar_down and request.url.host == "sidecar.test":
                 raise httpx.ConnectError("[Errno 111] Connection refused")
-            return httpx.Response(200, json={"data": [{"id": m} for m in script.models]})
+            return httpx.Response(200, json=wire.model_list(script.models, owned_by="script"))
         body = json.loads(request.content)
         script.requests.append(body)
         model = body["model"]
         sse = {"content-type": "text/event-stream"}
         if model in TEXTS:
-            return httpx.Response(200, headers=sse, content=_stream_of(TEXTS[model]))
+            return httpx.Response(200, headers=sse, content=_stream_of(model, TEXTS[model]))
         if model == "hostile":
-            return httpx.Response(200, headers=sse, content=_stream_of(HOSTILE_TEXT))
+            return httpx.Response(200, headers=sse, content=_stream_of(model, HOSTILE_TEXT))
         if model == "thinker":
-            return httpx.Response(
-                200, headers=sse, content=_thinking_stream(THINKING_TEXT, THOUGHT_ANSWER)
-            )
+            thinking = _thinking_stream(model, THINKING_TEXT, THOUGHT_ANSWER)
+            return httpx.Response(200, headers=sse, content=thinking)
         if model == "thinker-inline":
             inline = f"<think>{THINKING_TEXT}</think>\n\n{THOUGHT_ANSWER}"
-            return httpx.Response(200, headers=sse, content=_stream_of(inline))
+            return httpx.Response(200, headers=sse, content=_stream_of(model, inline))
         if model == "thinker-bare":  # one read per chunk: the client sends the thinking
             # as answer text until the tag comes, then a rethink
             bare = f"{THINKING_TEXT}</think>\n\n{THOUGHT_ANSWER}"
-            return httpx.Response(200, headers=sse, content=one_read_each(_stream_of(bare)))
+            content = one_read_each(_stream_of(model, bare))
+            return httpx.Response(200, headers=sse, content=content)
         if model == "thinker-cut":
-            cut = _thinking_stream(THINKING_TEXT, "", finish="length")
+            cut = _thinking_stream(model, THINKING_TEXT, "", finish="length")
             return httpx.Response(200, headers=sse, content=cut)
         if model == "thinker-slow":
             return httpx.Response(200, headers=sse, content=slow_thinker_body())
         if model == "stuck":
             return httpx.Response(200, headers=sse, content=stuck_body())
         if model == "broken":
-            return httpx.Response(401, json={"error": {"message": "invalid api key"}})
+            error = wire.error_body("invalid api key", code="invalid_api_key")
+            return httpx.Response(401, json=error)
         if model == "judge":
             verdict = {
                 "best_id": "A",
                 "reason": "A is the most complete and correct answer.",
                 "scores": {"A": 9, "B": 6, "C": 5, "D": 4},
             }
-            return httpx.Response(200, json=_completion(json.dumps(verdict)))
+            return httpx.Response(200, json=_completion(model, json.dumps(verdict)))
         if model == "judge-thinks":
             verdict = {"best_id": "A", "reason": "A is complete.", "scores": {"A": 9, "B": 6}}
-            message = {"content": json.dumps(verdict), "reasoning_content": JUDGE_THINKING}
-            return httpx.Response(
-                200, json={"choices": [{"message": message, "finish_reason": "stop"}]}
-            )
+            reasoning = JUDGE_THINKING
+            return httpx.Response(200, json=_completion(model, json.dumps(verdict), reasoning))
         if model == "judge-bad":
-            return httpx.Response(200, json=_completion("I like them all equally."))
-        return httpx.Response(404, json={"error": {"message": f"model {model} not found"}})
+            return httpx.Response(200, json=_completion(model, "I like them all equally."))
+        error = wire.error_body(f"model {model} not found", code="model_not_found")
+        return httpx.Response(404, json=error)
 
     return httpx.MockTransport(handler)
 
 
-def _completion(text: str) -> dict[str, Any]:
-    return {"choices": [{"message": {"content": text}, "finish_reason": "stop"}]}
+def _completion(model: str, text: str, reasoning: str | None = None) -> dict[str, Any]:
+    message = wire.assistant_message(text, reasoning=reasoning)
+    return _reply(model).body(message, usage_=_usage(len(_words(text))))
 
 
 def make_session(script: Script, tmp_path: Path, **env: str) -> Session:

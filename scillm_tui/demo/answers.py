@@ -356,6 +356,19 @@ def parse_candidates(text: str) -> list[tuple[str, str]]:
     return list(seen.items())
 
 
+def prompt_candidates(messages: Iterable[Any]) -> tuple[str, list[tuple[str, str]]]:
+    """The last user message that has `=== Candidate X ===` blocks, and its candidates.
+
+    Normally the last message; a repair follow-up has none, so the original prompt is used.
+    ("", []) when no message has any.
+    """
+    for text in reversed(user_texts(messages)):
+        candidates = parse_candidates(text)
+        if candidates:
+            return text, candidates
+    return "", []
+
+
 def _task_text(text: str) -> str:
     lines = text.splitlines()
     if _TASK_HEADER not in lines:
@@ -407,15 +420,10 @@ def _why(best: CandidateScore, n_task_words: int) -> str:
 def judge_verdict(messages: Sequence[Any]) -> dict[str, Any]:
     """The demo judge's verdict for a chat request, as a JSON-ready dict.
 
-    Candidates are read from the last user message that has `=== Candidate X ===` blocks
-    (normally the last one; a repair follow-up has none, so the original prompt is used).
+    Candidates are read from the last user message that has any (`prompt_candidates`).
     """
-    texts = user_texts(messages)
-    for text in reversed(texts):
-        candidates = parse_candidates(text)
-        if candidates:
-            break
-    else:
+    text, candidates = prompt_candidates(messages)
+    if not candidates:
         return {
             "best_id": None,
             "reason": "Demo judge: no '=== Candidate X ===' blocks were found, so there is "

@@ -16,7 +16,6 @@ import json
 import math
 import random
 import threading
-import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
@@ -34,6 +33,15 @@ from scillm_tui.demo.answers import (
     message_text,
     stream_pieces,
     user_texts,
+)
+from scillm_tui.demo.wire import (
+    DONE_EVENT,
+    Completion,
+    assistant_message,
+    error_body,
+    model_list,
+    sse_event,
+    usage,
 )
 
 DEMO_OWNER = "scillm-demo"
@@ -169,17 +177,11 @@ class SSEResponse(StreamingResponse):
                 await aclose()
 
 
-def sse_event(payload: dict[str, Any] | str) -> bytes:
-    """One SSE event: `data: <json>` (or a literal string such as `[DONE]`) and a blank line."""
-    data = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
-    return f"data: {data}\n\n".encode()
-
-
 def openai_error(
     status: int, message: str, type_: str, code: str | None = None, **headers: str
 ) -> JSONResponse:
-    """An OpenAI-style error response: `{"error": {"message", "type", "code"}}`."""
-    body = {"error": {"message": message, "type": type_, "code": code}}
+    """An OpenAI-style error response (`wire.error_body`) with this status and headers."""
+    body = error_body(message, type_, code)
     return JSONResponse(body, status_code=status, headers=headers or None)
 
 
@@ -240,11 +242,8 @@ def create_demo_app(config: DemoConfig | None = None) -> Starlette:
         return JSONResponse({"ok": True, "forward_mode": False, "demo": True})
 
     async def models(request: Request) -> Response:
-        data = [
-            {"id": name, "object": "model", "created": _CREATED, "owned_by": DEMO_OWNER}
-            for name in DEMO_MODELS
-        ]
-        return JSONResponse({"object": "list", "data": data}, headers={"x-scillm-demo": "true"})
+        body = model_list(DEMO_MODELS, owned_by=DEMO_OWNER, created=_CREATED)
+        return JSONResponse(body, headers={"x-scillm-demo": "true"})
 
     async def chat(request: Request) -> Response:
         try:
@@ -288,91 +287,52 @@ def create_demo_app(config: DemoConfig | None = None) -> Starlette:
         if cap is not None and len(thoughts) + len(pieces) > cap:
             thoughts, pieces = thoughts[:cap], pieces[: max(0, cap - len(thoughts))]
             finish = "length"
-        usage: dict[str, Any] = {
-            "prompt_tokens": _estimate_tokens(messages),
-            "completion_tokens": len(thoughts) + len(pieces),
-        }
-        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
-        if thoughts:
-            usage["completion_tokens_details"] = {"reasoning_tokens": len(thoughts)}
+        tokens = usage(
+            len(thoughts) + len(pieces),
+            prompt_tokens=_estimate_tokens(messages),
+            reasoning_tokens=len(thoughts) if thoughts else None,
+        )
         inline = model == "demo-think-inline"
         completion_id = f"chatcmpl-demo-{number}-{rng.getrandbits(40):010x}"
+        options = body.get("stream_options")
+        include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
+        reply = Completion(
+            completion_id,
+            model,
+            system_fingerprint=DEMO_FINGERPRINT,
+            logprobs=True,
+            null_usage=include_usage,
+        )
         pacer = _Pacer(cfg.rate_for(model), cfg.jitter, random.Random(rng.random()))
         headers = {"x-scillm-demo": "true"}
 
         if not body.get("stream"):
-            tokens = len(thoughts) + len(pieces)
-            if not await _wait_unless_disconnected(request, pacer, tokens):
+            if not await _wait_unless_disconnected(request, pacer, len(thoughts) + len(pieces)):
                 return Response(status_code=499)  # the client is gone; nobody reads this
-            message: dict[str, Any] = {"role": "assistant", "content": "".join(pieces)}
             if inline:
-                message["content"] = "".join(thoughts) + message["content"]
-            elif thoughts:
-                message["reasoning_content"] = "".join(thoughts)
-            return JSONResponse(
-                {
-                    "id": completion_id,
-                    "object": "chat.completion",
-                    "created": int(time.time()),
-                    "model": model,
-                    "system_fingerprint": DEMO_FINGERPRINT,
-                    "choices": [
-                        {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
-                    ],
-                    "usage": usage,
-                },
-                headers=headers,
-            )
-
-        options = body.get("stream_options")
-        include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
-        created = int(time.time())
-
-        def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
-            payload: dict[str, Any] = {
-                "id": completion_id,
-                "object": "chat.completion.chunk",
-                "created": created,
-                "model": model,
-                "system_fingerprint": DEMO_FINGERPRINT,
-                "choices": [
-                    {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
-                ],
-            }
-            if include_usage:
-                payload["usage"] = None
-            return sse_event(payload)
+                message = assistant_message("".join(thoughts) + "".join(pieces))
+            else:
+                reasoning = "".join(thoughts) if thoughts else None
+                message = assistant_message("".join(pieces), reasoning=reasoning)
+            return JSONResponse(reply.body(message, finish, tokens), headers=headers)
 
         async def generate() -> AsyncIterator[bytes]:
             stats.stream_started()
             completed = False
             try:
-                yield chunk({"role": "assistant", "content": ""})
+                yield sse_event(reply.role())
                 for thought in thoughts:
                     await pacer.wait()
-                    if inline:
-                        yield chunk({"content": thought})
-                    else:
-                        yield chunk({"content": None, "reasoning_content": thought})
+                    yield sse_event(reply.content(thought) if inline else reply.reasoning(thought))
                     stats.token_sent()
                 for piece in pieces:
                     await pacer.wait()
-                    yield chunk({"content": piece})
+                    yield sse_event(reply.content(piece))
                     stats.token_sent()
-                yield chunk({}, finish)
+                yield sse_event(reply.finish(finish))
                 if include_usage:
-                    yield sse_event(
-                        {
-                            "id": completion_id,
-                            "object": "chat.completion.chunk",
-                            "created": created,
-                            "model": model,
-                            "system_fingerprint": DEMO_FINGERPRINT,
-                            "choices": [],
-                            "usage": usage,
-                        }
-                    )
-                yield sse_event("[DONE]")
+                    yield sse_event(reply.usage_chunk(tokens))
+                yield DONE_EVENT
                 completed = True
             finally:
                 stats.stream_ended(completed)

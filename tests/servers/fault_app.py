@@ -76,7 +76,6 @@ import asyncio
 import itertools
 import json
 import logging
-import re
 import threading
 import time
 from collections import Counter
@@ -91,8 +90,10 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from scillm_tui.demo.answers import stream_pieces, user_texts
-from scillm_tui.demo.app import SSEResponse, openai_error, sse_event
+from scillm_tui.demo import wire
+from scillm_tui.demo.answers import prompt_candidates, stream_pieces
+from scillm_tui.demo.app import SSEResponse, openai_error
+from scillm_tui.demo.wire import DONE_EVENT, sse_event
 
 # ---- the text each scenario says ---------------------------------------------------------------
 
@@ -152,8 +153,6 @@ JUDGE_UNKNOWN_TEXT = '{"best_id": "Z", "reason": "Z is the best answer.", "score
 JUDGE_GARBAGE_TEXT = "Honestly they are both pretty good, it is hard to say which one wins."
 JUDGE_OK_REASON = "A is the most complete answer."
 
-_LABEL = re.compile(r"^=== Candidate ([A-Z]{1,2}) ===[ \t]*$", re.MULTILINE)
-
 
 def judge_ok_text(labels: Sequence[str]) -> str:
     """What `judge-ok` says for a prompt with these candidate labels (none found -> ["A"])."""
@@ -165,11 +164,7 @@ def judge_ok_text(labels: Sequence[str]) -> str:
 
 def prompt_labels(messages: Iterable[Any]) -> list[str]:
     """Candidate labels of the last user message that has any (a repair turn has none)."""
-    for text in reversed(user_texts(messages)):
-        labels = _LABEL.findall(text)
-        if labels:
-            return list(dict.fromkeys(labels))
-    return []
+    return [label for label, _ in prompt_candidates(messages)[1]]
 
 
 THINK_REASONING = "First, recall the question. Then weigh both options before answering."
@@ -250,7 +245,7 @@ STATUS_ERRORS: dict[int, tuple[str, str, str | None]] = {
     503: ("The engine is currently overloaded.", "server_error", "overloaded"),
 }
 BAD_KEY_TEXT = "Invalid API key or database error"
-STREAM_ERROR = {"error": {"message": "upstream model crashed", "type": "server_error"}}
+STREAM_ERROR = wire.error_body("upstream model crashed", "server_error")
 RESPONSE_FORMAT_ERROR = "Unsupported parameter: 'response_format' is not supported with this model."
 
 _THEN_OK = {
@@ -488,30 +483,22 @@ def _status_error(status: int, model: str, **headers: str) -> JSONResponse:
 
 
 class _Chunks:
-    """Builds the chat.completion.chunk events of one response."""
+    """The SSE events of one response, from `wire.Completion`'s chunks."""
 
     def __init__(self, model: str) -> None:
-        self.model = model
-        self.id = f"chatcmpl-fault-{time.monotonic_ns():x}"
-        self.created = int(time.time())
-
-    def payload(self, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "object": "chat.completion.chunk",
-            "created": self.created,
-            "model": self.model,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-        }
+        self.reply = wire.Completion(f"chatcmpl-fault-{time.monotonic_ns():x}", model)
 
     def role(self) -> bytes:
-        return sse_event(self.payload({"role": "assistant", "content": ""}))
+        return sse_event(self.reply.role())
 
     def content(self, text: str) -> bytes:
-        return sse_event(self.payload({"content": text}))
+        return sse_event(self.reply.content(text))
+
+    def reasoning(self, text: str, field: str) -> bytes:
+        return sse_event(self.reply.reasoning(text, field))
 
     def finish(self, reason: str = "stop") -> bytes:
-        return sse_event(self.payload({}, reason))
+        return sse_event(self.reply.finish(reason))
 
     def usage(
         self,
@@ -519,42 +506,16 @@ class _Chunks:
         choices: list[Any] | None = None,
         reasoning_tokens: int | None = None,
     ) -> bytes:
-        payload = self.payload({})
-        payload["choices"] = choices if choices is not None else []
-        payload["usage"] = _usage(completion_tokens, reasoning_tokens)
-        return sse_event(payload)
+        usage = _usage(completion_tokens, reasoning_tokens)
+        return sse_event(self.reply.usage_chunk(usage, choices))
 
     def completion(self, text: str) -> dict[str, Any]:
-        tokens = len(stream_pieces(text))
-        return {
-            "id": self.id,
-            "object": "chat.completion",
-            "created": self.created,
-            "model": self.model,
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": text},
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": {
-                "prompt_tokens": 11,
-                "completion_tokens": tokens,
-                "total_tokens": 11 + tokens,
-            },
-        }
+        message = wire.assistant_message(text)
+        return self.reply.body(message, usage_=_usage(len(stream_pieces(text))))
 
 
 def _usage(completion_tokens: int, reasoning_tokens: int | None = None) -> dict[str, Any]:
-    usage: dict[str, Any] = {
-        "prompt_tokens": 11,
-        "completion_tokens": completion_tokens,
-        "total_tokens": 11 + completion_tokens,
-    }
-    if reasoning_tokens is not None:
-        usage["completion_tokens_details"] = {"reasoning_tokens": reasoning_tokens}
-    return usage
+    return wire.usage(completion_tokens, prompt_tokens=11, reasoning_tokens=reasoning_tokens)
 
 
 def _think_tokens(scenario: str) -> tuple[int, int | None]:
@@ -567,13 +528,14 @@ def _think_tokens(scenario: str) -> tuple[int, int | None]:
 def _think_message(scenario: str) -> dict[str, Any]:
     """The non-streamed message of a thinking scenario."""
     if scenario == "think-inline":
-        return {"role": "assistant", "content": THINK_INLINE_CONTENT}
+        return wire.assistant_message(THINK_INLINE_CONTENT)
     if scenario == "think-bare":
-        return {"role": "assistant", "content": THINK_BARE_CONTENT}
+        return wire.assistant_message(THINK_BARE_CONTENT)
     if scenario == "think-unclosed":
-        return {"role": "assistant", "content": THINK_UNCLOSED_CONTENT}
-    field = "reasoning" if scenario == "think-r" else "reasoning_content"
-    return {"role": "assistant", "content": EXPECTED_TEXT[scenario] or None, field: THINK_REASONING}
+        return wire.assistant_message(THINK_UNCLOSED_CONTENT)
+    field = "reasoning" if scenario == "think-r" else wire.REASONING_CONTENT
+    content = EXPECTED_TEXT[scenario] or None
+    return wire.assistant_message(content, reasoning=THINK_REASONING, reasoning_field=field)
 
 
 def _split_points(event: bytes) -> list[int]:
@@ -634,8 +596,7 @@ def create_fault_app(
             given = "authorization" in request.headers or "x-api-key" in request.headers
             message = "Incorrect API key provided." if given else "You didn't provide an API key."
             return openai_error(401, message, "invalid_request_error", "invalid_api_key")
-        body = {"error": {"message": "invalid api key", "type": "invalid_request_error"}}
-        return JSONResponse(body, status_code=bad_key_status)
+        return openai_error(bad_key_status, "invalid api key", "invalid_request_error")
 
     def tracked(
         gen: AsyncGenerator[bytes, None], headers: dict[str, str] | None = None
@@ -664,7 +625,7 @@ def create_fault_app(
             yield c.content(piece)
         yield c.finish()
         yield c.usage(len(pieces))
-        yield sse_event("[DONE]")
+        yield DONE_EVENT
 
     async def thinking(scenario: str, c: _Chunks) -> AsyncIterator[bytes]:
         completion, reasoning = _think_tokens(scenario)
@@ -678,10 +639,10 @@ def create_fault_app(
             async for data in words(c, cut_every(content)):
                 yield data
         else:
-            field = "reasoning" if scenario == "think-r" else "reasoning_content"
+            field = "reasoning" if scenario == "think-r" else wire.REASONING_CONTENT
             for piece in stream_pieces(THINK_REASONING):
                 await pause()
-                yield sse_event(c.payload({field: piece, "content": None}))
+                yield c.reasoning(piece, field)
             if scenario == "think-error":
                 await pause()
                 yield sse_event(STREAM_ERROR)
@@ -690,7 +651,7 @@ def create_fault_app(
                 yield data
         yield c.finish("length" if scenario == "think-length" else "stop")
         yield c.usage(completion, reasoning_tokens=reasoning)
-        yield sse_event("[DONE]")
+        yield DONE_EVENT
 
     def stream_scenario(scenario: str, c: _Chunks, text: str) -> Response:
         if scenario in _THINKING:
@@ -719,7 +680,7 @@ def create_fault_app(
                     yield data
                 yield c.finish()
                 yield c.usage(len(pieces), choices=[{"index": 0, "delta": {}}])
-                yield sse_event("[DONE]")
+                yield DONE_EVENT
 
             return tracked(gen())
         if scenario == "error-in-stream":
@@ -763,7 +724,7 @@ def create_fault_app(
                     yield data
                 yield c.finish()
                 yield c.usage(len(MALFORMED_BEFORE) + len(MALFORMED_AFTER))
-                yield sse_event("[DONE]")
+                yield DONE_EVENT
 
             return tracked(gen())
         if scenario == "crlf":
@@ -771,7 +732,7 @@ def create_fault_app(
             async def gen() -> AsyncIterator[bytes]:
                 pieces = stream_pieces(text)
                 events = [c.role(), *(c.content(p) for p in pieces)]
-                events += [c.finish(), c.usage(len(pieces)), sse_event("[DONE]")]
+                events += [c.finish(), c.usage(len(pieces)), DONE_EVENT]
                 yield b": ping\r\n\r\n"
                 for number, event in enumerate(events, start=1):
                     await pause()
@@ -786,7 +747,7 @@ def create_fault_app(
             async def gen() -> AsyncIterator[bytes]:
                 pieces = stream_pieces(text)
                 events = [c.role(), *(c.content(p) for p in pieces)]
-                events += [c.finish(), c.usage(len(pieces)), sse_event("[DONE]")]
+                events += [c.finish(), c.usage(len(pieces)), DONE_EVENT]
                 for event in events:
                     for part in _split_event(event):
                         yield part
@@ -797,7 +758,7 @@ def create_fault_app(
 
             async def gen() -> AsyncIterator[bytes]:
                 events = [c.role(), *(c.content(p) for p in BURST_PIECES)]
-                events += [c.finish(), c.usage(len(BURST_PIECES)), sse_event("[DONE]")]
+                events += [c.finish(), c.usage(len(BURST_PIECES)), DONE_EVENT]
                 yield b"".join(events)
 
             return tracked(gen())
@@ -810,7 +771,7 @@ def create_fault_app(
                     yield data
                 yield c.finish()
                 yield c.usage(len(pieces))
-                yield sse_event("[DONE]")
+                yield DONE_EVENT
 
             return tracked(gen())
         if scenario == "slow":
@@ -821,12 +782,10 @@ def create_fault_app(
         if scenario in ("error-in-stream", "think-error", "error-first"):
             return JSONResponse(STREAM_ERROR)
         if scenario in _THINKING:
-            body = c.completion("")
             completion, reasoning = _think_tokens(scenario)
-            body["choices"][0]["message"] = _think_message(scenario)
-            body["choices"][0]["finish_reason"] = "length" if scenario == "think-length" else "stop"
-            body["usage"] = _usage(completion, reasoning)
-            return JSONResponse(body)
+            finish = "length" if scenario == "think-length" else "stop"
+            usage = _usage(completion, reasoning)
+            return JSONResponse(c.reply.body(_think_message(scenario), finish, usage))
         if scenario in ("drop", "silent"):
             full = json.dumps(c.completion(text)).encode()
 
@@ -876,6 +835,7 @@ def create_fault_app(
         if scenario in _STATUS_ONLY:
             return _status_error(_STATUS_ONLY[scenario], scenario)
         if scenario == "400-bad-key":
+            # only a message, as some gateways send it
             return JSONResponse({"error": {"message": BAD_KEY_TEXT}}, status_code=400)
         if scenario == "judge-no-response-format" and "response_format" in body:
             return openai_error(
@@ -907,11 +867,7 @@ def create_fault_app(
                 models_status, ("models are unavailable", "server_error", None)
             )
             return openai_error(models_status, message or "not found", type_, code)
-        data = [
-            {"id": name, "object": "model", "created": 0, "owned_by": "fault-server"}
-            for name in sorted(SCENARIOS)
-        ]
-        return JSONResponse({"object": "list", "data": data})
+        return JSONResponse(wire.model_list(sorted(SCENARIOS), owned_by="fault-server"))
 
     async def health(request: Request) -> Response:
         if healthz is None:
