@@ -23,9 +23,7 @@ from textual.widgets import Input
 from scillm_tui.core.errors import ScillmError, first_problem
 from scillm_tui.core.history import PromptHistory
 from scillm_tui.core.judge import JudgeSpec
-from scillm_tui.core.paths import data_dir
 from scillm_tui.core.runs import Run, RunSpec
-from scillm_tui.core.user_config import config_path
 from scillm_tui.gc_pause import settle_start_up
 from scillm_tui.session import Session
 from scillm_tui.tui.exporter import Exports
@@ -448,12 +446,3 @@ def _count(n: int, status: str) -> str:
     """'1 error', '3 errors', '2 done', '2 cancelled': statuses as the toast counts them."""
     plural = {"error": "errors"}.get(status, status)
     return f"{n} {status if n == 1 else plural}"
-
-
-def run_dashboard(session: Session, *, open_target: Path | str | None = None) -> int:
-    """Run the app in this terminal; returns the exit code. `open_target`: a saved run
-    to show at start (an export's path, or a run id in the history)."""
-    app = ScillmApp(session, history_path=data_dir() / "history.json", config_path=config_path())
-    app.past.pending = open_target
-    app.run()
-    return app.return_code or 0
