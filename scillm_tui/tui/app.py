@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections import Counter
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -20,23 +19,21 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Input
 
-from scillm_tui.core.errors import ScillmError, first_problem
+from scillm_tui.core.errors import ScillmError
 from scillm_tui.core.history import PromptHistory
-from scillm_tui.core.judge import JudgeSpec
-from scillm_tui.core.runs import Run, RunSpec
 from scillm_tui.gc_pause import settle_start_up
 from scillm_tui.session import Session
 from scillm_tui.tui.exporter import Exports
-from scillm_tui.tui.human_pick import PickRecorder, toggle_pick
+from scillm_tui.tui.human_pick import PickRecorder
 from scillm_tui.tui.key_order import after_pending_keys
-from scillm_tui.tui.layout import fit_to_size, set_running
+from scillm_tui.tui.layout import fit_to_size
 from scillm_tui.tui.past_runs import PastRuns
+from scillm_tui.tui.run_control import RunControl
 from scillm_tui.tui.run_recording import RunRecording
-from scillm_tui.tui.screens.confirm import ConfirmScreen
 from scillm_tui.tui.screens.dashboard import DashboardScreen, Row
 from scillm_tui.tui.screens.history import HistoryScreen
 from scillm_tui.tui.screens.model_picker import ModelPicker
-from scillm_tui.tui.screens.zoom import ZoomScreen, prepare_zoom, toggle_zoom
+from scillm_tui.tui.screens.zoom import prepare_zoom, toggle_zoom
 from scillm_tui.tui.user_choices import UserChoices
 from scillm_tui.tui.widgets.health_strip import HealthStrip
 from scillm_tui.tui.widgets.judge_panel import JudgePanel
@@ -99,8 +96,7 @@ class ScillmApp(App[int]):
         self.health_interval_s = health_interval_s
         self.poll_health = poll_health
         self.backends: Backends | None = None
-        self._judge_spec: JudgeSpec | None = None
-        self._auto_judge = True
+        self.runs = RunControl(self)
         self.recording = RunRecording(self, path=run_history_path, enabled=session.history_enabled)
         self.past = PastRuns(self, path=run_history_path)
         if session.demo:
@@ -125,10 +121,10 @@ class ScillmApp(App[int]):
     def on_mount(self) -> None:
         # The clients (and their first health probes) come after the first frame, which
         # shows the health panes "checking…" either way.
-        self.call_after_refresh(self._connect)
+        self.call_after_refresh(self.connect)
         self.query_one(PromptEditor).focus_prompt()
         self.choices.apply(self)
-        self._grid_and_panel = self.query_one(VariantGrid), self.query_one(JudgePanel)
+        self.grid_and_panel = self.query_one(VariantGrid), self.query_one(JudgePanel)
         self.set_interval(1 / REPAINT_HZ, self.repaint, name="repaint")
         # Long-lived start-up objects never need collecting; freezing them shortens GC pauses.
         self.call_after_refresh(settle_start_up)
@@ -140,7 +136,7 @@ class ScillmApp(App[int]):
         """The repaint timer's tick (or, `force`d, everything now): buffered text into
         the columns and, on their stats tick, a streaming run's stats into the
         leaderboard (at once when a variant's status changed), in the same frame."""
-        grid, panel = self._grid_and_panel
+        grid, panel = self.grid_and_panel
         stats_due = grid.flush(force=force)
         run = grid.run
         if run is None:
@@ -153,7 +149,7 @@ class ScillmApp(App[int]):
             else:
                 panel.show_live(run)  # the time column: once a second
 
-    def _connect(self) -> Backends:
+    def connect(self) -> Backends:
         """The endpoint clients, made once, inside the event loop that uses them (and,
         with ``--demo``, the demo backend served: both after the first frame)."""
         if self.backends is None:
@@ -206,7 +202,7 @@ class ScillmApp(App[int]):
         if grid is not None and grid.run is not None and not grid.streaming:  # your pick
             for vid, state in grid.run.variants.items():
                 help_text = f"Mark {vid} ({state.model}) as your pick; again clears it (b)"
-                yield SystemCommand(f"I pick {vid}", help_text, partial(self._mark, vid))
+                yield SystemCommand(f"I pick {vid}", help_text, partial(self.runs.mark, vid))
 
     def _older(self) -> None:
         self.query_one(PromptEditor).action_history(-1)
@@ -215,141 +211,23 @@ class ScillmApp(App[int]):
 
     @after_pending_keys
     async def action_run(self) -> None:
-        grid = self.query_one(VariantGrid)
-        if grid.streaming:
-            question = (
-                "A run is still streaming.\n\nCancel it and start a new run? Its columns "
-                "will be replaced (press ctrl+e first to keep them)."
-            )
-            self.push_screen(
-                ConfirmScreen(question, yes="Cancel it and run", no="Keep streaming"),
-                self._confirmed_run,
-            )
-            return
-        await self._start_run()
-
-    async def _confirmed_run(self, yes: bool | None) -> None:
-        if yes:
-            self.query_one(VariantGrid).cancel()
-            await self._start_run()
-
-    def _spec(self) -> tuple[RunSpec, JudgeSpec, bool] | None:
-        editor = self.query_one(PromptEditor)
-        try:
-            values = self.query_one(RunForm).values()
-            spec = values.run_spec(editor.prompt, editor.system)
-        except ValueError as exc:
-            self.notify(first_problem(exc), title="Cannot run", severity="error")
-            return None
-        return spec, values.judge_spec(), values.auto_judge
-
-    async def _start_run(self) -> None:
-        parsed = self._spec()
-        if parsed is None:
-            return
-        spec, self._judge_spec, self._auto_judge = parsed
-        strip = self.query_one(HealthStrip)
-        try:
-            run = Run(spec, self._connect(), endpoint_limits=strip.endpoint_limits())
-        except ScillmError as exc:
-            self.notify(str(exc), title="Cannot run", severity="error")
-            return
-        self.query_one(PromptEditor).remember(spec.prompt)
-        self.past.live()
-        self.recording.started(run)
-        self.query_one(JudgePanel).start(run)
-        set_running(self, True)  # once a run: a layout of the whole screen
-        if isinstance(self.screen, ZoomScreen):  # it shows a column about to be replaced
-            self.screen.close()
-        await self.query_one(VariantGrid).show_run(run)
-
-    @on(RunForm.PlanChanged)
-    def _plan_changed(self, message: RunForm.PlanChanged) -> None:
-        grids = self.query(VariantGrid)  # none once the app quits (`open` fills the form)
-        if not grids:
-            return
-        grid = grids.first()
-        if grid.run is None:  # after a run, its columns and leaderboard stay until the next
-            grid.show_plan(message.plan)
-            self.query_one(JudgePanel).show_plan(message.plan.values())
-        # Once, after the first frame: built on its first f6 it would cost ~0.1 s more.
-        self.call_after_refresh(prepare_zoom, self, grid)
-
-    @on(VariantGrid.RunFinished)
-    def _run_finished(self, message: VariantGrid.RunFinished) -> None:
-        run = message.run
-        self.recording.finished(run)  # a replaced run too
-        if self.query_one(VariantGrid).run is not run:
-            return  # a new run has replaced it
-        set_running(self, False)
-        counts = Counter(state.status for state in run.variants.values())
-        if counts["done"] != len(run.variants):  # all done: the headers and panel say so
-            summary = ", ".join(_count(n, status) for status, n in counts.items())
-            self.notify(f"Run finished: {summary}", timeout=4)
-        panel = self.query_one(JudgePanel)
-        panel.show_run(run)  # the final stats (same rows: no layout); the verdict ranks them
-        if self._auto_judge and not counts["cancelled"]:
-            self._judge(run)
-        else:  # a cancelled run is judged only when the user asks
-            ended = "run cancelled" if counts["cancelled"] else "run finished"
-            panel.reset(f"{ended} — press ctrl+j to judge")
-
-    def _judge(self, run: Run) -> None:
-        spec = self.past.judge_spec() if run is self.past.viewing else self._judge_spec
-        if spec is not None:
-            self.query_one(JudgePanel).judge(run, self._connect(), spec)
-
-    @on(JudgePanel.Judged)
-    def _judged(self, message: JudgePanel.Judged) -> None:
-        verdict = message.verdict
-        self.recording.judged(message.run, verdict)
-        scores = verdict.scores if verdict.status == "verdict" else {}  # no made-up ones
-        by_default = verdict.status == "default"
-        grid = self._grid_and_panel[0]  # not `query_one`: the History screen may be on top
-        grid.show_verdict(verdict.best_id, scores, by_default=by_default)
-        if verdict.status == "error":
-            self.notify(verdict.error or "judge failed", title="Judge", severity="error")
+        await self.runs.run()
 
     @after_pending_keys
     def action_judge(self) -> None:
-        grid = self.query_one(VariantGrid)
-        if grid.run is None:
-            self.notify("Nothing to judge yet: run first (ctrl+r).", severity="warning")
-        elif grid.streaming:
-            self.notify("The run is still streaming: wait, or cancel it (escape).")
-        else:
-            self._judge(grid.run)
+        self.runs.judge()
 
     @after_pending_keys
     def action_export(self) -> None:
-        grid = self.query_one(VariantGrid)
-        if grid.run is None:
-            self.notify("Nothing to export yet: run first (ctrl+r).", severity="warning")
-            return
-        grid.flush(force=True)
-        verdict = self.query_one(JudgePanel).verdict
-        note = "" if verdict is not None else " (not judged)"
-        if grid.streaming:
-            note = " (while streaming: partial text)"
-        artifacts = self.session.settings.artifacts_dir
-        self.exports.start(grid.run, verdict, artifacts, note, grid.human)
+        self.runs.export()
 
     def action_mark_best(self) -> None:
         """b: the focused column is your pick (b again on it clears it)."""
-        self._mark(None)
-
-    def _mark(self, variant_id: str | None) -> None:
-        grid = self.query_one(VariantGrid)
-        human = toggle_pick(grid, self.query_one(JudgePanel), variant_id)
-        if human is not None and grid.run is not None:
-            self.run_worker(self.picks.record(grid.run, human), group="history")
+        self.runs.mark(None)
 
     def action_cancel(self) -> None:
         # While zoomed, escape is the zoom screen's "close"; this runs only from the palette.
-        if self.past.viewing is not None and self.query_one(VariantGrid).run is self.past.viewing:
-            self.past.open_history()  # back: a past run has nothing to cancel
-        elif not self.query_one(VariantGrid).cancel():
-            self.notify("No run is streaming.", timeout=2)
+        self.runs.cancel()
 
     def action_refresh_health(self) -> None:
         self.query_one(HealthStrip).refresh_now()
@@ -409,6 +287,26 @@ class ScillmApp(App[int]):
         if models:
             self.query_one(RunForm).set_model_text(models)
 
+    @on(RunForm.PlanChanged)
+    def _plan_changed(self, message: RunForm.PlanChanged) -> None:
+        grids = self.query(VariantGrid)  # none once the app quits (`open` fills the form)
+        if not grids:
+            return
+        grid = grids.first()
+        if grid.run is None:  # after a run, its columns and leaderboard stay until the next
+            grid.show_plan(message.plan)
+            self.query_one(JudgePanel).show_plan(message.plan.values())
+        # Once, after the first frame: built on its first f6 it would cost ~0.1 s more.
+        self.call_after_refresh(prepare_zoom, self, grid)
+
+    @on(VariantGrid.RunFinished)
+    def _run_finished(self, message: VariantGrid.RunFinished) -> None:
+        self.runs.finished(message.run)
+
+    @on(JudgePanel.Judged)
+    def _judged(self, message: JudgePanel.Judged) -> None:
+        self.runs.judged(message.run, message.verdict)
+
     @on(WorkerFailed)
     def _worker_failed(self, event: WorkerFailed) -> None:
         """A worker that raised (they run with `exit_on_error=False`): logged, and said
@@ -440,9 +338,3 @@ class ScillmApp(App[int]):
 _DASHBOARD_ACTIONS = frozenset(
     b.action.split("(")[0] for b in ScillmApp.BINDINGS if isinstance(b, Binding)
 )
-
-
-def _count(n: int, status: str) -> str:
-    """'1 error', '3 errors', '2 done', '2 cancelled': statuses as the toast counts them."""
-    plural = {"error": "errors"}.get(status, status)
-    return f"{n} {status if n == 1 else plural}"
