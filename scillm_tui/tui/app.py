@@ -6,7 +6,6 @@ All network work happens in the core engine, driven by workers in the widgets.
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -17,12 +16,12 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Input
 
 from scillm_tui.core.errors import ScillmError
 from scillm_tui.core.history import PromptHistory
 from scillm_tui.gc_pause import settle_start_up
 from scillm_tui.session import Session
+from scillm_tui.tui import overlays
 from scillm_tui.tui.exporter import Exports
 from scillm_tui.tui.human_pick import PickRecorder
 from scillm_tui.tui.key_order import after_pending_keys
@@ -32,7 +31,6 @@ from scillm_tui.tui.run_control import RunControl
 from scillm_tui.tui.run_recording import RunRecording
 from scillm_tui.tui.screens.dashboard import DashboardScreen, Row
 from scillm_tui.tui.screens.history import HistoryScreen
-from scillm_tui.tui.screens.model_picker import ModelPicker
 from scillm_tui.tui.screens.zoom import prepare_zoom, toggle_zoom
 from scillm_tui.tui.user_choices import UserChoices
 from scillm_tui.tui.widgets.health_strip import HealthStrip
@@ -247,26 +245,17 @@ class ScillmApp(App[int]):
 
     @after_pending_keys
     def action_markdown(self) -> None:
-        # f8 again closes it (the app's priority binding runs before the screen's).
-        markdown = sys.modules.get("scillm_tui.tui.screens.markdown")  # imported on first use
-        if markdown is not None and isinstance(self.screen, markdown.MarkdownScreen):
-            self.screen.dismiss(None)
-            return
-        self.query_one(VariantGrid).open_markdown()
+        overlays.toggle_markdown(self)
 
     def action_toggle_thinking(self) -> None:
         """Unfold or fold the thinking in every column (and the zoom)."""
         self.query_one(VariantGrid).toggle_thinking()
 
     def action_judge_thinking(self) -> None:
-        self.query_one(JudgePanel).show_thinking()
+        overlays.open_judge_thinking(self)
 
     def action_leaderboard(self) -> None:
-        """The model leaderboard over the run history (a screen that reads it itself)."""
-        from scillm_tui.tui.screens.leaderboard import LeaderboardScreen
-
-        if not isinstance(self.screen, LeaderboardScreen):
-            self.push_screen(LeaderboardScreen())
+        overlays.open_leaderboard(self)
 
     def action_history(self) -> None:
         """The History screen: every recorded run; enter shows one read-only."""
@@ -275,17 +264,7 @@ class ScillmApp(App[int]):
         self.past.open_history()
 
     def action_pick_models(self) -> None:
-        form = self.query_one(RunForm)
-        models = form.suggester.models
-        if not models:
-            self.notify("No model list from the endpoints: type model names instead.")
-            return
-        current = [m.strip() for m in form.query_one("#models", Input).value.split(",")]
-        self.push_screen(ModelPicker(models, current), self._picked)
-
-    def _picked(self, models: list[str] | None) -> None:
-        if models:
-            self.query_one(RunForm).set_model_text(models)
+        overlays.pick_models(self)
 
     @on(RunForm.PlanChanged)
     def _plan_changed(self, message: RunForm.PlanChanged) -> None:

@@ -21,7 +21,6 @@ from scillm_tui.core.events import VariantDelta, VariantReasoning, VariantRethin
 from scillm_tui.core.human_verdict import HumanVerdict
 from scillm_tui.core.runs import Run, VariantState
 from scillm_tui.gc_pause import full_collections_deferred
-from scillm_tui.tui.formatting import variant_title
 from scillm_tui.tui.streamview.line_cache import LineCache
 from scillm_tui.tui.streamview.scrollbars import CachedScrollbars
 from scillm_tui.tui.widgets.variant_column import VariantColumn
@@ -299,17 +298,3 @@ class VariantGrid(ReportsWorkerFailures, CachedScrollbars, LineCache, Horizontal
         text = column.view.text
         self.app.copy_to_clipboard(text)
         self.notify(f"Copied {column.state.id} ({len(text)} characters) to the clipboard.")
-
-    def open_markdown(self) -> None:
-        """Show the focused variant rendered as Markdown: only once it has finished."""
-        column = self.focused_column()
-        if column is None or not column.state.finished:
-            self.notify("Markdown view is for a finished variant.", severity="warning")
-            return
-        from scillm_tui.tui.screens.markdown import MarkdownScreen  # Markdown costs start-up
-
-        if not column.view.text.strip() and column.state.reasoning_chars:
-            self.notify(f"{column.state.id} has no answer, only thinking (f4 shows it).")
-            return
-        title = f"{variant_title(column.state)} (rendered as Markdown)"
-        self.app.push_screen(MarkdownScreen(title, column.view.text))
