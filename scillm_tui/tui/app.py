@@ -1,20 +1,22 @@
-"""The dashboard app: lays out the widgets and wires keys and commands to them.
+"""The dashboard app: lays out the widgets and wires keys and messages to them.
 
+The app composes, binds keys and delegates; each job has its own module:
+`run_control` (a run's start, end, judge, export and your pick), `overlays` (the
+screens opened over the dashboard), `palette` (the command palette's commands),
+`notices` (failed workers, health changes), `past_runs` (the History screen and a
+past run shown), `run_recording` (the run history), `launch` (`run_dashboard`).
 All network work happens in the core engine, driven by workers in the widgets.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from scillm_tui.core.errors import ScillmError
@@ -26,12 +28,14 @@ from scillm_tui.tui.exporter import Exports
 from scillm_tui.tui.human_pick import PickRecorder
 from scillm_tui.tui.key_order import after_pending_keys
 from scillm_tui.tui.layout import fit_to_size
+from scillm_tui.tui.notices import health_changed, worker_failed
+from scillm_tui.tui.palette import dashboard_commands
 from scillm_tui.tui.past_runs import PastRuns
 from scillm_tui.tui.run_control import RunControl
 from scillm_tui.tui.run_recording import RunRecording
 from scillm_tui.tui.screens.dashboard import DashboardScreen, Row
 from scillm_tui.tui.screens.history import HistoryScreen
-from scillm_tui.tui.screens.zoom import prepare_zoom, toggle_zoom
+from scillm_tui.tui.screens.zoom import toggle_zoom
 from scillm_tui.tui.user_choices import UserChoices
 from scillm_tui.tui.widgets.health_strip import HealthStrip
 from scillm_tui.tui.widgets.judge_panel import JudgePanel
@@ -46,7 +50,6 @@ if TYPE_CHECKING:  # the HTTP stack: imported once clients are made
     from scillm_tui.core.backends import Backends
 
 REPAINT_HZ = 25
-log = logging.getLogger("scillm_tui.tui")
 
 
 class ScillmApp(App[int]):
@@ -184,28 +187,11 @@ class ScillmApp(App[int]):
             return action not in _DASHBOARD_ACTIONS
         return True
 
-    # ---- commands -----------------------------------------------------------------------------
-
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for binding in self.BINDINGS:
-            assert isinstance(binding, Binding)
-            action = getattr(self, f"action_{binding.action}", None)
-            if action is not None and binding.action != "change_theme":
-                key = self.choices.config.keys.get(binding.id or "", binding.key)
-                yield SystemCommand(binding.description, key, action)
-        yield SystemCommand("Previous prompt", "Recall an older prompt (alt+up)", self._older)
-        grids = self.query(VariantGrid)  # none while the app shuts down
-        grid = grids.first() if grids else None
-        if grid is not None and grid.run is not None and not grid.streaming:  # your pick
-            for vid, state in grid.run.variants.items():
-                help_text = f"Mark {vid} ({state.model}) as your pick; again clears it (b)"
-                yield SystemCommand(f"I pick {vid}", help_text, partial(self.runs.mark, vid))
+        yield from dashboard_commands(self)
 
-    def _older(self) -> None:
-        self.query_one(PromptEditor).action_history(-1)
-
-    # ---- actions ------------------------------------------------------------------------------
+    # ---- keys ---------------------------------------------------------------------------------
 
     @after_pending_keys
     async def action_run(self) -> None:
@@ -266,17 +252,11 @@ class ScillmApp(App[int]):
     def action_pick_models(self) -> None:
         overlays.pick_models(self)
 
+    # ---- messages from the widgets -------------------------------------------------------------
+
     @on(RunForm.PlanChanged)
     def _plan_changed(self, message: RunForm.PlanChanged) -> None:
-        grids = self.query(VariantGrid)  # none once the app quits (`open` fills the form)
-        if not grids:
-            return
-        grid = grids.first()
-        if grid.run is None:  # after a run, its columns and leaderboard stay until the next
-            grid.show_plan(message.plan)
-            self.query_one(JudgePanel).show_plan(message.plan.values())
-        # Once, after the first frame: built on its first f6 it would cost ~0.1 s more.
-        self.call_after_refresh(prepare_zoom, self, grid)
+        self.runs.plan_changed(message.plan)
 
     @on(VariantGrid.RunFinished)
     def _run_finished(self, message: VariantGrid.RunFinished) -> None:
@@ -288,30 +268,11 @@ class ScillmApp(App[int]):
 
     @on(WorkerFailed)
     def _worker_failed(self, event: WorkerFailed) -> None:
-        """A worker that raised (they run with `exit_on_error=False`): logged, and said
-        where its result was awaited, instead of "judging…" for ever."""
-        worker = event.worker
-        error = worker.error
-        problem = f"{type(error).__name__}: {error}" if error is not None else "failed"
-        if error is not None:
-            log.error("worker %s failed", worker.name, exc_info=error)
-        self.log.error(f"worker {worker.name!r} failed: {problem}")
-        if worker.group == "judge":
-            self.query_one(JudgePanel).show_failure(f"the judge stopped: {problem}")
-        what = {"judge": "Judge", "run": "Run"}.get(worker.group, "Background task")
-        self.notify(problem, title=f"{what} failed", severity="error")
+        worker_failed(self, event.worker)
 
     @on(HealthStrip.Changed)
     def _health_changed(self, message: HealthStrip.Changed) -> None:
-        report, previous = message.report, message.previous
-        forms = self.query(RunForm)  # none while the app shuts down: a probe may end then
-        if report.models and forms:
-            forms.first().set_models(report.models, report.endpoint)
-        if previous is not None and previous.status != report.status:
-            severity: SeverityLevel = "information" if report.status == "up" else "warning"
-            self.notify(
-                f"{report.endpoint} is {report.status}: {report.message}", severity=severity
-            )
+        health_changed(self, message.report, message.previous)
 
 
 _DASHBOARD_ACTIONS = frozenset(

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 from scillm_tui.core.errors import ScillmError, first_problem
 from scillm_tui.core.judge import JudgeSpec, Verdict
-from scillm_tui.core.runs import Run, RunSpec
+from scillm_tui.core.runs import Run, RunSpec, VariantState
 from scillm_tui.tui.human_pick import toggle_pick
 from scillm_tui.tui.layout import set_running
 from scillm_tui.tui.screens.confirm import ConfirmScreen
-from scillm_tui.tui.screens.zoom import ZoomScreen
+from scillm_tui.tui.screens.zoom import ZoomScreen, prepare_zoom
 from scillm_tui.tui.widgets.health_strip import HealthStrip
 from scillm_tui.tui.widgets.judge_panel import JudgePanel
 from scillm_tui.tui.widgets.prompt_editor import PromptEditor
@@ -42,6 +42,20 @@ class RunControl:
         self.app = app
         self.judge_spec: JudgeSpec | None = None  # the form's judge when the run started
         self.auto_judge = True
+
+    def plan_changed(self, plan: dict[str, VariantState]) -> None:
+        """The form's next run changed: before the first run the grid and the panel show
+        its variants (after a run, its columns and leaderboard stay until the next)."""
+        app = self.app
+        grids = app.query(VariantGrid)  # none once the app quits (`open` fills the form)
+        if not grids:
+            return
+        grid = grids.first()
+        if grid.run is None:
+            grid.show_plan(plan)
+            app.query_one(JudgePanel).show_plan(plan.values())
+        # Once, after the first frame: built on its first f6 it would cost ~0.1 s more.
+        app.call_after_refresh(prepare_zoom, app, grid)
 
     async def run(self) -> None:
         """ctrl+r: start a run from the editor and the form (asked first while one
