@@ -72,8 +72,8 @@ def pick_models(app: App[Any]) -> None:
         return
     current = [m.strip() for m in form.query_one("#models", Input).value.split(",")]
 
-    def picked(models: list[str] | None) -> None:
-        if models:
-            app.query_one(RunForm).set_model_text(models)
+    def picked(chosen: list[str] | None) -> None:
+        if chosen:
+            app.query_one(RunForm).set_model_text(chosen)
 
     app.push_screen(ModelPicker(models, current), picked)
