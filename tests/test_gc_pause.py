@@ -18,7 +18,7 @@ from scillm_tui.gc_pause import (
     full_collections_deferred,
     settle_start_up,
 )
-from scillm_tui.tui import app as tui_app
+from scillm_tui.tui import launch
 from tests.test_app_flows import end_paced_run, paced_app, stream_first_words
 from tests.tui_support import Script, make_app
 
@@ -152,7 +152,7 @@ def test_the_entry_point_holds_collections_for_the_dashboard_only(
         seen.append(gc.isenabled())
         return 0
 
-    monkeypatch.setattr(tui_app, "run_dashboard", fake_dashboard)
+    monkeypatch.setattr(launch, "run_dashboard", fake_dashboard)
     monkeypatch.chdir(tmp_path)
     assert cli.main(["--demo"]) == 0
     assert seen == [False]  # the dashboard starts with collecting off ...

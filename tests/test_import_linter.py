@@ -31,3 +31,5 @@ def test_the_import_contracts_are_kept() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "BROKEN" not in result.stdout
     assert " 0 broken" in result.stdout
+    # Inside tui: app above screens above widgets above streamview (docs/architecture.md).
+    assert "tui: the app above its screens, above the widgets" in result.stdout

@@ -15,7 +15,7 @@ def dashboard_command(args: argparse.Namespace, open_target: Path | str | None =
         from scillm_tui.session import open_session
 
         with open_session(args, serve_demo_later=True) as session:
-            from scillm_tui.tui.app import run_dashboard
+            from scillm_tui.tui.launch import run_dashboard
 
             if open_target is None:
                 return run_dashboard(session)

@@ -78,7 +78,7 @@ class PastRuns:
             await self.open_id(target)
         elif target is not None:
             try:
-                run, verdict = load_export(target, self.app._connect())
+                run, verdict = load_export(target, self.app.connect())
             except ExportUnreadable as exc:
                 self.app.notify(str(exc), title="Cannot open", severity="error")
                 return
@@ -94,7 +94,7 @@ class PastRuns:
         if stored is None:
             self.app.notify(f"No run {run_id} in the history.", severity="error")
             return False
-        run, verdict = restore_run(stored, self.app._connect())
+        run, verdict = restore_run(stored, self.app.connect())
         await self.show(run, verdict)
         return True
 

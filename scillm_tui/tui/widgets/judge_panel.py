@@ -181,17 +181,6 @@ class JudgePanel(ReportsWorkerFailures, CachedScrollbars, LineCache, VerticalScr
         self._fill(run, verdict)
         self._show_human()
 
-    def show_thinking(self) -> None:
-        """Open the judge's thinking (f3), read-only; say so when there is none."""
-        from scillm_tui.tui.screens.thinking import ThinkingScreen, judge_thinking
-
-        verdict = self.verdict
-        text = judge_thinking(verdict.all_rounds) if verdict is not None else ""
-        if verdict is None or not text:
-            self.notify("No thinking from the judge (not judged yet, or it did not think).")
-            return
-        self.app.push_screen(ThinkingScreen(f"Judge's thinking · {verdict.judge_model}", text))
-
     def _fill(self, run: Run, verdict: Verdict) -> None:
         # Only numbers the judge gave: no score for a win by default, no rank or score
         # when the judge failed or had nothing to judge.

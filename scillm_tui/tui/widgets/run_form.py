@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, cast
 
 from textual import on
@@ -14,14 +13,15 @@ from textual.suggester import Suggester
 from textual.widgets import Checkbox, Input, Label, Select
 
 from scillm_tui.core.endpoints import EndpointName, route_model
-from scillm_tui.core.judge import JudgeMode, JudgeSpec
-from scillm_tui.core.runs import RunSpec, VariantState, plan_variants
+from scillm_tui.core.runs import VariantState, plan_variants
 from scillm_tui.core.settings import Settings
 from scillm_tui.tui.key_order import OrderedInput
+from scillm_tui.tui.widgets.form_values import FormValues, form_values, parse_models, parse_n
 from scillm_tui.tui.widgets.mount_classes import ON, VALID
 
 TARGETS = [("gateway", "gateway"), ("sidecar", "sidecar")]
 JUDGE_MODES = [("listwise", "listwise"), ("pairwise", "pairwise")]
+TEXT_FIELDS = ("models", "n", "temperature", "max-tokens", "judge-model", "judge-rounds")
 
 
 class ModelSuggester(Suggester):
@@ -42,52 +42,6 @@ class ModelSuggester(Suggester):
                 prefix = value[: len(value) - len(stem)]
                 return prefix + model
         return None
-
-
-@dataclass(frozen=True)
-class FormValues:
-    target: EndpointName
-    models: list[str]
-    n: int
-    temperature: float | None
-    max_tokens: int | None
-    judge_model: str
-    judge_target: EndpointName
-    judge_rounds: int
-    auto_judge: bool
-    judge_models: tuple[str, ...] = ()  # a jury, comma-separated in the form (first: judge_model)
-    judge_mode: JudgeMode = "listwise"
-
-    def run_spec(self, prompt: str, system: str | None) -> RunSpec:
-        """The run these values describe, for this prompt (`ValueError` if unusable)."""
-        return RunSpec(
-            prompt=prompt,
-            system=system,
-            target=self.target,
-            models=self.models,
-            n=self.n,
-            temperature=self.temperature,
-            max_tokens=self.max_tokens,
-        )
-
-    def judge_spec(self) -> JudgeSpec:
-        return JudgeSpec(
-            model=self.judge_model,
-            models=self.judge_models if len(self.judge_models) > 1 else (),
-            mode=self.judge_mode,
-            target=self.judge_target,
-            rounds=self.judge_rounds,
-        )
-
-
-def _judge_mode(value: object) -> JudgeMode:
-    """The judge-mode select's value (its only options are the two modes)."""
-    return "pairwise" if value == "pairwise" else "listwise"
-
-
-def _endpoint(value: object) -> EndpointName:
-    """A target select's value (its only options are the two endpoints)."""
-    return "sidecar" if value == "sidecar" else "gateway"
 
 
 def _field(value: str, **options: Any) -> Input:
@@ -238,12 +192,10 @@ class RunForm(Vertical):
         return plan_variants(models, n, target)
 
     def _models(self) -> list[str]:
-        raw = self.query_one("#models", Input).value
-        return [m.strip() for m in raw.split(",") if m.strip()]
+        return parse_models(self.query_one("#models", Input).value)
 
     def _n(self) -> int:
-        raw = self.query_one("#n", Input).value.strip()
-        return _number(raw, int, 1, 64, "N: a whole number from 1 to 64")
+        return parse_n(self.query_one("#n", Input).value)
 
     def set_models(self, models: list[str], endpoint: str | None = None) -> None:
         """Offer these model ids as completions (from the health probes); `endpoint`'s
@@ -259,65 +211,10 @@ class RunForm(Vertical):
 
     def values(self) -> FormValues:
         """The form's values; `ValueError` names the field when one is unusable."""
-
-        def text(widget_id: str) -> str:
-            return self.query_one(f"#{widget_id}", Input).value.strip()
-
-        models = self._models()
-        if not models:
-            raise ValueError("models: enter at least one model name")
-        n = self._n()
-        temperature = _number(
-            text("temperature"), float, 0, 2, "temperature: a number from 0 to 2", optional=True
-        )
-        max_tokens = _number(
-            text("max-tokens"),
-            int,
-            1,
-            None,
-            "max tokens: a whole number of at least 1, or empty",
-            optional=True,
-        )
-        rounds = _number(
-            text("judge-rounds") or "1", int, 1, 9, "judge rounds: a whole number from 1 to 9"
-        )
-        judges = list(
-            dict.fromkeys(m.strip() for m in text("judge-model").split(",") if m.strip())
-        ) or [models[0]]
-        return FormValues(
-            target=_endpoint(self.query_one("#target", Select).value),
-            models=models,
-            n=n,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            judge_model=judges[0],
-            judge_models=tuple(judges),
-            judge_mode=_judge_mode(self.query_one("#judge-mode", Select).value),
-            judge_target=_endpoint(self.query_one("#judge-target", Select).value),
-            judge_rounds=rounds,
+        return form_values(
+            {field: self.query_one(f"#{field}", Input).value for field in TEXT_FIELDS},
+            target=self.query_one("#target", Select).value,
+            judge_target=self.query_one("#judge-target", Select).value,
+            judge_mode=self.query_one("#judge-mode", Select).value,
             auto_judge=self.query_one("#auto-judge", Checkbox).value,
         )
-
-
-def _number(
-    raw: str,
-    kind: type[int] | type[float],
-    low: float,
-    high: float | None,
-    problem: str,
-    *,
-    optional: bool = False,
-) -> Any:
-    """`raw` as a number within [low, high]; empty gives None when `optional`.
-
-    Raises `ValueError(problem)`, which names the field, for anything else.
-    """
-    if optional and not raw:
-        return None
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise ValueError(problem) from None
-    if not (low <= value and (high is None or value <= high)):  # also refuses NaN
-        raise ValueError(problem)
-    return value

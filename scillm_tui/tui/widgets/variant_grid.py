@@ -21,18 +21,13 @@ from scillm_tui.core.events import VariantDelta, VariantReasoning, VariantRethin
 from scillm_tui.core.human_verdict import HumanVerdict
 from scillm_tui.core.runs import Run, VariantState
 from scillm_tui.gc_pause import full_collections_deferred
-from scillm_tui.tui.formatting import variant_title
 from scillm_tui.tui.streamview.line_cache import LineCache
 from scillm_tui.tui.streamview.scrollbars import CachedScrollbars
+from scillm_tui.tui.widgets.column_layout import column_width, rebind
 from scillm_tui.tui.widgets.variant_column import VariantColumn
 from scillm_tui.tui.worker_failures import ReportsWorkerFailures
 
-STATS_INTERVAL_S = 0.25
-MIN_COLUMN_WIDTH = 32
-# With many columns, following columns scroll in jumps of a few rows: each scroll repaints a
-# whole column, so jumping cuts frame cost (bench: lag p99 63 -> 41 ms at 8 columns).
-SMOOTH_SCROLL_MAX_COLUMNS = 4
-JUMP_SCROLL_ROWS = 4  # live stats (elapsed, tokens/s) are repainted at most this often
+STATS_INTERVAL_S = 0.25  # live stats (elapsed, tokens/s) are repainted at most this often
 
 
 class VariantGrid(ReportsWorkerFailures, CachedScrollbars, LineCache, HorizontalScroll):
@@ -138,23 +133,9 @@ class VariantGrid(ReportsWorkerFailures, CachedScrollbars, LineCache, Horizontal
     def _show(self, states: list[VariantState], *, planned: bool) -> list[Awaitable[None]]:
         """Bind the columns to `states`, mounting or removing the difference in number.
         Returns the mount and removal to await (none if the number is unchanged)."""
-        step = JUMP_SCROLL_ROWS if len(states) > SMOOTH_SCROLL_MAX_COLUMNS else 1
-        kept = self._columns[: len(states)]
-        extra = self._columns[len(states) :]
-        for index, (column, state) in enumerate(zip(kept, states, strict=False)):
-            # Different phases: columns streaming at the same pace take turns to jump.
-            column.bind(state, follow_step=step, follow_phase=index % step, planned=planned)
-        new = [
-            VariantColumn(
-                state,
-                follow_step=step,
-                follow_phase=index % step,
-                planned=planned,
-                unfolded=self.thinking_unfolded,
-            )
-            for index, state in enumerate(states[len(kept) :], start=len(kept))
-        ]
-        self._columns = kept + new
+        self._columns, new, extra = rebind(
+            self._columns, states, planned=planned, unfolded=self.thinking_unfolded
+        )
         changes: list[Awaitable[None]] = []
         if new or extra:
             # Sized before mounting: sizing them after is a second layout of the screen.
@@ -173,7 +154,7 @@ class VariantGrid(ReportsWorkerFailures, CachedScrollbars, LineCache, Horizontal
         columns = self._columns
         if not columns:
             return
-        width = max(MIN_COLUMN_WIDTH, self.scrollable_content_region.width // len(columns))
+        width = column_width(self.scrollable_content_region.width, len(columns))
         for column in columns:
             column.styles.width = width
 
@@ -299,17 +280,3 @@ class VariantGrid(ReportsWorkerFailures, CachedScrollbars, LineCache, Horizontal
         text = column.view.text
         self.app.copy_to_clipboard(text)
         self.notify(f"Copied {column.state.id} ({len(text)} characters) to the clipboard.")
-
-    def open_markdown(self) -> None:
-        """Show the focused variant rendered as Markdown: only once it has finished."""
-        column = self.focused_column()
-        if column is None or not column.state.finished:
-            self.notify("Markdown view is for a finished variant.", severity="warning")
-            return
-        from scillm_tui.tui.screens.markdown import MarkdownScreen  # Markdown costs start-up
-
-        if not column.view.text.strip() and column.state.reasoning_chars:
-            self.notify(f"{column.state.id} has no answer, only thinking (f4 shows it).")
-            return
-        title = f"{variant_title(column.state)} (rendered as Markdown)"
-        self.app.push_screen(MarkdownScreen(title, column.view.text))
