@@ -13,7 +13,10 @@ import pytest
 
 from scillm_tui.core.batch.prompts import BatchPrompt, prompt_id
 from scillm_tui.core.batch.runner import BatchConfig, BatchRunner, new_batch_id
-from scillm_tui.core.events import VariantDelta
+from scillm_tui.core.chat import ChatRequest
+from scillm_tui.core.client import EndpointClient
+from scillm_tui.core.endpoints import EndpointConfig
+from scillm_tui.core.events import TextDelta, VariantDelta
 from scillm_tui.core.judge import JudgeSpec
 from scillm_tui.core.retry import RetryPolicy
 from scillm_tui.core.run_history import HistoryRecorder, HistoryStore
@@ -113,3 +116,23 @@ async def test_a_cancelled_stream_closes_only_its_connection(
         assert app.connections <= before + 1  # at most the cancelled one's replacement
     finally:
         await backends.aclose()
+
+
+async def test_the_pool_keeps_at_most_pool_size_idle_connections(
+    counted: tuple[BackgroundServer, ConnCounter],
+) -> None:
+    server, app = counted
+    config = EndpointConfig(name="gateway", base_url=server.base_url)
+    request = ChatRequest(model="ok", messages=[{"role": "user", "content": "hi"}])
+
+    async def answer(client: EndpointClient) -> str:
+        return "".join(
+            [e.text async for e in client.stream_chat(request) if isinstance(e, TextDelta)]
+        )
+
+    async with EndpointClient(config, retry=FAST, pool_size=2) as client:
+        for _ in range(2):  # six at once, twice: 2 of the first six are kept for the second
+            async with asyncio.timeout(BOUND_S):
+                texts = await asyncio.gather(*(answer(client) for _ in range(6)))
+            assert texts == [EXPECTED_TEXT["ok"]] * 6
+    assert app.connections == 6 + 4
