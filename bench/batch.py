@@ -6,7 +6,9 @@ Usage: ``python -m bench.batch [--prompts N] [--variants V] [--concurrency C] [-
 Two passes over the same prompts and streams, in one process:
 1. raw: the batch engine with no judge and no history (streams only);
 2. batch: the same, judged, every run recorded in a history (a temporary file).
-Targets: peak RSS growth of pass 2 under 50 MiB (memory stays flat: texts go to the
+Each pass reports the TCP connections it opened (the server counts them): a batch shares
+one connection pool per endpoint, so about as many as streams in flight, not one per
+stream. Targets: peak RSS growth of pass 2 under 50 MiB (memory stays flat: texts go to the
 history, not into a list), and its wall time within 1.3x of pass 1.
 """
 
@@ -21,6 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from bench.common import memory_kib, model_name, reset_peak_rss, sse_server
 from scillm_tui.core.backends import Backends
 from scillm_tui.core.batch.prompts import BatchPrompt, prompt_id
@@ -31,6 +35,11 @@ from scillm_tui.core.settings import load_settings
 
 RSS_GROWTH_MAX_MIB = 50.0
 RATIO_MAX = 1.3
+
+
+def connections(base_url: str) -> int:
+    """TCP connections the server has accepted so far (this request's own included)."""
+    return int(httpx.get(f"{base_url}/stats", timeout=10).json()["connections"])
 
 
 def prompts(count: int) -> list[BatchPrompt]:
@@ -53,6 +62,7 @@ async def one_pass(
         concurrency=args.concurrency,
     )
     runner = BatchRunner(items, config, backends, recorder)
+    opened_before = connections(base_url)
     started = time.perf_counter()
     try:
         stats = await runner.run()
@@ -60,8 +70,10 @@ async def one_pass(
         await backends.aclose()
         await recorder.aclose()
     wall = time.perf_counter() - started
+    opened = connections(base_url) - opened_before - 1  # less the one asking
     return {
         "wall_s": round(wall, 2),
+        "connections": opened,
         "prompts_per_s": round(len(items) / wall, 1),
         "judged": stats.judged,
         "finished": stats.finished,

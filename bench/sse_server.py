@@ -17,7 +17,9 @@ Each stream is: a role chunk, T thinking chunks (``-tT``, default 0), K content 
 reasoning_tokens`` = T when T > 0) and ``data: [DONE]``. Paced streams follow an
 absolute schedule (chunk i is due at start + i / r), so a late wake-up is caught up
 and the average rate is exact.
-Also answers ``GET /healthz`` and ``GET /v1/models`` (the dashboard polls them).
+Also answers ``GET /healthz`` and ``GET /v1/models`` (the dashboard polls them), and
+``GET /stats``: ``{"connections": n}``, the TCP connections accepted so far (counting the
+one asking), so a benchmark can tell whether its client reuses connections.
 """
 
 from __future__ import annotations
@@ -134,7 +136,11 @@ async def _stream(writer: asyncio.StreamWriter, model: str) -> None:
     await writer.drain()
 
 
+CONNECTIONS = [0]  # accepted so far (a list: mutated from the handler)
+
+
 async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    CONNECTIONS[0] += 1
     try:
         while True:
             try:
@@ -152,6 +158,8 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
             content = await reader.readexactly(length) if length else b""
             if method == "GET" and path == "/healthz":
                 writer.write(_json_response({"ok": True, "bench": True}))
+            elif method == "GET" and path == "/stats":
+                writer.write(_json_response({"connections": CONNECTIONS[0]}))
             elif method == "GET" and path == "/v1/models":
                 models = wire.model_list(["bench-k2000-r100-c4"], owned_by="bench")
                 writer.write(_json_response(models))

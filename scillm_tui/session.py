@@ -57,11 +57,20 @@ class Session:
     def default_target(self) -> EndpointName:
         return "gateway" if self.settings.gateway_configured else "sidecar"
 
-    def make_backends(self) -> Backends:
-        """Build clients inside the event loop that will use them."""
+    def make_backends(self, streams: int = 0) -> Backends:
+        """Build clients inside the event loop that will use them; `streams`: how many
+        may be in flight at once, if more than a run's (a batch), so the connection pool
+        keeps that many for reuse."""
         from scillm_tui.core.backends import Backends
+        from scillm_tui.core.client import POOL_SIZE
 
-        return Backends(self.settings, transport=self.transport, retry=self.retry, demo=self.demo)
+        return Backends(
+            self.settings,
+            transport=self.transport,
+            retry=self.retry,
+            demo=self.demo,
+            pool_size=max(POOL_SIZE, streams),
+        )
 
 
 def _flag_url(value: str | None, flag: str) -> str | None:

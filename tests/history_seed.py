@@ -117,3 +117,42 @@ def seed(path: Path) -> None:
             store.add_human_verdict(f"a-{i:02d}", ["v3", "v1", "v2"])
     finally:
         store.close()
+
+
+def add_jury_judgment(
+    store: HistoryStore,
+    run_id: str,
+    votes: dict[str, tuple[int, Sequence[tuple[Sequence[int], int]]]],
+    winner: int,
+    *,
+    n: int = 3,
+    when: datetime = NEW,
+) -> None:
+    """A jury's judgment of `run_id`, stored as the recorder stores one (the `Verdict`'s
+    JSON). `votes`: juror model -> (its pick, its rounds as (order, pick) indexes); the
+    first juror is the judgment's `judge_model`, as `judge_run` makes it."""
+    from scillm_tui.core.judge import JudgeRound, JurorVote, Verdict
+
+    ids = [f"v{i + 1}" for i in range(n)]
+    jurors = [
+        JurorVote(
+            model=model,
+            status="verdict",
+            pick=ids[pick],
+            rounds=[
+                JudgeRound(index=k, order=[ids[i] for i in order], labels={}, pick=ids[p])
+                for k, (order, p) in enumerate(rounds)
+            ],
+        )
+        for model, (pick, rounds) in votes.items()
+    ]
+    verdict = Verdict(
+        status="verdict",
+        best_id=ids[winner],
+        judge_model=next(iter(votes)),
+        judge_endpoint="gateway",
+        candidates=ids,
+        jurors=jurors,
+        agreement=f"{sum(j.pick == ids[winner] for j in jurors)}/{len(jurors)}",
+    )
+    store.add_judgment(run_id, verdict.model_dump(mode="json"), created_at=when)

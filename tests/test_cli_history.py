@@ -14,7 +14,7 @@ import pytest
 from scillm_tui.cli.main import main
 from scillm_tui.core.run_history import HistoryStore, default_path
 from scillm_tui.demo.server import BackgroundServer
-from tests.history_seed import seed
+from tests.history_seed import add_jury_judgment, add_run, seed
 from tests.test_cli import run_cli
 
 
@@ -181,6 +181,63 @@ def test_judges_trust_figures(seeded: Path, capsys: pytest.CaptureFixture[str]) 
     assert "0/4 (0%" in line and "10/12 (83%, chance 33%)" in line
 
 
+@pytest.fixture
+def jury_seeded() -> Path:
+    """Six runs (alpha, judge-y, gamma) judged by a jury of judge-x, judge-y, judge-z.
+
+    You picked v1 (alpha) in runs 0-2 and v3 (gamma) in runs 3-5. judge-x and judge-z
+    vote with you (each shown two orders, the same pick both times); judge-y always votes
+    for v2, its own model's answer, and changes its pick when the order changes. The
+    jury's majority is always your pick."""
+    path = default_path()
+    store = HistoryStore.open(path)
+    try:
+        for i in range(6):
+            run_id = f"j-{i:02d}"
+            add_run(store, run_id, ["alpha", "judge-y", "gamma"], winner=None)
+            yours = 0 if i < 3 else 2
+            with_you = (yours, [((0, 1, 2), yours), ((2, 1, 0), yours)])
+            votes = {
+                "judge-x": with_you,
+                "judge-y": (1, [((0, 1, 2), 1), ((2, 1, 0), 0)]),
+                "judge-z": with_you,
+            }
+            add_jury_judgment(store, run_id, votes, winner=yours)
+            store.add_human_verdict(run_id, [f"v{yours + 1}"])
+    finally:
+        store.close()
+    return path
+
+
+def test_each_juror_gets_its_own_trust_figures(
+    jury_seeded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    judges = {row["judge_model"]: row for row in cli_json(capsys, "leaderboard", "--judges")}
+    assert set(judges) == {"judge-x", "judge-y", "judge-z", "jury: judge-x + judge-y + judge-z"}
+    y = judges["judge-y"]  # its own votes, not the jury's
+    assert y["runs"] == 6
+    assert (y["agreement"]["hits"], y["agreement"]["n"]) == (0, 6)
+    assert y["kappa"] == pytest.approx(0.0)
+    assert (y["position_consistency"]["hits"], y["position_consistency"]["n"]) == (0, 6)
+    assert (y["self_preference"]["hits"], y["self_preference"]["n"]) == (6, 6)
+    x = judges["judge-x"]
+    assert (x["agreement"]["hits"], x["agreement"]["n"]) == (6, 6) and x["kappa"] == 1.0
+    assert (x["position_consistency"]["hits"], x["position_consistency"]["n"]) == (6, 6)
+    jury = judges["jury: judge-x + judge-y + judge-z"]
+    assert (jury["agreement"]["hits"], jury["runs"]) == (6, 6)
+    only_y = cli_json(capsys, "leaderboard", "--judges", "--judge", "judge-y")
+    assert [(row["judge_model"], row["runs"]) for row in only_y] == [("judge-y", 6)]
+
+
+def test_a_jury_run_is_one_set_of_battles(
+    jury_seeded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = by_model(cli_json(capsys, "leaderboard", "--min-battles", "0"))
+    # 6 runs x 2 battles (the jury's winner beats the other two), each counted once.
+    assert sum(row["battles"] for row in rows.values()) == 6 * 2 * 2
+    assert (rows["alpha"]["wins"], rows["gamma"]["wins"], rows["judge-y"]["wins"]) == (6, 6, 0)
+
+
 # ---- run records ----------------------------------------------------------------------------
 
 
@@ -239,7 +296,6 @@ def test_no_history_records_nothing(
 def test_history_table_never_sends_a_prompts_escape_sequences(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from tests.history_seed import add_run
 
     store = HistoryStore.open(default_path())
     try:

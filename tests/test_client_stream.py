@@ -30,6 +30,7 @@ from scillm_tui.core.events import (
     TextDelta,
     UsageReport,
 )
+from scillm_tui.core.lanes import Lanes
 from scillm_tui.core.retry import RetryPolicy
 from scillm_tui.core.settings import load_settings
 from scillm_tui.demo.server import BackgroundServer
@@ -438,7 +439,11 @@ async def test_https_endpoints_verify_with_the_trusted_cas_and_http_ones_load_no
 
     def tls(base_url: str) -> ssl.SSLContext:
         client = EndpointClient(EndpointConfig(name="gateway", base_url=base_url))
-        context = client._http._transport._pool._ssl_context  # type: ignore[attr-defined]
+        pool = client._http._transport
+        assert isinstance(pool, Lanes)
+        lane = pool._lane()  # each connection's transport uses the pool's context
+        assert lane._pool._ssl_context is pool.ssl_context
+        context = pool.ssl_context
         assert isinstance(context, ssl.SSLContext)
         return context
 

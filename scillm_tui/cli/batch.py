@@ -233,7 +233,8 @@ async def _batch(
             await recorder.aclose()
             raise ConfigError(f"--resume: no batch {args.resume!r} in the run history")
     config = _config(session, args, resumed)
-    backends = session.make_backends()
+    judge_calls = config.judge.concurrency if config.judge is not None else 0
+    backends = session.make_backends(streams=config.concurrency + judge_calls)
     try:
         limits_by_endpoint = {}
         if any(

@@ -6,7 +6,7 @@ import asyncio
 
 import httpx
 
-from scillm_tui.core.client import EndpointClient
+from scillm_tui.core.client import POOL_SIZE, EndpointClient
 from scillm_tui.core.endpoints import (
     EndpointConfig,
     EndpointName,
@@ -24,6 +24,9 @@ class Backends:
     """Clients for the sidecar and (if configured) the gateway.
 
     `transport` is injected in tests; `demo=True` labels both as the built-in demo backend.
+    Each endpoint has one client, and so one connection pool, for every run and judge call
+    of the session (a batch, the dashboard's runs): streams reuse its connections.
+    `pool_size`: idle connections each keeps (at least the streams in flight at once).
     """
 
     def __init__(
@@ -33,6 +36,7 @@ class Backends:
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
         demo: bool = False,
+        pool_size: int = POOL_SIZE,
     ) -> None:
         self.settings = settings
         for secret in settings.secret_values():
@@ -44,7 +48,11 @@ class Backends:
 
         def client(config: EndpointConfig) -> EndpointClient:
             return EndpointClient(
-                config, transport=transport, idle_timeout_s=settings.idle_timeout_s, retry=retry
+                config,
+                transport=transport,
+                idle_timeout_s=settings.idle_timeout_s,
+                retry=retry,
+                pool_size=pool_size,
             )
 
         self.sidecar = client(sidecar)

@@ -37,6 +37,7 @@ from scillm_tui.core.events import (
     UsageReport,
 )
 from scillm_tui.core.failures import Failure, classify_exception, classify_status, server_message
+from scillm_tui.core.lanes import Lanes
 from scillm_tui.core.redact import redact, register_secret
 from scillm_tui.core.retry import RetryPolicy, SharedBackoff
 from scillm_tui.core.thinking import Piece, ThinkingSplitter, split_thinking
@@ -44,6 +45,11 @@ from scillm_tui.core.thinking import Piece, ThinkingSplitter, split_thinking
 log = logging.getLogger("scillm_tui.http")
 
 _MAX_ERROR_BODY = 64 * 1024
+POOL_SIZE = 64  # idle connections kept per endpoint (a run has at most 64 variants)
+# After `[DONE]`: how long, and how many lines, to read for the body's end (normally at
+# once, nothing but the last chunk's terminator) so the connection can serve the next stream.
+_DRAIN_S = 1.0
+_DRAIN_LINES = 64
 
 
 def _usage(data: Any) -> Usage | None:
@@ -143,7 +149,13 @@ class EndpointClient:
         health_timeout_s: float = 5.0,
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,
+        pool_size: int = POOL_SIZE,
     ) -> None:
+        """`pool_size`: idle connections kept open for reuse (at least the streams that
+        may be in flight at once, so none is closed only to be opened again; see
+        `lanes.Lanes`). The pool never caps connections: the stream slots
+        (`runs.StreamLimits`) are the limit, and a second, hidden queue in the pool would
+        time requests out unseen. An injected `transport` (tests) replaces the pool."""
         self.config = config
         if config.api_key is not None:  # so a server echoing it back never shows it
             register_secret(config.api_key.get_secret_value())
@@ -154,15 +166,15 @@ class EndpointClient:
         self.retry = retry or RetryPolicy()
         self.backoff = SharedBackoff()  # a 429 holds every request to this endpoint
         self._rng = rng
+        if transport is None:  # one pool for every request to this endpoint
+            transport = Lanes(verify=_tls_context(config.base_url), keep=pool_size)
         self._http = httpx.AsyncClient(
             base_url=config.base_url,
             transport=transport,
             follow_redirects=False,
             headers={"user-agent": "scillm-tui"},
             timeout=httpx.Timeout(request_timeout_s, connect=connect_timeout_s),
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=32),
             trust_env=False,
-            verify=_tls_context(config.base_url),
         )
 
     async def aclose(self) -> None:
@@ -312,8 +324,9 @@ class EndpointClient:
         finish_reason: str | None = None
         done = False
         chat_event = False  # a JSON chunk or [DONE]: this really is a chat stream
+        batches = _line_batches(response)
         try:
-            async with contextlib.aclosing(_line_batches(response)) as batches:
+            try:
                 async for batch in batches:
                     for data in decoder.events(batch):
                         result = self._on_data(data)
@@ -360,22 +373,26 @@ class EndpointClient:
                             yield event
                     if done:
                         break
-        except httpx.HTTPError:
-            for event in content.end():  # a partial tag held back is still text received
+            except httpx.HTTPError:
+                for event in content.end():  # a partial tag held back is still text received
+                    yield event
+                raise
+            for event in content.end():
                 yield event
-            raise
-        for event in content.end():
-            yield event
-        if not chat_event:  # e.g. an HTML page: not an empty answer, a wrong endpoint
-            content_type = response.headers.get("content-type") or "none"
-            yield StreamFailed(
-                category="protocol",
-                message=f"the {self.config.label} answered HTTP {response.status_code} but "
-                f"not with a chat-completions stream (content-type {content_type}) — "
-                "check the base URL",
-            )
-            return
-        yield Finished(reason=finish_reason)
+            if not chat_event:  # e.g. an HTML page: not an empty answer, a wrong endpoint
+                content_type = response.headers.get("content-type") or "none"
+                yield StreamFailed(
+                    category="protocol",
+                    message=f"the {self.config.label} answered HTTP {response.status_code} but "
+                    f"not with a chat-completions stream (content-type {content_type}) — "
+                    "check the base URL",
+                )
+                return
+            yield Finished(reason=finish_reason)
+            if done:  # after Finished: the variant is done, whatever the drain does
+                await _drain(batches)
+        finally:
+            await batches.aclose()
 
     def _on_data(self, data: str) -> list[_ChunkItem] | str | _Done | None:
         """Events for one SSE `data:` payload; `_DONE` for `[DONE]`; None to skip.
@@ -547,6 +564,20 @@ def _chunk_events(obj: Any, label: str) -> list[_ChunkItem] | str:
     if report is not None:
         events.append(UsageReport(usage=report))
     return events
+
+
+async def _drain(batches: AsyncGenerator[list[str], None]) -> None:
+    """Read the rest of a stream after `[DONE]`: a connection whose response was read to
+    its end goes back to the pool for the next stream, one closed early is dropped. A
+    server that keeps sending, keeps the body open or fails loses its connection instead
+    (closed as before); the answer is complete either way."""
+    lines = 0
+    with contextlib.suppress(TimeoutError, httpx.HTTPError):
+        async with asyncio.timeout(_DRAIN_S):
+            async for batch in batches:
+                lines += len(batch)
+                if lines > _DRAIN_LINES:
+                    return
 
 
 async def _line_batches(response: httpx.Response) -> AsyncGenerator[list[str], None]:

@@ -10,7 +10,7 @@ latest human pick; with `source="both"` a person's pick replaces the judge's for
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,11 +24,13 @@ from scillm_tui.core.run_history.store import HistoryStore, default_path
 __all__ = [
     "DEFAULT_MIN_BATTLES",
     "HUMAN_JUDGE",
+    "JURY_PREFIX",
     "SOURCES",
     "TRUST_HEADER",
     "Leaderboard",
     "Source",
     "collect_battles",
+    "jury_name",
     "load_leaderboard",
     "model_leaderboard",
     "rate_text",
@@ -40,6 +42,7 @@ __all__ = [
 Source = Literal["judge", "human", "both"]
 SOURCES: tuple[Source, ...] = ("judge", "human", "both")
 HUMAN_JUDGE = "human"  # the `judge_model` of a battle a person decided
+JURY_PREFIX = "jury: "  # the trust table's row for a jury's combined verdict
 DEFAULT_MIN_BATTLES = 10
 
 
@@ -141,24 +144,62 @@ def _pairs(verdict: Mapping[str, Any]) -> tuple[trust.PairVerdict, ...]:
     return tuple(out)
 
 
+def jury_name(models: Iterable[str]) -> str:
+    """The trust table's name for a jury's combined verdict: "jury: a + b + c"."""
+    return JURY_PREFIX + " + ".join(models)
+
+
+_JUDGED = ("verdict", "default")  # statuses that picked something (a tie or error did not)
+
+
+def _judge_verdicts(
+    judge_model: str, status: str, best: str | None, verdict: Mapping[str, Any]
+) -> Iterator[tuple[str, str | None, Mapping[str, Any]]]:
+    """(judge, pick, its calls) for each judge behind one stored judgment.
+
+    One judge: itself. A jury (its verdict lists `jurors`, each with its own pick, rounds
+    and pairs): every juror that picked, under its own model, and the combined verdict
+    under `jury_name`; never under the first juror's model, which the judgment row carries
+    only because it needs one. Old judgments already hold their jurors, so they read the
+    same way."""
+    jurors = verdict.get("jurors")
+    if not isinstance(jurors, list) or not jurors:
+        if status in _JUDGED:
+            yield judge_model, best, verdict
+        return
+    names = []
+    for juror in jurors:
+        if not isinstance(juror, dict) or not isinstance(juror.get("model"), str):
+            continue
+        names.append(juror["model"])
+        pick = juror.get("pick")
+        if juror.get("status") in _JUDGED and isinstance(pick, str):
+            yield juror["model"], pick, juror
+    if status in _JUDGED and names:
+        yield jury_name(names), best, {}
+
+
 def trust_runs(
     store: HistoryStore, *, judge_model: str | None = None, since: datetime | None = None
 ) -> list[trust.JudgedRun]:
     """One `judge_trust.JudgedRun` per (run, judge model): that judge's latest judgment
-    of the run, with the run's latest human pick, the candidates' models and lengths."""
-    latest: dict[tuple[str, str], tuple[str, dict[str, Any], str | None]] = {}
+    of the run (a juror's own vote counts as its judgment; see `_judge_verdicts`), with the
+    run's latest human pick, the candidates' models and lengths."""
+    latest: dict[tuple[str, str], tuple[str | None, Mapping[str, Any], Any]] = {}
     for run_id, judgment in store.judgments(judge_model=judge_model, since=since):
-        if judgment.status in ("verdict", "default"):
-            key = (run_id, judgment.judge_model)
-            latest[key] = (judgment.judge_model, judgment.verdict, judgment.best_id)
+        expanded = _judge_verdicts(
+            judgment.judge_model, judgment.status, judgment.best_id, judgment.verdict
+        )
+        for judge, pick, calls in expanded:
+            if judge_model is None or judge == judge_model:
+                latest[(run_id, judge)] = (pick, calls, judgment.verdict.get("candidates"))
     if not latest:
         return []
     humans = store.human_picks()
     lineups = store.lineups({run_id for run_id, _ in latest}, lengths=True)
     out = []
-    for (run_id, _), (judge, verdict, best) in latest.items():
+    for (run_id, judge), (best, calls, seen) in latest.items():
         lineup = lineups.get(run_id, [])
-        seen = verdict.get("candidates")
         candidates = set(seen) if isinstance(seen, list) and seen else _finished(lineup)
         shown = [v for v in lineup if v.variant_id in candidates]
         human = humans.get(run_id)
@@ -171,8 +212,8 @@ def trust_runs(
                 lengths={v.variant_id: v.answer_chars for v in shown},
                 judge_pick=best,
                 human_pick=human.variant_id if human else None,
-                rounds=_rounds(verdict),
-                pairs=_pairs(verdict),
+                rounds=_rounds(calls),
+                pairs=_pairs(calls),
             )
         )
     return out

@@ -612,15 +612,19 @@ class HistoryStore:
         self, judge_model: str | None = None, since: datetime | None = None
     ) -> Iterator[tuple[str, StoredJudgment]]:
         """Every judgment (run id, judgment with its full verdict), oldest first: what the
-        judges' trust figures read (rounds, orders, picks)."""
+        judges' trust figures read (rounds, orders, picks). `judge_model` matches the
+        judgment's model or any juror of a jury's."""
         since_iso = _iso(since) if since is not None else None
         with self._lock:
             rows = self._db.execute(
                 """SELECT run_id, id, created_at, judge_model, status, best_id, verdict
                    FROM judgments
-                   WHERE (? IS NULL OR judge_model = ?) AND (? IS NULL OR created_at >= ?)
+                   WHERE (? IS NULL OR judge_model = ? OR (json_valid(verdict) AND EXISTS (
+                            SELECT 1 FROM json_each(verdict, '$.jurors')
+                            WHERE json_extract(value, '$.model') = ?)))
+                         AND (? IS NULL OR created_at >= ?)
                    ORDER BY id""",
-                (judge_model, judge_model, since_iso, since_iso),
+                (judge_model, judge_model, judge_model, since_iso, since_iso),
             ).fetchall()
         for run_id, jid, created, judge, status, best, verdict in rows:
             try:
