@@ -666,7 +666,9 @@ def details(runs: dict[str, list]) -> list[str]:
             return fmt(med("history_screen", "run", *path), "{:.0f}")
 
         lines.append(
-            f"11 the screen's first frame {screen('screen_ms')} ms after f3; filter p50 "
+            f"11 the event loop's CPU from f3 to the rows {screen('first_paint_cpu_ms')} ms, "
+            f"from a filter key to its rows p50 {screen('filter_cpu_ms', 'p50')} ms; "
+            f"the screen's first frame {screen('screen_ms')} ms after f3; filter p50 "
             f"{screen('filter_ms', 'p50')} ms over {screen('filter_ms', 'n')} keys; lag p99 "
             f"while loading {screen('load_lag_ms', 'p99')} ms, while filtering "
             f"{screen('filter_lag_ms', 'p99')} ms"
