@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 
 from scillm_tui.core.run_history import HistoryStore, default_path
 from scillm_tui.core.run_history.restore import load_export
@@ -20,6 +20,7 @@ from scillm_tui.tui.app import ScillmApp
 from scillm_tui.tui.screens.history import FIRST_PAGE, PAGE, HistoryScreen
 from scillm_tui.tui.widgets.leaderboard import Leaderboard
 from scillm_tui.tui.widgets.prompt_editor import PromptEditor
+from scillm_tui.tui.widgets.run_table import RunTable
 from scillm_tui.tui.widgets.variant_grid import VariantGrid
 from tests.tui_support import (
     STUCK_TEXT,
@@ -61,7 +62,7 @@ async def history_screen(pilot: Any) -> HistoryScreen:
 
 
 def table_prompts(screen: HistoryScreen) -> list[str]:
-    table = screen.query_one(DataTable)
+    table = screen.query_one(RunTable)
     return [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
 
 
@@ -184,7 +185,7 @@ async def test_empty_history_says_so(tmp_path: Path) -> None:
     async with app.run_test(size=(160, 45)) as pilot:
         screen = await history_screen(pilot)
         assert "No runs recorded yet" in screen_text(app)
-        assert not screen.query_one(DataTable).display
+        assert not screen.query_one(RunTable).display
 
 
 def seed(count: int, *, batch: str | None = None) -> None:
@@ -219,11 +220,11 @@ async def test_a_long_history_loads_a_page_then_more_near_the_end(tmp_path: Path
     app = make_app(Script(), tmp_path, poll_health=False)
     async with app.run_test(size=(160, 45)) as pilot:
         screen = await history_screen(pilot)
-        table = screen.query_one(DataTable)
+        table = screen.query_one(RunTable)
         assert table.row_count == FIRST_PAGE
         assert table_prompts(screen)[0] == "prompt number 999"  # newest, first line only
         table.focus()
-        table.move_cursor(row=FIRST_PAGE - 1)
+        table.move_cursor(FIRST_PAGE - 1)
         await pilot.pause()
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -268,8 +269,8 @@ async def test_batch_ids_get_a_column_when_any_run_has_one(tmp_path: Path) -> No
     app = make_app(Script(), tmp_path, poll_health=False)
     async with app.run_test(size=(160, 45)) as pilot:
         screen = await history_screen(pilot)
-        table = screen.query_one(DataTable)
-        labels = [str(c.label) for c in table.columns.values()]
+        table = screen.query_one(RunTable)
+        labels = [label for label, _ in table.columns]
         assert labels[-1] == "batch"
         assert str(table.get_row_at(0)[-1]) == "batch-7"
 
