@@ -22,8 +22,7 @@ class TableApp(App[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(RunTable)
-        table.set_columns(COLUMNS)
-        table.add_rows((f"run-{i}", (f"t{i}", f"prompt {i}")) for i in range(self.count))
+        table.show(COLUMNS, ((f"run-{i}", (f"t{i}", f"prompt {i}")) for i in range(self.count)))
         table.focus()
 
     def on_run_table_selected(self, event: RunTable.Selected) -> None:

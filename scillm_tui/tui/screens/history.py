@@ -16,7 +16,6 @@ import asyncio
 from datetime import datetime
 from pathlib import Path
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -81,8 +80,9 @@ def prompt_width(screen_width: int) -> int:
     return max(PROMPT_MIN, min(PROMPT_WIDTH, screen_width - 4 - CELL_PADDING - others))
 
 
-def summary_cells(run: RunSummary, *, batches: bool, width: int = PROMPT_WIDTH) -> tuple[Text, ...]:
-    """One row, every cell literal (prompts and models are untrusted: no markup)."""
+def summary_cells(run: RunSummary, *, batches: bool, width: int = PROMPT_WIDTH) -> tuple[str, ...]:
+    """One row's cells, plain text (prompts and models are untrusted: `RunTable` draws
+    them literally, never as markup)."""
     cells = [
         _time(run.started_at),
         _first_line(run.prompt, width),
@@ -94,7 +94,7 @@ def summary_cells(run: RunSummary, *, batches: bool, width: int = PROMPT_WIDTH) 
     ]
     if batches:
         cells.append(run.batch_id or "")
-    return tuple(Text(cell, no_wrap=True) for cell in cells)
+    return tuple(cells)
 
 
 class HistoryScreen(Screen[str | None]):
@@ -225,8 +225,7 @@ class HistoryScreen(Screen[str | None]):
         columns = [(label, width or self._prompt_width) for label, width in COLUMNS.items()]
         if self._batches:
             columns.append(("batch", BATCH_WIDTH))
-        table.set_columns(columns)
-        table.add_rows(self.display_rows(rows))
+        table.show(columns, self.display_rows(rows))
         if not rows:
             self._say(NO_MATCH if query.strip() else EMPTY)
         else:
@@ -239,7 +238,7 @@ class HistoryScreen(Screen[str | None]):
         empty.display = True
         self.query_one(RunTable).display = False
 
-    def display_rows(self, runs: list[RunSummary]) -> list[tuple[str, tuple[Text, ...]]]:
+    def display_rows(self, runs: list[RunSummary]) -> list[tuple[str, tuple[str, ...]]]:
         """The table's (key, cells) rows for `runs`: the one place summaries become rows."""
         return [
             (run.run_id, summary_cells(run, batches=self._batches, width=self._prompt_width))

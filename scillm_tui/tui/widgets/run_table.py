@@ -122,13 +122,17 @@ class RunTable(ScrollView, can_focus=True):
     def key_at(self, index: int) -> str:
         return self._keys[index]
 
-    def set_columns(self, columns: Sequence[tuple[str, int]]) -> None:
-        """New (label, width) columns; the rows go."""
+    def show(
+        self, columns: Sequence[tuple[str, int]], rows: Iterable[tuple[str, Sequence[object]]]
+    ) -> None:
+        """(label, width) columns and (key, cells) rows in place of what was shown, the
+        cursor on the first row. One change of size at most: a filter's page of as many
+        rows as the last one needs no layout."""
         self.columns = list(columns)
         self._keys, self._rows = [], []
         self.cursor_row = 0
-        self._changed()
         self.scroll_to(0, 0, animate=False, immediate=True)
+        self.add_rows(rows)
 
     def add_rows(self, rows: Iterable[tuple[str, Sequence[object]]]) -> None:
         """Append (key, cells) rows; a cell is drawn as its plain text."""
@@ -136,15 +140,12 @@ class RunTable(ScrollView, can_focus=True):
         for key, cells in rows:
             self._keys.append(key)
             self._rows.append(tuple(plain(cell) for cell in cells))
-        self._changed()
-        if first and self._rows:
-            self.post_message(self.Highlighted(self, self.cursor_row))
-
-    def _changed(self) -> None:
         self._strips.clear()
         width = sum(w + 2 * PADDING for _, w in self.columns)
         self.virtual_size = Size(width, len(self._rows) + 1)  # + the header
         self.refresh()
+        if first and self._rows:
+            self.post_message(self.Highlighted(self, self.cursor_row))
 
     # -- the cursor -------------------------------------------------------------------
 
@@ -212,7 +213,8 @@ class RunTable(ScrollView, can_focus=True):
                 pad + _fit(cell, width) + pad
                 for cell, (_, width) in zip(cells, self.columns, strict=False)
             )
-            strip = self._strips[key] = Strip([Segment(text, style)], cell_len(text))
+            length = len(text) if text.isascii() else cell_len(text)
+            strip = self._strips[key] = Strip([Segment(text, style)], length)
         return strip
 
     def render_line(self, y: int) -> Strip:
