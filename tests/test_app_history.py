@@ -332,3 +332,25 @@ async def test_open_shows_an_export_and_a_history_run_at_start(tmp_path: Path) -
             grid = app.query_one(VariantGrid)
             assert [c.view.text for c in grid.columns] == [TEXTS["alpha"], TEXTS["beta"]]
             assert grid.column("v1").winner and where in screen_text(app)
+
+
+async def test_the_first_page_is_read_while_the_screen_is_made(tmp_path: Path) -> None:
+    """f3's first frame shows the rows: the page is read on a thread from the moment the
+    screen is made and is shown as it mounts (no "loading…" frame, no worker to wait for)."""
+    seed(60)
+    app = make_app(Script(), tmp_path, poll_health=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = HistoryScreen()
+        assert screen._prefetch is not None
+        await asyncio.wait([screen._prefetch])  # what composing gives the thread time for
+        await app.push_screen(screen)
+        table = screen.query_one(RunTable)
+        assert table.display and table.row_count == FIRST_PAGE
+        assert table_prompts(screen)[0] == "prompt number 59"
+        assert not screen.query_one("#history-empty").display
+        await pilot.pause()
+        assert "prompt number 59" in screen_text(app) and "loading" not in screen_text(app)
+        assert screen.store is not None  # the thread's store, kept for the next pages
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+        assert screen.store is None  # closed with the screen
