@@ -354,3 +354,17 @@ async def test_the_first_page_is_read_while_the_screen_is_made(tmp_path: Path) -
         await pilot.press("escape")
         await app.workers.wait_for_complete()
         assert screen.store is None  # closed with the screen
+
+
+async def test_a_screen_made_off_the_loop_reads_its_first_page_when_mounted(
+    tmp_path: Path,
+) -> None:
+    seed(3)
+    app = make_app(Script(), tmp_path, poll_health=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await asyncio.to_thread(HistoryScreen)  # no running loop there
+        assert screen._prefetch is None
+        await app.push_screen(screen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert table_prompts(screen) == ["prompt number 2", "prompt number 1", "prompt number 0"]

@@ -118,15 +118,6 @@ class HistoryScreen(Screen[str | None]):
     def __init__(self, *, path: Path | None = None, query: str = "") -> None:
         """`path`: the history database (default: the usual place)."""
         super().__init__()
-        self._prefetch: asyncio.Future[tuple[HistoryStore, list[RunSummary]]] | None = None
-        self._closed = False
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # made outside the app's loop: the first page waits for mount
-            pass
-        else:
-            self._prefetch = loop.run_in_executor(None, _open_and_list, path, query)
-            self._prefetch.add_done_callback(self._adopt_store)
         self.path = path
         self.initial_query = query
         self.store: HistoryStore | None = None
@@ -137,6 +128,15 @@ class HistoryScreen(Screen[str | None]):
         self._loading_more = False
         self._batches = False
         self._prompt_width = PROMPT_WIDTH
+        self._prefetch: asyncio.Future[tuple[HistoryStore, list[RunSummary]]] | None = None
+        self._closed = False
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # made outside the app's loop: the first page waits for mount
+            pass
+        else:  # the first page, read while the screen composes and mounts
+            self._prefetch = loop.run_in_executor(None, _open_and_list, path, query)
+            self._prefetch.add_done_callback(self._adopt_store)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="history-box") as box:
