@@ -40,6 +40,7 @@ CASES = (
     "thinking",
     "ranking",
     "history",
+    "history_screen",
 )
 
 FULL = {
@@ -59,6 +60,7 @@ FULL = {
     "thinking_answer_chunks": 500,
     "ranking_runs": 10_000,  # judged runs x 4 variants, ~10 models
     "history_runs": 10_000,  # runs x 4 variants in the history database
+    "history_screen_runs": 10_000,  # the History screen over runs x 4 variants
 }
 QUICK = {
     "overhead_unpaced_chunks": 500,
@@ -77,6 +79,7 @@ QUICK = {
     "thinking_answer_chunks": 100,
     "ranking_runs": 10_000,  # pure Python and well under a second: the full size
     "history_runs": 2_000,  # filling 10,000 runs takes ~30 s
+    "history_screen_runs": 2_000,  # likewise (filled once per suite run)
 }
 
 
@@ -166,8 +169,16 @@ def startup_pair(tmp: Path) -> dict[str, Any]:
 
 def collect(args: argparse.Namespace, base_url: str, sizes: dict[str, Any]) -> dict[str, list]:
     """Run every selected case `args.runs` times; returns raw results per case."""
+    with tempfile.TemporaryDirectory(prefix="scillm-bench-suite-") as suite_tmp:
+        return _collect(args, base_url, sizes, Path(suite_tmp))
+
+
+def _collect(
+    args: argparse.Namespace, base_url: str, sizes: dict[str, Any], suite_tmp: Path
+) -> dict[str, list]:
     runs: dict[str, list] = {case: [] for case in args.cases}
     c4 = {"chars": 4}
+    screen_db: dict[str, Any] = {}  # case 11's history, filled once per suite run
 
     def job(module: str, case: str, params: dict[str, Any], timeout_s: float) -> dict:
         result = run_job(module, case, {"base_url": base_url, **params}, timeout_s)
@@ -266,6 +277,15 @@ def collect(args: argparse.Namespace, base_url: str, sizes: dict[str, Any]) -> d
                 entry = {"run": history_job(sizes["history_runs"], 600)}
                 if "error" in entry["run"]:
                     print(f"  ! history: {entry['run']['error']}", file=sys.stderr, flush=True)
+            elif case == "history_screen":
+                size = sizes["history_screen_runs"]
+                if not screen_db:
+                    db = suite_tmp / "history-screen.db"
+                    params = {"db": str(db), "runs": size}
+                    screen_db.update(db=str(db), runs=size)
+                    screen_db["fill"] = job("bench.history_screen", "fill", params, 900)
+                params = {"db": screen_db["db"], "runs": size}
+                entry = {"run": job("bench.history_screen", "screen", params, 180)}
             elif case == "startup":
                 with tempfile.TemporaryDirectory(prefix="scillm-bench-") as tmp:
                     startup_pair(Path(tmp))  # warm the page cache; not counted
@@ -493,6 +513,36 @@ def summarise(runs: dict[str, list], sizes: dict[str, Any]) -> list[dict[str, An
             " ms",
             "{:.0f}",
         )
+    if runs.get("history_screen"):
+        entries = runs["history_screen"]
+        size = f"{sizes['history_screen_runs']:,} runs × 4 variants"
+        row(
+            "11 history screen",
+            f"f3 → first rows on screen, {size}",
+            [_get(e["run"], "first_paint_ms") for e in entries],
+            "<=",
+            100,
+            " ms",
+            "{:.0f}",
+        )
+        row(
+            "11 history screen",
+            "filter key → its rows on screen p95",
+            [_get(e["run"], "filter_p95_ms") for e in entries],
+            "<=",
+            100,
+            " ms",
+            "{:.0f}",
+        )
+        row(
+            "11 history screen",
+            "event-loop lag max while the screen loads",
+            [_get(e["run"], "load_lag_ms", "max") for e in entries],
+            "<=",
+            50,
+            " ms",
+            "{:.0f}",
+        )
     return rows
 
 
@@ -609,6 +659,19 @@ def details(runs: dict[str, list]) -> list[str]:
             f"9 writer thread {fmt(med('history', 'run', 'fill_ms_per_run'))} ms per run; "
             f"database {fmt(med('history', 'run', 'db_mib'), '{:.0f}')} MiB; p50 "
             + ", ".join(parts)
+        )
+    if runs.get("history_screen"):
+
+        def screen(*path: str) -> str:
+            return fmt(med("history_screen", "run", *path), "{:.0f}")
+
+        lines.append(
+            f"11 the event loop's CPU from f3 to the rows {screen('first_paint_cpu_ms')} ms, "
+            f"from a filter key to its rows p50 {screen('filter_cpu_ms', 'p50')} ms; "
+            f"the screen's first frame {screen('screen_ms')} ms after f3; filter p50 "
+            f"{screen('filter_ms', 'p50')} ms over {screen('filter_ms', 'n')} keys; lag p99 "
+            f"while loading {screen('load_lag_ms', 'p99')} ms, while filtering "
+            f"{screen('filter_lag_ms', 'p99')} ms"
         )
     return lines
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 
 from scillm_tui.core.run_history import HistoryStore, default_path
 from scillm_tui.core.run_history.restore import load_export
@@ -20,6 +20,7 @@ from scillm_tui.tui.app import ScillmApp
 from scillm_tui.tui.screens.history import FIRST_PAGE, PAGE, HistoryScreen
 from scillm_tui.tui.widgets.leaderboard import Leaderboard
 from scillm_tui.tui.widgets.prompt_editor import PromptEditor
+from scillm_tui.tui.widgets.run_table import RunTable
 from scillm_tui.tui.widgets.variant_grid import VariantGrid
 from tests.tui_support import (
     STUCK_TEXT,
@@ -61,7 +62,7 @@ async def history_screen(pilot: Any) -> HistoryScreen:
 
 
 def table_prompts(screen: HistoryScreen) -> list[str]:
-    table = screen.query_one(DataTable)
+    table = screen.query_one(RunTable)
     return [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
 
 
@@ -184,7 +185,7 @@ async def test_empty_history_says_so(tmp_path: Path) -> None:
     async with app.run_test(size=(160, 45)) as pilot:
         screen = await history_screen(pilot)
         assert "No runs recorded yet" in screen_text(app)
-        assert not screen.query_one(DataTable).display
+        assert not screen.query_one(RunTable).display
 
 
 def seed(count: int, *, batch: str | None = None) -> None:
@@ -219,11 +220,11 @@ async def test_a_long_history_loads_a_page_then_more_near_the_end(tmp_path: Path
     app = make_app(Script(), tmp_path, poll_health=False)
     async with app.run_test(size=(160, 45)) as pilot:
         screen = await history_screen(pilot)
-        table = screen.query_one(DataTable)
+        table = screen.query_one(RunTable)
         assert table.row_count == FIRST_PAGE
         assert table_prompts(screen)[0] == "prompt number 999"  # newest, first line only
         table.focus()
-        table.move_cursor(row=FIRST_PAGE - 1)
+        table.move_cursor(FIRST_PAGE - 1)
         await pilot.pause()
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -268,8 +269,8 @@ async def test_batch_ids_get_a_column_when_any_run_has_one(tmp_path: Path) -> No
     app = make_app(Script(), tmp_path, poll_health=False)
     async with app.run_test(size=(160, 45)) as pilot:
         screen = await history_screen(pilot)
-        table = screen.query_one(DataTable)
-        labels = [str(c.label) for c in table.columns.values()]
+        table = screen.query_one(RunTable)
+        labels = [label for label, _ in table.columns]
         assert labels[-1] == "batch"
         assert str(table.get_row_at(0)[-1]) == "batch-7"
 
@@ -331,3 +332,39 @@ async def test_open_shows_an_export_and_a_history_run_at_start(tmp_path: Path) -
             grid = app.query_one(VariantGrid)
             assert [c.view.text for c in grid.columns] == [TEXTS["alpha"], TEXTS["beta"]]
             assert grid.column("v1").winner and where in screen_text(app)
+
+
+async def test_the_first_page_is_read_while_the_screen_is_made(tmp_path: Path) -> None:
+    """f3's first frame shows the rows: the page is read on a thread from the moment the
+    screen is made and is shown as it mounts (no "loading…" frame, no worker to wait for)."""
+    seed(60)
+    app = make_app(Script(), tmp_path, poll_health=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = HistoryScreen()
+        assert screen._prefetch is not None
+        await asyncio.wait([screen._prefetch])  # what composing gives the thread time for
+        await app.push_screen(screen)
+        table = screen.query_one(RunTable)
+        assert table.display and table.row_count == FIRST_PAGE
+        assert table_prompts(screen)[0] == "prompt number 59"
+        assert not screen.query_one("#history-empty").display
+        await pilot.pause()
+        assert "prompt number 59" in screen_text(app) and "loading" not in screen_text(app)
+        assert screen.store is not None  # the thread's store, kept for the next pages
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+        assert screen.store is None  # closed with the screen
+
+
+async def test_a_screen_made_off_the_loop_reads_its_first_page_when_mounted(
+    tmp_path: Path,
+) -> None:
+    seed(3)
+    app = make_app(Script(), tmp_path, poll_health=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await asyncio.to_thread(HistoryScreen)  # no running loop there
+        assert screen._prefetch is None
+        await app.push_screen(screen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert table_prompts(screen) == ["prompt number 2", "prompt number 1", "prompt number 0"]

@@ -4,6 +4,10 @@ The history may hold tens of thousands of runs: the table loads one page and the
 when the cursor nears its end. Every query runs on a thread (`HistoryStore` is plain
 SQLite); the latest query wins and a slower, older one never paints over it. Enter
 dismisses the screen with the chosen run's id; escape with None.
+
+The first paint is what f3 feels like (`python -m bench --cases history_screen`): the first
+page is read on a thread from the moment the screen is made, while it composes, so that
+its rows are usually in the screen's first frame; `RunTable` draws only the rows in sight.
 """
 
 from __future__ import annotations
@@ -12,27 +16,27 @@ import asyncio
 from datetime import datetime
 from pathlib import Path
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from scillm_tui.core.run_history import HistoryStore, HistoryUnavailable, RunSummary
+from scillm_tui.tui.widgets.run_table import RunTable
 
 __all__ = ["FIRST_PAGE", "PAGE", "HistoryScreen", "summary_cells"]
 
-FIRST_PAGE = 50  # enough to fill a tall terminal: each row added costs its cells' measuring
+FIRST_PAGE = 50  # enough to fill a tall terminal
 PAGE = 200
 MORE_WITHIN = 20  # rows from the end: load the next page when the cursor gets this close
 PROMPT_WIDTH = 48
 EMPTY = "No runs recorded yet: a run started with ctrl+r appears here."
 NO_MATCH = "No run matches."
-# Fixed widths: a DataTable measures every cell of an auto-width column (~2 ms a row).
-# The prompt takes what the others leave (at least PROMPT_MIN); the most telling columns
-# come first, so a narrow terminal still shows time, prompt, status and winner.
+# Fixed widths, so that no row's cells need measuring. The prompt takes what the others
+# leave (at least PROMPT_MIN); the most telling columns come first, so a narrow terminal
+# still shows time, prompt, status and winner.
 COLUMNS = {
     "time": 16,
     "prompt": 0,
@@ -45,6 +49,16 @@ COLUMNS = {
 PROMPT_MIN = 24
 CELL_PADDING = 2
 BATCH_WIDTH = 20
+
+
+def _open_and_list(path: Path | None, query: str) -> tuple[HistoryStore, list[RunSummary]]:
+    """The store and a query's first page, in one trip to a thread."""
+    store = HistoryStore.open(path)
+    try:
+        return store, store.list_runs(FIRST_PAGE, 0, query or None)
+    except BaseException:
+        store.close()
+        raise
 
 
 def _time(started_at: str) -> str:
@@ -66,8 +80,9 @@ def prompt_width(screen_width: int) -> int:
     return max(PROMPT_MIN, min(PROMPT_WIDTH, screen_width - 4 - CELL_PADDING - others))
 
 
-def summary_cells(run: RunSummary, *, batches: bool, width: int = PROMPT_WIDTH) -> tuple[Text, ...]:
-    """One row, every cell literal (prompts and models are untrusted: no markup)."""
+def summary_cells(run: RunSummary, *, batches: bool, width: int = PROMPT_WIDTH) -> tuple[str, ...]:
+    """One row's cells, plain text (prompts and models are untrusted: `RunTable` draws
+    them literally, never as markup)."""
     cells = [
         _time(run.started_at),
         _first_line(run.prompt, width),
@@ -79,7 +94,7 @@ def summary_cells(run: RunSummary, *, batches: bool, width: int = PROMPT_WIDTH) 
     ]
     if batches:
         cells.append(run.batch_id or "")
-    return tuple(Text(cell, no_wrap=True) for cell in cells)
+    return tuple(cells)
 
 
 class HistoryScreen(Screen[str | None]):
@@ -97,7 +112,7 @@ class HistoryScreen(Screen[str | None]):
     }
     HistoryScreen #history-search { margin: 0 0 1 0; }
     HistoryScreen #history-empty { padding: 1 2; color: $text-muted; }
-    HistoryScreen DataTable { height: 1fr; }
+    HistoryScreen RunTable { height: 1fr; }
     """
 
     def __init__(self, *, path: Path | None = None, query: str = "") -> None:
@@ -113,6 +128,15 @@ class HistoryScreen(Screen[str | None]):
         self._loading_more = False
         self._batches = False
         self._prompt_width = PROMPT_WIDTH
+        self._prefetch: asyncio.Future[tuple[HistoryStore, list[RunSummary]]] | None = None
+        self._closed = False
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # made outside the app's loop: the first page waits for mount
+            pass
+        else:  # the first page, read while the screen composes and mounts
+            self._prefetch = loop.run_in_executor(None, _open_and_list, path, query)
+            self._prefetch.add_done_callback(self._adopt_store)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="history-box") as box:
@@ -124,20 +148,47 @@ class HistoryScreen(Screen[str | None]):
                 id="history-search",
             )
             yield Static("loading…", markup=False, id="history-empty")
-            table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True)
+            table = RunTable(id="history-runs")
             table.display = False
             yield table
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
-        self._search(self.query_text, self._generation)
+        rows = self._prefetched(self.query_text)
+        if rows is not None:
+            self._show(self.query_text, rows)  # before the first frame: no "loading…" frame
+        else:
+            self._search(self.query_text, self._generation)
 
     async def on_unmount(self) -> None:
+        self._closed = True
         if self.store is not None:
             store, self.store = self.store, None
             await asyncio.to_thread(store.close)
 
+    def _adopt_store(self, future: asyncio.Future[tuple[HistoryStore, list[RunSummary]]]) -> None:
+        """The first page's thread opened the store: keep it (or close it, if late)."""
+        if future.cancelled() or future.exception() is not None:
+            return  # `_store` opens it again, and says why it cannot
+        store = future.result()[0]
+        if self.store is None and not self._closed:
+            self.store = store
+        else:
+            store.close()
+
+    def _prefetched(self, query: str) -> list[RunSummary] | None:
+        """The first page read while the screen was made, once, if ready and still wanted."""
+        future = self._prefetch
+        if future is None or not future.done() or query != self.initial_query:
+            return None
+        self._prefetch = None
+        if future.cancelled() or future.exception() is not None:
+            return None
+        return future.result()[1]
+
     async def _store(self) -> HistoryStore | None:
+        if self._prefetch is not None and not self._prefetch.done():
+            await asyncio.wait([self._prefetch])  # its thread opens the store (not cancelled)
         if self.store is None:
             try:
                 self.store = await asyncio.to_thread(HistoryStore.open, self.path)
@@ -157,20 +208,24 @@ class HistoryScreen(Screen[str | None]):
         store = await self._store()
         if store is None:
             return
-        rows = await asyncio.to_thread(store.list_runs, FIRST_PAGE, 0, query or None)
+        rows = self._prefetched(query)
+        if rows is None:
+            rows = await asyncio.to_thread(store.list_runs, FIRST_PAGE, 0, query or None)
         if generation != self._generation:
             return  # a newer query was typed meanwhile: its result is the one to show
+        self._show(query, rows)
+
+    def _show(self, query: str, rows: list[RunSummary]) -> None:
+        """A query's first page, in place of what the table showed."""
         self.rows = rows
         self.exhausted = len(rows) < FIRST_PAGE
         self._batches = any(r.batch_id for r in rows)
-        table: DataTable[Text] = self.query_one(DataTable)
-        table.clear(columns=True)
-        self._prompt_width = prompt_width(self.size.width)
-        for label, width in COLUMNS.items():
-            table.add_column(label, width=width or self._prompt_width)
+        table = self.query_one(RunTable)
+        self._prompt_width = prompt_width(self.app.size.width)  # (the screen has no size yet)
+        columns = [(label, width or self._prompt_width) for label, width in COLUMNS.items()]
         if self._batches:
-            table.add_column("batch", width=BATCH_WIDTH)
-        self._add(rows)
+            columns.append(("batch", BATCH_WIDTH))
+        table.show(columns, self.display_rows(rows))
         if not rows:
             self._say(NO_MATCH if query.strip() else EMPTY)
         else:
@@ -181,17 +236,18 @@ class HistoryScreen(Screen[str | None]):
         empty = self.query_one("#history-empty", Static)
         empty.update(text)
         empty.display = True
-        self.query_one(DataTable).display = False
+        self.query_one(RunTable).display = False
 
-    def _add(self, rows: list[RunSummary]) -> None:
-        table: DataTable[Text] = self.query_one(DataTable)
-        for run in rows:
-            cells = summary_cells(run, batches=self._batches, width=self._prompt_width)
-            table.add_row(*cells, key=run.run_id)
+    def display_rows(self, runs: list[RunSummary]) -> list[tuple[str, tuple[str, ...]]]:
+        """The table's (key, cells) rows for `runs`: the one place summaries become rows."""
+        return [
+            (run.run_id, summary_cells(run, batches=self._batches, width=self._prompt_width))
+            for run in runs
+        ]
 
-    @on(DataTable.RowHighlighted)
-    def _near_end(self, event: DataTable.RowHighlighted) -> None:
-        table = event.data_table
+    @on(RunTable.Highlighted)
+    def _near_end(self, event: RunTable.Highlighted) -> None:
+        table = event.table
         if (
             not self.exhausted
             and not self._loading_more
@@ -211,21 +267,21 @@ class HistoryScreen(Screen[str | None]):
                 return
             self.rows.extend(rows)
             self.exhausted = len(rows) < PAGE
-            self._add(rows)
+            self.query_one(RunTable).add_rows(self.display_rows(rows))
         finally:
             self._loading_more = False
 
     def selected(self) -> str | None:
         """The run id under the cursor (None when the table is empty)."""
-        table: DataTable[Text] = self.query_one(DataTable)
-        if not self.rows or not table.display or table.row_count == 0:
+        table = self.query_one(RunTable)
+        if not table.display or table.row_count == 0:
             return None
-        return self.rows[min(table.cursor_row, len(self.rows) - 1)].run_id
+        return table.key_at(table.cursor_row)
 
-    @on(DataTable.RowSelected)
-    def _open_row(self, event: DataTable.RowSelected) -> None:
+    @on(RunTable.Selected)
+    def _open_row(self, event: RunTable.Selected) -> None:
         event.stop()
-        self.dismiss(event.row_key.value)
+        self.dismiss(event.key)
 
     @on(Input.Submitted, "#history-search")
     def _open_highlighted(self) -> None:
@@ -234,7 +290,7 @@ class HistoryScreen(Screen[str | None]):
             self.dismiss(run_id)
 
     def action_to_table(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(RunTable)
         if table.display:
             table.focus()
 
