@@ -58,7 +58,7 @@ def add_run(
             system=None,
             models=list(dict.fromkeys(models)),
             n=len(models),
-            settings={},
+            settings={"models": list(dict.fromkeys(models))},  # enough to reopen it
             bases={"gateway": "http://127.0.0.1:9"},
             variants=variants,
             batch_id=batch_id,

@@ -34,6 +34,7 @@ from scillm_tui.tui.key_order import after_pending_keys
 from scillm_tui.tui.layout import fit_to_size, set_running
 from scillm_tui.tui.past_runs import PastRuns
 from scillm_tui.tui.run_recording import RunRecording
+from scillm_tui.tui.screens.batch import BatchScreen
 from scillm_tui.tui.screens.confirm import ConfirmScreen
 from scillm_tui.tui.screens.dashboard import DashboardScreen, Row
 from scillm_tui.tui.screens.history import HistoryScreen
@@ -186,9 +187,9 @@ class ScillmApp(App[int]):
             self.call_after_refresh(hint.recount)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # The dashboard's keys act on widgets the History screen covers (the app's queries
-        # go to the screen on top): there, only the theme of them applies.
-        if isinstance(self.screen, HistoryScreen) and action != "change_theme":
+        # The dashboard's keys act on widgets the History screen (and a batch's, opened from
+        # it) covers (the app's queries go to the screen on top): there, only the theme.
+        if isinstance(self.screen, HistoryScreen | BatchScreen) and action != "change_theme":
             return action not in _DASHBOARD_ACTIONS
         return True
 

@@ -1,9 +1,11 @@
 """f3: the History screen — every recorded run, newest first, filtered as you type.
 
 The history may hold tens of thousands of runs: the table loads one page and the next
-when the cursor nears its end. Every query runs on a thread (`HistoryStore` is plain
-SQLite); the latest query wins and a slower, older one never paints over it. Enter
-dismisses the screen with the chosen run's id; escape with None.
+when the cursor nears its end. A batch's runs are one row (a filter lists the matching
+runs flat instead, each with its batch); enter on it opens the batch's screen. Every query
+runs on a thread (`HistoryStore` is plain SQLite); the latest query wins and a slower,
+older one never paints over it. Enter dismisses the screen with the chosen run's id (one
+picked in a batch's screen too); escape with None.
 """
 
 from __future__ import annotations
@@ -20,7 +22,14 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
-from scillm_tui.core.run_history import HistoryStore, HistoryUnavailable, RunSummary
+from scillm_tui.core.run_history import (
+    BatchSummary,
+    HistoryEntry,
+    HistoryStore,
+    HistoryUnavailable,
+    RunSummary,
+)
+from scillm_tui.tui.screens.batch import BatchScreen
 
 __all__ = ["FIRST_PAGE", "PAGE", "HistoryScreen", "summary_cells"]
 
@@ -66,8 +75,39 @@ def prompt_width(screen_width: int) -> int:
     return max(PROMPT_MIN, min(PROMPT_WIDTH, screen_width - 4 - CELL_PADDING - others))
 
 
-def summary_cells(run: RunSummary, *, batches: bool, width: int = PROMPT_WIDTH) -> tuple[Text, ...]:
+def _page(store: HistoryStore, limit: int, offset: int, query: str) -> list[HistoryEntry]:
+    """One page: batches grouped, or, while a filter is typed, the matching runs flat."""
+    if query.strip():
+        return list(store.list_runs(limit, offset, query))
+    return store.list_entries(limit, offset)
+
+
+def _batch_line(batch: BatchSummary) -> str:
+    counts = f"{batch.prompts} prompts · {batch.judged} judged"
+    if batch.failed:
+        counts += f" · {batch.failed} failed"
+    tags = "".join(f" · #{tag}" for tag in batch.tags)
+    return f"▸ batch · {counts}{tags} · {_first_line(batch.first_prompt, 200)}"
+
+
+def summary_cells(
+    run: HistoryEntry, *, batches: bool, width: int = PROMPT_WIDTH
+) -> tuple[Text, ...]:
     """One row, every cell literal (prompts and models are untrusted: no markup)."""
+    if isinstance(run, BatchSummary):
+        line = _batch_line(run)
+        cells = [
+            _time(run.started_at),
+            line if len(line) <= width else line[: width - 1] + "…",
+            "batch",
+            "–",
+            "–",
+            ", ".join(run.models),
+            "–",
+        ]
+        if batches:
+            cells.append(run.batch_id)
+        return tuple(Text(cell, no_wrap=True) for cell in cells)
     cells = [
         _time(run.started_at),
         _first_line(run.prompt, width),
@@ -106,7 +146,7 @@ class HistoryScreen(Screen[str | None]):
         self.path = path
         self.initial_query = query
         self.store: HistoryStore | None = None
-        self.rows: list[RunSummary] = []
+        self.rows: list[HistoryEntry] = []
         self.query_text = query
         self.exhausted = False
         self._generation = 0  # bumped per query: a result for an older one is dropped
@@ -117,7 +157,9 @@ class HistoryScreen(Screen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="history-box") as box:
             box.border_title = "History"
-            box.border_subtitle = "type to filter · enter opens · escape back"
+            box.border_subtitle = (
+                "type to filter (lists matching runs, batches' too) · enter opens · escape back"
+            )
             yield Input(
                 self.initial_query,
                 placeholder="filter: words in prompts and answers",
@@ -157,7 +199,7 @@ class HistoryScreen(Screen[str | None]):
         store = await self._store()
         if store is None:
             return
-        rows = await asyncio.to_thread(store.list_runs, FIRST_PAGE, 0, query or None)
+        rows = await asyncio.to_thread(_page, store, FIRST_PAGE, 0, query)
         if generation != self._generation:
             return  # a newer query was typed meanwhile: its result is the one to show
         self.rows = rows
@@ -183,11 +225,12 @@ class HistoryScreen(Screen[str | None]):
         empty.display = True
         self.query_one(DataTable).display = False
 
-    def _add(self, rows: list[RunSummary]) -> None:
+    def _add(self, rows: list[HistoryEntry]) -> None:
         table: DataTable[Text] = self.query_one(DataTable)
         for run in rows:
             cells = summary_cells(run, batches=self._batches, width=self._prompt_width)
-            table.add_row(*cells, key=run.run_id)
+            key = run.run_id if isinstance(run, RunSummary) else f"batch:{run.batch_id}"
+            table.add_row(*cells, key=key)
 
     @on(DataTable.RowHighlighted)
     def _near_end(self, event: DataTable.RowHighlighted) -> None:
@@ -206,7 +249,7 @@ class HistoryScreen(Screen[str | None]):
             store = await self._store()
             if store is None:
                 return
-            rows = await asyncio.to_thread(store.list_runs, PAGE, offset, query or None)
+            rows = await asyncio.to_thread(_page, store, PAGE, offset, query)
             if generation != self._generation:
                 return
             self.rows.extend(rows)
@@ -215,23 +258,35 @@ class HistoryScreen(Screen[str | None]):
         finally:
             self._loading_more = False
 
-    def selected(self) -> str | None:
-        """The run id under the cursor (None when the table is empty)."""
+    def selected(self) -> HistoryEntry | None:
+        """The run or batch under the cursor (None when the table is empty)."""
         table: DataTable[Text] = self.query_one(DataTable)
         if not self.rows or not table.display or table.row_count == 0:
             return None
-        return self.rows[min(table.cursor_row, len(self.rows) - 1)].run_id
+        return self.rows[min(table.cursor_row, len(self.rows) - 1)]
+
+    def _open(self, entry: HistoryEntry) -> None:
+        """A run: dismiss with its id. A batch: its screen, whose chosen run is ours."""
+        if isinstance(entry, RunSummary):
+            self.dismiss(entry.run_id)
+        elif self.store is not None:
+
+            def chosen(run_id: str | None) -> None:
+                if run_id is not None:
+                    self.dismiss(run_id)
+
+            self.app.push_screen(BatchScreen(entry, self.store), chosen)
 
     @on(DataTable.RowSelected)
     def _open_row(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.dismiss(event.row_key.value)
+        self._open(self.rows[event.cursor_row])
 
     @on(Input.Submitted, "#history-search")
     def _open_highlighted(self) -> None:
-        run_id = self.selected()
-        if run_id is not None:
-            self.dismiss(run_id)
+        entry = self.selected()
+        if entry is not None:
+            self._open(entry)
 
     def action_to_table(self) -> None:
         table = self.query_one(DataTable)
