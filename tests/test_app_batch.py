@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.text import Text
 from textual.widgets import DataTable
 
 from scillm_tui.core.run_history import default_path
@@ -17,7 +18,7 @@ from tests.test_app_history import history_screen, stored_runs
 from tests.tui_support import Script, make_app, screen_text
 
 
-def cells(table: DataTable, column: int) -> list[str]:  # type: ignore[type-arg]
+def cells(table: DataTable[Text], column: int) -> list[str]:
     return [str(table.get_row_at(i)[column]) for i in range(table.row_count)]
 
 
