@@ -58,8 +58,8 @@ def batch_summaries(db: sqlite3.Connection, batch_ids: Sequence[str]) -> dict[st
                 ON j.id = (SELECT max(id) FROM judgments WHERE run_id = r.run_id)
         )
         SELECT batch_id, count(*), sum(status != 'running'), sum(best_id IS NOT NULL),
-               sum(status IN ('interrupted', 'cancelled')
-                   OR (status = 'finished' AND (NOT ok OR (jid IS NOT NULL AND best_id IS NULL))))
+               sum(best_id IS NULL AND (status IN ('interrupted', 'cancelled')
+                   OR (status = 'finished' AND (NOT ok OR jid IS NOT NULL))))
         FROM r GROUP BY batch_id""",
         ids,
     ).fetchall()
