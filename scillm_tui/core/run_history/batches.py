@@ -51,8 +51,12 @@ def batch_summaries(db: sqlite3.Connection, batch_ids: Sequence[str]) -> dict[st
             GROUP BY batch_id, prompt_id, CASE WHEN prompt_id IS NULL THEN id END
         ), r AS (
             SELECT r.batch_id, r.status, j.id AS jid, j.best_id,
-                   EXISTS (SELECT 1 FROM variants v
-                           WHERE v.run_id = r.run_id AND v.status = 'done') AS ok
+                   -- a variant's status is in its (large) row: read only when no judgment
+                   -- tells (a judge that saw no finished variant names no winner)
+                   CASE WHEN j.id IS NULL AND r.status = 'finished' THEN
+                       EXISTS (SELECT 1 FROM variants v
+                               WHERE v.run_id = r.run_id AND v.status = 'done')
+                   ELSE 1 END AS ok
             FROM latest JOIN runs r ON r.id = latest.id
             LEFT JOIN judgments j
                 ON j.id = (SELECT max(id) FROM judgments WHERE run_id = r.run_id)
@@ -71,25 +75,22 @@ def batch_summaries(db: sqlite3.Connection, batch_ids: Sequence[str]) -> dict[st
             ids,
         )
     }
-    lineups: dict[str, tuple[list[str], list[list[str]]]] = {}
-    for batch_id, models, tags in db.execute(
-        f"""SELECT DISTINCT batch_id, models, tags FROM runs
-            WHERE batch_id IN ({marks})""",
-        ids,
-    ):
-        seen_models, tag_sets = lineups.setdefault(batch_id, ([], []))
-        seen_models += [m for m in json.loads(models) if m not in seen_models]
-        tag_sets.append(json.loads(tags) if tags else [])
     out: dict[str, BatchSummary] = {}
     for batch_id, prompts, done, judged, failed in counts:
         runs, newest, oldest = spans[batch_id]
-        first = db.execute(
-            """SELECT prompt FROM runs WHERE batch_id = ?
-               ORDER BY started_at, id LIMIT 1""",
-            (batch_id,),
-        ).fetchone()
-        models, tag_sets = lineups.get(batch_id, ([], []))
-        common = [t for t in tag_sets[0] if all(t in s for s in tag_sets)] if tag_sets else []
+        # Its first and newest run (not every run: a batch may hold thousands) tell the
+        # first prompt, the models and the tags the batch shares (a prompt's own differ).
+        ends = [
+            db.execute(
+                f"""SELECT prompt, models, tags FROM runs WHERE batch_id = ?
+                    ORDER BY started_at {order}, id {order} LIMIT 1""",
+                (batch_id,),
+            ).fetchone()
+            for order in ("ASC", "DESC")
+        ]
+        models = list(dict.fromkeys(m for end in ends for m in json.loads(end[1])))
+        first_tags, last_tags = (json.loads(end[2]) if end[2] else [] for end in ends)
+        common = [tag for tag in first_tags if tag in last_tags]
         out[batch_id] = BatchSummary(
             batch_id=batch_id,
             tags=common,
@@ -98,7 +99,7 @@ def batch_summaries(db: sqlite3.Connection, batch_ids: Sequence[str]) -> dict[st
             done=int(done),
             judged=int(judged),
             failed=int(failed),
-            first_prompt=first[0] if first else "",
+            first_prompt=ends[0][0],
             started_at=newest,
             first_started_at=oldest,
             models=models,

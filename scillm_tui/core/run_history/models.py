@@ -179,7 +179,7 @@ class BatchSummary:
     interrupted, cancelled, with no finished variant or a judge that named no winner."""
 
     batch_id: str
-    tags: list[str]  # the tags every run of the batch carries
+    tags: list[str]  # the tags its first and newest run share: the batch's own
     prompts: int
     runs: int
     done: int
@@ -188,7 +188,7 @@ class BatchSummary:
     first_prompt: str  # the oldest run's prompt
     started_at: str  # its newest run's start: where it sits in the list
     first_started_at: str
-    models: list[str]
+    models: list[str]  # its first and newest run's
 
 
 @dataclass(frozen=True)
