@@ -27,6 +27,10 @@ def add_run(
     lengths: Sequence[int] | None = None,
     rounds: Sequence[tuple[Sequence[int], int]] = (),
     status: str = "finished",
+    batch_id: str | None = None,
+    prompt_id: str | None = None,
+    tags: Sequence[str] = (),
+    agreement: str | None = None,
 ) -> None:
     """A finished run with one variant per model (`v1`, `v2`, …) and, if `winner` is an
     index, a judgment by `judge` at `when`. `rounds`: (order as indexes, pick index)."""
@@ -54,9 +58,12 @@ def add_run(
             system=None,
             models=list(dict.fromkeys(models)),
             n=len(models),
-            settings={},
+            settings={"models": list(dict.fromkeys(models))},  # enough to reopen it
             bases={"gateway": "http://127.0.0.1:9"},
             variants=variants,
+            batch_id=batch_id,
+            prompt_id=prompt_id,
+            tags=tuple(tags),
         )
     )
     store.finish_run(run_id, variants, status)  # type: ignore[arg-type]
@@ -77,6 +84,7 @@ def add_run(
             }
             for k, (order, pick) in enumerate(rounds)
         ],
+        "agreement": agreement,
     }
     store.add_judgment(run_id, verdict, created_at=when)
 
@@ -156,3 +164,38 @@ def add_jury_judgment(
         agreement=f"{sum(j.pick == ids[winner] for j in jurors)}/{len(jurors)}",
     )
     store.add_judgment(run_id, verdict.model_dump(mode="json"), created_at=when)
+
+
+BATCH_ID = "b-20260601T120300Z-abc123"
+BATCH_PROMPTS = ("Explain CRDTs", "Compare Raft and Paxos", "What is a vector clock?")
+
+
+def seed_batch(path: Path) -> None:
+    """Two standalone runs (12:00 and 12:10) around a batch of three prompts (12:03-12:05),
+    each judged: alpha, beta, alpha win; tagged "nightly" (and one prompt also "hard")."""
+    store = HistoryStore.open(path)
+    try:
+        add_run(store, "solo-old", ["alpha", "beta"], winner=1, prompt="standalone before")
+        for i, prompt in enumerate(BATCH_PROMPTS):
+            add_run(
+                store,
+                f"batch-run-{i}",
+                ["alpha", "beta"],
+                winner=i % 2,
+                when=NEW + timedelta(minutes=3 + i),
+                prompt=prompt,
+                batch_id=BATCH_ID,
+                prompt_id=f"p{i + 1}",
+                tags=("nightly", "hard") if i == 1 else ("nightly",),
+                agreement="2/3" if i == 0 else None,
+            )
+        add_run(
+            store,
+            "solo-new",
+            ["gamma"],
+            winner=None,
+            when=NEW + timedelta(minutes=10),
+            prompt="standalone after",
+        )
+    finally:
+        store.close()

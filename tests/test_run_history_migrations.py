@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from scillm_tui.core.run_history import SCHEMA_VERSION, HistoryStore
+from scillm_tui.core.run_history import SCHEMA_VERSION, BatchSummary, HistoryStore
 from scillm_tui.core.run_history.schema import MIGRATIONS
 
 
@@ -52,9 +52,32 @@ def _seed_v1(db: sqlite3.Connection) -> None:
     )
 
 
-# The data each version leaves behind: version 2 and 3 added no new kind of row, so the
-# version 1 data is written the same way (at version 2 its triggers index it as it goes).
-SEEDS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _seed_v1, 2: _seed_v1}
+def _seed_v3(db: sqlite3.Connection) -> None:
+    """Version 1's rows, and a batch of two prompts (version 3's batch id, prompt id, tags),
+    the first re-run by `--resume`, older than the rest."""
+    _seed_v1(db)
+    for run_id, prompt_id, when, status in [
+        ("bat-1", "p1", "2025-12-01T00:00:00.000000+00:00", "interrupted"),
+        ("bat-2", "p2", "2025-12-01T00:01:00.000000+00:00", "finished"),
+        ("bat-3", "p1", "2025-12-01T00:02:00.000000+00:00", "finished"),
+    ]:
+        db.execute(
+            """INSERT INTO runs (run_id, started_at, updated_at, status, prompt, models, n,
+                   settings, bases, batch_id, prompt_id, tags)
+               VALUES (?, ?, ?, ?, 'batch prompt', '["m1"]', 1, '{}', '{}', 'b-old', ?,
+                   '["nightly"]')""",
+            (run_id, when, when, status, prompt_id),
+        )
+        db.execute(
+            """INSERT INTO variants (run_id, variant_id, position, model, endpoint, status,
+                   answer, record) VALUES (?, 'v1', 0, 'm1', 'gateway', 'done', 'a', '{}')""",
+            (run_id,),
+        )
+
+
+# The data each version leaves behind: version 2 added no new kind of row, so the version 1
+# data is written the same way (at version 2 its triggers index it as it goes).
+SEEDS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _seed_v1, 2: _seed_v1, 3: _seed_v3}
 
 
 def build(path: Path, version: int) -> None:
@@ -88,8 +111,20 @@ def test_an_older_database_is_migrated_and_keeps_its_data(tmp_path: Path, versio
         if version == 0:
             assert store.list_runs() == []
             return
-        runs = store.list_runs()
+        runs = [r for r in store.list_runs() if r.batch_id is None]
         assert [r.run_id for r in runs] == ["old-2", "old-1"]
+        if version >= 3:  # a batch written before version 4's indexes is one entry
+            entries = store.list_entries()
+            assert [getattr(e, "run_id", None) for e in entries] == ["old-2", "old-1", None]
+            batch = entries[2]
+            assert isinstance(batch, BatchSummary)
+            assert (batch.batch_id, batch.tags, batch.prompts, batch.runs) == (
+                "b-old",
+                ["nightly"],
+                2,
+                3,
+            )
+            assert (batch.done, batch.failed) == (2, 0)  # p1's interrupted run was re-run
         # the dead writer's run is interrupted on open, its text kept
         assert runs[0].status == "interrupted"
         old2 = store.load_run("old-2")

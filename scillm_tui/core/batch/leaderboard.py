@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from scillm_tui.core.ranking import Battle, battles_from_run, rate_models
+from scillm_tui.core.ranking import Battle, ModelRating, battles_from_run, rate_models
 from scillm_tui.core.run_history import HistoryStore, JudgedRun
 
 ROW_KEYS = ("model", "rating", "ci_low", "ci_high", "rank", "wins", "battles", "win_rate")
 
 
-def batch_leaderboard(store: HistoryStore, batch_id: str) -> list[dict[str, Any]]:
-    """Ratings over the batch's judged runs (the latest judgment of each run counts)."""
+def batch_battles(store: HistoryStore, batch_id: str) -> list[Battle]:
+    """The battles of the batch's judged runs (the latest judgment of each run counts)."""
     latest: dict[str, JudgedRun] = {}
     for judged in store.judged_runs(batch_id=batch_id):
         latest[judged.run_id] = judged
@@ -25,11 +25,26 @@ def batch_leaderboard(store: HistoryStore, batch_id: str) -> list[dict[str, Any]
             judged.run_id,
             judged.judge_model,
         )
-    return rows_from_battles(battles)
+    return battles
+
+
+def batch_ratings(store: HistoryStore, batch_id: str) -> list[ModelRating]:
+    """The batch's models rated (what the dashboard's batch screen shows)."""
+    return rate_models(batch_battles(store, batch_id))
+
+
+def batch_leaderboard(store: HistoryStore, batch_id: str) -> list[dict[str, Any]]:
+    """Ratings over the batch's judged runs (the latest judgment of each run counts)."""
+    return rows_from_ratings(batch_ratings(store, batch_id))
 
 
 def rows_from_battles(battles: Iterable[Battle]) -> list[dict[str, Any]]:
     """Leaderboard rows (`ROW_KEYS`) rated from `battles`."""
+    return rows_from_ratings(rate_models(battles))
+
+
+def rows_from_ratings(ratings: Iterable[ModelRating]) -> list[dict[str, Any]]:
+    """Leaderboard rows (`ROW_KEYS`), rounded as the CLI prints them."""
     return [
         {
             "model": r.model,
@@ -41,5 +56,5 @@ def rows_from_battles(battles: Iterable[Battle]) -> list[dict[str, Any]]:
             "battles": r.battles,
             "win_rate": round(r.win_rate, 3),
         }
-        for r in rate_models(battles)
+        for r in ratings
     ]

@@ -6,7 +6,10 @@ a leaderboard) use `HistoryStore` directly, on a thread of their own.
 """
 
 from scillm_tui.core.run_history.models import (
+    BatchPromptRun,
     BatchRun,
+    BatchSummary,
+    HistoryEntry,
     HumanPick,
     JudgedRun,
     LineupVariant,
@@ -39,7 +42,10 @@ __all__ = [
     "CHECKPOINT_INTERVAL_S",
     "HISTORY_ENV",
     "SCHEMA_VERSION",
+    "BatchPromptRun",
     "BatchRun",
+    "BatchSummary",
+    "HistoryEntry",
     "HistoryRecorder",
     "HistoryStore",
     "HistoryUnavailable",

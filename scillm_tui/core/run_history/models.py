@@ -170,3 +170,42 @@ class HumanPick:
     run_id: str
     variant_id: str
     created_at: str
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """A batch as one entry of the history list. Counts are over each prompt's latest run
+    (a resumed prompt counts once): `done` ended, `judged` with a winner, `failed`
+    interrupted, cancelled, with no finished variant or a judge that named no winner."""
+
+    batch_id: str
+    tags: list[str]  # the tags its first and newest run share: the batch's own
+    prompts: int
+    runs: int
+    done: int
+    judged: int
+    failed: int
+    first_prompt: str  # the oldest run's prompt
+    started_at: str  # its newest run's start: where it sits in the list
+    first_started_at: str
+    models: list[str]  # its first and newest run's
+
+
+@dataclass(frozen=True)
+class BatchPromptRun:
+    """One run of a batch, for the batch screen: its prompt and latest judgment.
+    `latest`: the newest run of its prompt (an older one was re-run by `--resume`)."""
+
+    run_id: str
+    prompt_id: str | None
+    prompt: str
+    status: str
+    started_at: str
+    judge_model: str | None
+    winner_id: str | None
+    winner_model: str | None
+    agreement: str | None
+    latest: bool
+
+
+HistoryEntry = RunSummary | BatchSummary

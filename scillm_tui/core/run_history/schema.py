@@ -148,7 +148,19 @@ def _v3_batches(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v1_tables, _v2_search_index, _v3_batches]
+def _v4_batch_list(db: sqlite3.Connection) -> None:
+    """Indexes for the history list with each batch grouped: standalone runs newest
+    first (without walking a batch's runs), and each prompt's latest run of a batch."""
+    db.executescript(
+        """
+        CREATE INDEX runs_unbatched ON runs (started_at DESC, id DESC) WHERE batch_id IS NULL;
+        CREATE INDEX runs_batch_prompt ON runs (batch_id, prompt_id, id)
+            WHERE batch_id IS NOT NULL;
+        """
+    )
+
+
+MIGRATIONS: list[Migration] = [_v1_tables, _v2_search_index, _v3_batches, _v4_batch_list]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

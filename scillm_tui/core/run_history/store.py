@@ -25,8 +25,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scillm_tui.core.redact import redact
+from scillm_tui.core.run_history import batches
 from scillm_tui.core.run_history.models import (
+    BatchPromptRun,
     BatchRun,
+    HistoryEntry,
     HumanPick,
     JudgedRun,
     LineupVariant,
@@ -419,6 +422,11 @@ class HistoryStore:
                         WHERE v.run_id = r.run_id AND v.answer LIKE ? ESCAPE '\'))"""
                 )
                 params += [pattern, pattern]
+        return self._summaries(where, params, limit, offset)
+
+    def _summaries(
+        self, where: list[str], params: list[Any], limit: int = -1, offset: int = 0
+    ) -> list[RunSummary]:
         sql = f"""
             SELECT r.run_id, r.started_at, r.status, r.prompt, r.models, r.n, r.batch_id,
                    j.judge_model, j.best_id,
@@ -430,9 +438,8 @@ class HistoryStore:
             {"WHERE " + " AND ".join(where) if where else ""}
             ORDER BY r.started_at DESC, r.id DESC
             LIMIT ? OFFSET ?"""
-        params += [limit, offset]
         with self._lock:
-            rows = self._db.execute(sql, params).fetchall()
+            rows = self._db.execute(sql, [*params, limit, offset]).fetchall()
         return [
             RunSummary(
                 run_id=row[0],
@@ -448,6 +455,31 @@ class HistoryStore:
             )
             for row in rows
         ]
+
+    def list_entries(self, limit: int = 50, offset: int = 0) -> list[HistoryEntry]:
+        """The history list with each batch's runs as one `BatchSummary`, placed at its
+        newest run, among the standalone runs; newest first, paged like `list_runs`."""
+        with self._lock:
+            keys = batches.entry_keys(self._db, limit, offset)
+            runs = [key for is_batch, key in keys if not is_batch]
+            found: dict[tuple[bool, str], HistoryEntry] = {
+                (True, k): b
+                for k, b in batches.batch_summaries(
+                    self._db, [k for is_batch, k in keys if is_batch]
+                ).items()
+            }
+            if runs:
+                marks = ", ".join("?" * len(runs))
+                found.update(
+                    ((False, r.run_id), r)
+                    for r in self._summaries([f"r.run_id IN ({marks})"], runs)
+                )
+        return [found[key] for key in keys if key in found]
+
+    def batch_prompt_runs(self, batch_id: str) -> list[BatchPromptRun]:
+        """Every run of a batch, oldest first, with its prompt and winner (the batch screen)."""
+        with self._lock:
+            return batches.batch_prompt_runs(self._db, batch_id)
 
     def batch_runs(self, batch_id: str) -> list[BatchRun]:
         """The runs of one batch with their latest judgment, oldest first: what `--resume`

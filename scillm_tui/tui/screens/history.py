@@ -1,9 +1,11 @@
 """f3: the History screen — every recorded run, newest first, filtered as you type.
 
 The history may hold tens of thousands of runs: the table loads one page and the next
-when the cursor nears its end. Every query runs on a thread (`HistoryStore` is plain
-SQLite); the latest query wins and a slower, older one never paints over it. Enter
-dismisses the screen with the chosen run's id; escape with None.
+when the cursor nears its end. A batch's runs are one row (a filter lists the matching
+runs flat instead, each with its batch); enter on it opens the batch's screen. Every query
+runs on a thread (`HistoryStore` is plain SQLite); the latest query wins and a slower,
+older one never paints over it. Enter dismisses the screen with the chosen run's id (one
+picked in a batch's screen too); escape with None.
 
 The first paint is what f3 feels like (`python -m bench --cases history_screen`): the first
 page is read on a thread from the moment the screen is made, while it composes, so that
@@ -13,7 +15,6 @@ its rows are usually in the screen's first frame; `RunTable` draws only the rows
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from pathlib import Path
 
 from textual import on, work
@@ -23,78 +24,47 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from scillm_tui.core.run_history import HistoryStore, HistoryUnavailable, RunSummary
+from scillm_tui.core.run_history import (
+    HistoryEntry,
+    HistoryStore,
+    HistoryUnavailable,
+    RunSummary,
+)
+from scillm_tui.tui.screens.batch import BatchScreen
+from scillm_tui.tui.screens.history_rows import (
+    BATCH_WIDTH,
+    COLUMNS,
+    PROMPT_WIDTH,
+    prompt_width,
+    row_key,
+    summary_cells,
+)
 from scillm_tui.tui.widgets.run_table import RunTable
 
-__all__ = ["FIRST_PAGE", "PAGE", "HistoryScreen", "summary_cells"]
+__all__ = ["EMPTY", "FIRST_PAGE", "NO_MATCH", "PAGE", "HistoryScreen"]
 
 FIRST_PAGE = 50  # enough to fill a tall terminal
 PAGE = 200
 MORE_WITHIN = 20  # rows from the end: load the next page when the cursor gets this close
-PROMPT_WIDTH = 48
 EMPTY = "No runs recorded yet: a run started with ctrl+r appears here."
 NO_MATCH = "No run matches."
-# Fixed widths, so that no row's cells need measuring. The prompt takes what the others
-# leave (at least PROMPT_MIN); the most telling columns come first, so a narrow terminal
-# still shows time, prompt, status and winner.
-COLUMNS = {
-    "time": 16,
-    "prompt": 0,
-    "status": 11,
-    "winner": 16,
-    "N": 3,
-    "models": 24,
-    "judge": 16,
-}
-PROMPT_MIN = 24
-CELL_PADDING = 2
-BATCH_WIDTH = 20
 
 
-def _open_and_list(path: Path | None, query: str) -> tuple[HistoryStore, list[RunSummary]]:
+def _page(store: HistoryStore, limit: int, offset: int, query: str) -> list[HistoryEntry]:
+    """One page: batches grouped, or, while a filter is typed, the matching runs flat."""
+    if query.strip():
+        return list(store.list_runs(limit, offset, query))
+    return store.list_entries(limit, offset)
+
+
+def _open_and_list(path: Path | None, query: str) -> tuple[HistoryStore, list[HistoryEntry]]:
     """The store and a query's first page, in one trip to a thread."""
     store = HistoryStore.open(path)
     try:
-        return store, store.list_runs(FIRST_PAGE, 0, query or None)
+        return store, _page(store, FIRST_PAGE, 0, query)
     except BaseException:
         store.close()
         raise
-
-
-def _time(started_at: str) -> str:
-    """The run's start in local time, to the minute."""
-    try:
-        return datetime.fromisoformat(started_at).astimezone().strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return started_at[:16]
-
-
-def _first_line(prompt: str, width: int = PROMPT_WIDTH) -> str:
-    line = next((part.strip() for part in prompt.splitlines() if part.strip()), "")
-    return line if len(line) <= width else line[: width - 1] + "…"
-
-
-def prompt_width(screen_width: int) -> int:
-    """The prompt column's width: what the other columns leave, within limits."""
-    others = sum(w + CELL_PADDING for name, w in COLUMNS.items() if name != "prompt")
-    return max(PROMPT_MIN, min(PROMPT_WIDTH, screen_width - 4 - CELL_PADDING - others))
-
-
-def summary_cells(run: RunSummary, *, batches: bool, width: int = PROMPT_WIDTH) -> tuple[str, ...]:
-    """One row's cells, plain text (prompts and models are untrusted: `RunTable` draws
-    them literally, never as markup)."""
-    cells = [
-        _time(run.started_at),
-        _first_line(run.prompt, width),
-        run.status,
-        run.winner_model or "–",
-        str(run.n),
-        ", ".join(dict.fromkeys(run.models)),
-        run.judge_model or "–",
-    ]
-    if batches:
-        cells.append(run.batch_id or "")
-    return tuple(cells)
 
 
 class HistoryScreen(Screen[str | None]):
@@ -121,14 +91,14 @@ class HistoryScreen(Screen[str | None]):
         self.path = path
         self.initial_query = query
         self.store: HistoryStore | None = None
-        self.rows: list[RunSummary] = []
+        self.rows: list[HistoryEntry] = []
         self.query_text = query
         self.exhausted = False
         self._generation = 0  # bumped per query: a result for an older one is dropped
         self._loading_more = False
         self._batches = False
         self._prompt_width = PROMPT_WIDTH
-        self._prefetch: asyncio.Future[tuple[HistoryStore, list[RunSummary]]] | None = None
+        self._prefetch: asyncio.Future[tuple[HistoryStore, list[HistoryEntry]]] | None = None
         self._closed = False
         try:
             loop = asyncio.get_running_loop()
@@ -141,7 +111,9 @@ class HistoryScreen(Screen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="history-box") as box:
             box.border_title = "History"
-            box.border_subtitle = "type to filter · enter opens · escape back"
+            box.border_subtitle = (
+                "type to filter (lists matching runs, batches' too) · enter opens · escape back"
+            )
             yield Input(
                 self.initial_query,
                 placeholder="filter: words in prompts and answers",
@@ -166,7 +138,7 @@ class HistoryScreen(Screen[str | None]):
             store, self.store = self.store, None
             await asyncio.to_thread(store.close)
 
-    def _adopt_store(self, future: asyncio.Future[tuple[HistoryStore, list[RunSummary]]]) -> None:
+    def _adopt_store(self, future: asyncio.Future[tuple[HistoryStore, list[HistoryEntry]]]) -> None:
         """The first page's thread opened the store: keep it (or close it, if late)."""
         if future.cancelled() or future.exception() is not None:
             return  # `_store` opens it again, and says why it cannot
@@ -176,7 +148,7 @@ class HistoryScreen(Screen[str | None]):
         else:
             store.close()
 
-    def _prefetched(self, query: str) -> list[RunSummary] | None:
+    def _prefetched(self, query: str) -> list[HistoryEntry] | None:
         """The first page read while the screen was made, once, if ready and still wanted."""
         future = self._prefetch
         if future is None or not future.done() or query != self.initial_query:
@@ -210,12 +182,12 @@ class HistoryScreen(Screen[str | None]):
             return
         rows = self._prefetched(query)
         if rows is None:
-            rows = await asyncio.to_thread(store.list_runs, FIRST_PAGE, 0, query or None)
+            rows = await asyncio.to_thread(_page, store, FIRST_PAGE, 0, query)
         if generation != self._generation:
             return  # a newer query was typed meanwhile: its result is the one to show
         self._show(query, rows)
 
-    def _show(self, query: str, rows: list[RunSummary]) -> None:
+    def _show(self, query: str, rows: list[HistoryEntry]) -> None:
         """A query's first page, in place of what the table showed."""
         self.rows = rows
         self.exhausted = len(rows) < FIRST_PAGE
@@ -238,10 +210,10 @@ class HistoryScreen(Screen[str | None]):
         empty.display = True
         self.query_one(RunTable).display = False
 
-    def display_rows(self, runs: list[RunSummary]) -> list[tuple[str, tuple[str, ...]]]:
+    def display_rows(self, runs: list[HistoryEntry]) -> list[tuple[str, tuple[str, ...]]]:
         """The table's (key, cells) rows for `runs`: the one place summaries become rows."""
         return [
-            (run.run_id, summary_cells(run, batches=self._batches, width=self._prompt_width))
+            (row_key(run), summary_cells(run, batches=self._batches, width=self._prompt_width))
             for run in runs
         ]
 
@@ -262,7 +234,7 @@ class HistoryScreen(Screen[str | None]):
             store = await self._store()
             if store is None:
                 return
-            rows = await asyncio.to_thread(store.list_runs, PAGE, offset, query or None)
+            rows = await asyncio.to_thread(_page, store, PAGE, offset, query)
             if generation != self._generation:
                 return
             self.rows.extend(rows)
@@ -271,23 +243,35 @@ class HistoryScreen(Screen[str | None]):
         finally:
             self._loading_more = False
 
-    def selected(self) -> str | None:
-        """The run id under the cursor (None when the table is empty)."""
+    def selected(self) -> HistoryEntry | None:
+        """The run or batch under the cursor (None when the table is empty)."""
         table = self.query_one(RunTable)
-        if not table.display or table.row_count == 0:
+        if not self.rows or not table.display or table.row_count == 0:
             return None
-        return table.key_at(table.cursor_row)
+        return self.rows[min(table.cursor_row, len(self.rows) - 1)]
+
+    def _open(self, entry: HistoryEntry) -> None:
+        """A run: dismiss with its id. A batch: its screen, whose chosen run is ours."""
+        if isinstance(entry, RunSummary):
+            self.dismiss(entry.run_id)
+        elif self.store is not None:
+
+            def chosen(run_id: str | None) -> None:
+                if run_id is not None:
+                    self.dismiss(run_id)
+
+            self.app.push_screen(BatchScreen(entry, self.store), chosen)
 
     @on(RunTable.Selected)
     def _open_row(self, event: RunTable.Selected) -> None:
         event.stop()
-        self.dismiss(event.key)
+        self._open(self.rows[event.cursor_row])
 
     @on(Input.Submitted, "#history-search")
     def _open_highlighted(self) -> None:
-        run_id = self.selected()
-        if run_id is not None:
-            self.dismiss(run_id)
+        entry = self.selected()
+        if entry is not None:
+            self._open(entry)
 
     def action_to_table(self) -> None:
         table = self.query_one(RunTable)

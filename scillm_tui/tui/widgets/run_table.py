@@ -91,6 +91,11 @@ class RunTable(ScrollView, can_focus=True):
             self.table = table
             self.cursor_row = cursor_row
 
+        @property
+        def control(self) -> RunTable:
+            """The table (so `@on(RunTable.Selected, "#id")` can pick one table)."""
+            return self.table
+
     class Selected(Message):
         """Enter (or a click on the cursor's row): the row keyed `key`."""
 
@@ -99,6 +104,11 @@ class RunTable(ScrollView, can_focus=True):
             self.table = table
             self.key = key
             self.cursor_row = cursor_row
+
+        @property
+        def control(self) -> RunTable:
+            """The table (so `@on(RunTable.Selected, "#id")` can pick one table)."""
+            return self.table
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
