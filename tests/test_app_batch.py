@@ -3,18 +3,22 @@ prompt's winner and the batch's leaderboard, and any of its runs opened read-onl
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
 from rich.text import Text
 from textual.widgets import DataTable
 
-from scillm_tui.core.run_history import default_path
+from scillm_tui.core.run_history import BatchCounts, HistoryStore, default_path
 from scillm_tui.tui.screens.batch import BatchScreen
 from scillm_tui.tui.screens.history import HistoryScreen
 from scillm_tui.tui.widgets.prompt_editor import PromptEditor
 from scillm_tui.tui.widgets.run_table import RunTable
 from scillm_tui.tui.widgets.variant_grid import VariantGrid
 from tests.history_seed import BATCH_ID, seed_batch
+from tests.test_app_flows import until
 from tests.test_app_history import history_screen, stored_runs
 from tests.tui_support import Script, make_app, screen_text
 
@@ -96,3 +100,33 @@ async def test_a_filter_lists_a_batchs_matching_runs_flat(tmp_path: Path) -> Non
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.past.viewing is not None and app.past.viewing.run_id == "batch-run-1"
+
+
+async def test_a_batchs_row_shows_before_its_counts_are_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big batch's counts read all its runs: the row is on screen first, and the
+    counts fill it in when they come (here: when the test lets them)."""
+    seed_batch(default_path())
+    release = threading.Event()
+    read_counts = HistoryStore.batch_counts
+
+    def held(store: HistoryStore, batch_ids: Sequence[str]) -> dict[str, BatchCounts]:
+        release.wait(10)
+        return read_counts(store, batch_ids)
+
+    monkeypatch.setattr(HistoryStore, "batch_counts", held)
+    app = make_app(Script(), tmp_path, poll_health=False)
+    async with app.run_test(size=(180, 45)) as pilot:
+        await pilot.press("f3")
+        history = app.screen
+        assert isinstance(history, HistoryScreen)
+        table = history.query_one(RunTable)
+        await until(pilot, lambda: table.row_count == 3)
+        assert cells(table, 1)[1].startswith("▸ batch · 3 runs · counting… · #nightly")
+        assert "3 runs · counting…" in screen_text(app)
+        release.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert cells(table, 1)[1].startswith("▸ batch · 3 prompts · 3 judged · #nightly")
+        assert "3 prompts · 3 judged" in screen_text(app)

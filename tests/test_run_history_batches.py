@@ -3,11 +3,12 @@ runs with their winners (what the History and batch screens show)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 from scillm_tui.core.batch.leaderboard import batch_leaderboard, batch_ratings
-from scillm_tui.core.run_history import BatchSummary, HistoryStore, RunSummary
+from scillm_tui.core.run_history import BatchCounts, BatchSummary, HistoryStore, RunSummary
 from tests.history_seed import BATCH_ID, NEW, add_run, seed_batch
 
 
@@ -23,13 +24,12 @@ def test_a_batch_is_one_entry_placed_by_time_among_standalone_runs(tmp_path: Pat
         assert entry_keys(entries) == ["solo-new", BATCH_ID, "solo-old"]
         batch = entries[1]
         assert isinstance(batch, BatchSummary)
-        assert (batch.prompts, batch.runs, batch.done, batch.judged, batch.failed) == (
-            3,
-            3,
-            3,
-            3,
-            0,
-        )
+        assert batch.runs == 3
+        assert batch.counts == BatchCounts(prompts=3, done=3, judged=3, failed=0)
+        # read without its counts (the History screen's first paint), then with them
+        [_, uncounted, _] = store.list_entries(counted=False)
+        assert uncounted == replace(batch, counts=None)
+        assert store.batch_counts([BATCH_ID]) == {BATCH_ID: batch.counts}
         assert batch.tags == ["nightly"]  # "hard" is one prompt's, not the batch's
         assert batch.first_prompt == "Explain CRDTs"
         assert batch.models == ["alpha", "beta"]
@@ -64,7 +64,8 @@ def test_counts_follow_each_prompts_latest_run(tmp_path: Path) -> None:
         [batch] = store.list_entries()
         assert isinstance(batch, BatchSummary)
         # p1: judged (its re-run); p2: latest judgment a tie, no winner; p3: cancelled
-        assert (batch.prompts, batch.runs, batch.judged, batch.failed) == (3, 4, 1, 2)
+        assert batch.runs == 4 and batch.counts is not None
+        assert (batch.counts.prompts, batch.counts.judged, batch.counts.failed) == (3, 1, 2)
         rows = store.batch_prompt_runs("b-1")
         assert [(r.run_id, r.latest) for r in rows] == [
             ("r1", False),

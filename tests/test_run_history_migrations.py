@@ -118,13 +118,9 @@ def test_an_older_database_is_migrated_and_keeps_its_data(tmp_path: Path, versio
             assert [getattr(e, "run_id", None) for e in entries] == ["old-2", "old-1", None]
             batch = entries[2]
             assert isinstance(batch, BatchSummary)
-            assert (batch.batch_id, batch.tags, batch.prompts, batch.runs) == (
-                "b-old",
-                ["nightly"],
-                2,
-                3,
-            )
-            assert (batch.done, batch.failed) == (2, 0)  # p1's interrupted run was re-run
+            assert (batch.batch_id, batch.tags, batch.runs) == ("b-old", ["nightly"], 3)
+            assert batch.counts is not None
+            assert (batch.counts.prompts, batch.counts.done, batch.counts.failed) == (2, 2, 0)
         # the dead writer's run is interrupted on open, its text kept
         assert runs[0].status == "interrupted"
         old2 = store.load_run("old-2")

@@ -6,6 +6,7 @@ a leaderboard) use `HistoryStore` directly, on a thread of their own.
 """
 
 from scillm_tui.core.run_history.models import (
+    BatchCounts,
     BatchPromptRun,
     BatchRun,
     BatchSummary,
@@ -42,6 +43,7 @@ __all__ = [
     "CHECKPOINT_INTERVAL_S",
     "HISTORY_ENV",
     "SCHEMA_VERSION",
+    "BatchCounts",
     "BatchPromptRun",
     "BatchRun",
     "BatchSummary",

@@ -3,6 +3,7 @@
 Plain SQL on a connection the store hands over (under its lock). The list pages over
 standalone runs and batches interleaved by time without reading a batch's runs: one
 ordered scan picks the page's keys, then only that page's runs and batches are read.
+A batch's counts read all its runs, so they are a second query (`batch_counts`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 import sqlite3
 from collections.abc import Sequence
 
-from scillm_tui.core.run_history.models import BatchPromptRun, BatchSummary
+from scillm_tui.core.run_history.models import BatchCounts, BatchPromptRun, BatchSummary
 
 # Standalone runs and batches (at their newest run), newest first: the page's keys only.
 # SQLite merges the two sides, each in index order (`runs_unbatched`, `runs_batch`;
@@ -37,18 +38,61 @@ def _marks(count: int) -> str:
 
 
 def batch_summaries(db: sqlite3.Connection, batch_ids: Sequence[str]) -> dict[str, BatchSummary]:
-    """The batches `batch_ids` as list entries (see `BatchSummary`), keyed by id."""
+    """The batches `batch_ids` as list entries, keyed by id, without their counts: their
+    runs' number and span come from the `runs_batch` index, the rest from each batch's
+    first and newest run (not every run: a batch may hold thousands)."""
+    if not batch_ids:
+        return {}
+    ids = list(batch_ids)
+    spans = db.execute(
+        f"""SELECT batch_id, count(*), max(started_at), min(started_at) FROM runs
+            WHERE batch_id IN ({_marks(len(ids))}) GROUP BY batch_id""",
+        ids,
+    ).fetchall()
+    out: dict[str, BatchSummary] = {}
+    for batch_id, runs, newest, oldest in spans:
+        # The first and newest run tell the first prompt, the models and the tags the
+        # batch shares (a prompt's own differ).
+        ends = [
+            db.execute(
+                f"""SELECT prompt, models, tags FROM runs WHERE batch_id = ?
+                    ORDER BY started_at {order}, id {order} LIMIT 1""",
+                (batch_id,),
+            ).fetchone()
+            for order in ("ASC", "DESC")
+        ]
+        models = list(dict.fromkeys(m for end in ends for m in json.loads(end[1])))
+        first_tags, last_tags = (json.loads(end[2]) if end[2] else [] for end in ends)
+        out[batch_id] = BatchSummary(
+            batch_id=batch_id,
+            tags=[tag for tag in first_tags if tag in last_tags],
+            runs=int(runs),
+            first_prompt=ends[0][0],
+            started_at=newest,
+            first_started_at=oldest,
+            models=models,
+        )
+    return out
+
+
+def batch_counts(db: sqlite3.Connection, batch_ids: Sequence[str]) -> dict[str, BatchCounts]:
+    """The batches' counts over each prompt's latest run (see `BatchCounts`): every run
+    of each batch is read, so the list shows without them and they follow."""
     if not batch_ids:
         return {}
     ids = list(batch_ids)
     marks = _marks(len(ids))
     # Each prompt's latest run (`--resume` re-runs failed prompts), found in the
-    # `runs_batch_prompt` index without reading the runs; then only those runs are read.
-    counts = db.execute(
+    # `runs_batch_prompt` index without reading the runs (grouped on the index's own
+    # columns: a computed key would sort every run); then only those runs are read.
+    rows = db.execute(
         f"""
         WITH latest AS (
-            SELECT max(id) AS id FROM runs WHERE batch_id IN ({marks})
-            GROUP BY batch_id, prompt_id, CASE WHEN prompt_id IS NULL THEN id END
+            SELECT max(id) AS id FROM runs
+            WHERE batch_id IN ({marks}) AND prompt_id IS NOT NULL
+            GROUP BY batch_id, prompt_id
+            UNION ALL
+            SELECT id FROM runs WHERE batch_id IN ({marks}) AND prompt_id IS NULL
         ), r AS (
             SELECT r.batch_id, r.status, j.id AS jid, j.best_id,
                    -- a variant's status is in its (large) row: read only when no judgment
@@ -65,46 +109,14 @@ def batch_summaries(db: sqlite3.Connection, batch_ids: Sequence[str]) -> dict[st
                sum(best_id IS NULL AND (status IN ('interrupted', 'cancelled')
                    OR (status = 'finished' AND (NOT ok OR jid IS NOT NULL))))
         FROM r GROUP BY batch_id""",
-        ids,
+        [*ids, *ids],
     ).fetchall()
-    spans = {
-        row[0]: row[1:]
-        for row in db.execute(
-            f"""SELECT batch_id, count(*), max(started_at), min(started_at) FROM runs
-                WHERE batch_id IN ({marks}) GROUP BY batch_id""",
-            ids,
+    return {
+        batch_id: BatchCounts(
+            prompts=int(prompts), done=int(done), judged=int(judged), failed=int(failed)
         )
+        for batch_id, prompts, done, judged, failed in rows
     }
-    out: dict[str, BatchSummary] = {}
-    for batch_id, prompts, done, judged, failed in counts:
-        runs, newest, oldest = spans[batch_id]
-        # Its first and newest run (not every run: a batch may hold thousands) tell the
-        # first prompt, the models and the tags the batch shares (a prompt's own differ).
-        ends = [
-            db.execute(
-                f"""SELECT prompt, models, tags FROM runs WHERE batch_id = ?
-                    ORDER BY started_at {order}, id {order} LIMIT 1""",
-                (batch_id,),
-            ).fetchone()
-            for order in ("ASC", "DESC")
-        ]
-        models = list(dict.fromkeys(m for end in ends for m in json.loads(end[1])))
-        first_tags, last_tags = (json.loads(end[2]) if end[2] else [] for end in ends)
-        common = [tag for tag in first_tags if tag in last_tags]
-        out[batch_id] = BatchSummary(
-            batch_id=batch_id,
-            tags=common,
-            prompts=int(prompts),
-            runs=int(runs),
-            done=int(done),
-            judged=int(judged),
-            failed=int(failed),
-            first_prompt=ends[0][0],
-            started_at=newest,
-            first_started_at=oldest,
-            models=models,
-        )
-    return out
 
 
 def batch_prompt_runs(db: sqlite3.Connection, batch_id: str) -> list[BatchPromptRun]:

@@ -173,22 +173,31 @@ class HumanPick:
 
 
 @dataclass(frozen=True)
-class BatchSummary:
-    """A batch as one entry of the history list. Counts are over each prompt's latest run
-    (a resumed prompt counts once): `done` ended, `judged` with a winner, `failed`
-    interrupted, cancelled, with no finished variant or a judge that named no winner."""
+class BatchCounts:
+    """A batch's prompts, over each prompt's latest run (a resumed prompt counts once):
+    `done` ended, `judged` with a winner, `failed` interrupted, cancelled, with no
+    finished variant or a judge that named no winner."""
 
-    batch_id: str
-    tags: list[str]  # the tags its first and newest run share: the batch's own
     prompts: int
-    runs: int
     done: int
     judged: int
     failed: int
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """A batch as one entry of the history list. `counts` reads every run of the batch
+    (tens of ms for thousands): None when the list was read without them, so the list can
+    show at once and the counts follow (`HistoryStore.batch_counts`)."""
+
+    batch_id: str
+    tags: list[str]  # the tags its first and newest run share: the batch's own
+    runs: int
     first_prompt: str  # the oldest run's prompt
     started_at: str  # its newest run's start: where it sits in the list
     first_started_at: str
     models: list[str]  # its first and newest run's
+    counts: BatchCounts | None = None
 
 
 @dataclass(frozen=True)

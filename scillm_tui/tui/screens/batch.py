@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from dataclasses import replace
 
 from rich.text import Text
 from textual import on, work
@@ -42,8 +43,12 @@ _MODEL_RIGHT = frozenset({0, 2, 3, 4, 5})
 def batch_heading(batch: BatchSummary) -> str:
     """What the batch is, in one line: tags, counts, models, when."""
     parts = [f"#{tag}" for tag in batch.tags]
-    parts.append(f"{batch.prompts} prompts ({batch.runs} runs)")
-    parts.append(f"{batch.done} done · {batch.judged} judged · {batch.failed} failed")
+    counts = batch.counts
+    if counts is None:  # still being read
+        parts.append(f"{batch.runs} runs")
+    else:
+        parts.append(f"{counts.prompts} prompts ({batch.runs} runs)")
+        parts.append(f"{counts.done} done · {counts.judged} judged · {counts.failed} failed")
     parts.append("models: " + ", ".join(batch.models))
     parts.append(f"{local_minute(batch.first_started_at)} – {local_minute(batch.started_at)}")
     return " · ".join(parts)
@@ -71,8 +76,14 @@ def prompt_cells(run: BatchPromptRun) -> tuple[str, ...]:
     )
 
 
-def _load(store: HistoryStore, batch_id: str) -> tuple[list[BatchPromptRun], list[ModelRating]]:
-    return store.batch_prompt_runs(batch_id), batch_ratings(store, batch_id)
+def _load(
+    store: HistoryStore, batch: BatchSummary
+) -> tuple[BatchSummary, list[BatchPromptRun], list[ModelRating]]:
+    """The batch with its counts (if the History screen had not read them yet), its runs
+    and its ratings."""
+    if batch.counts is None:
+        batch = replace(batch, counts=store.batch_counts([batch.batch_id]).get(batch.batch_id))
+    return batch, store.batch_prompt_runs(batch.batch_id), batch_ratings(store, batch.batch_id)
 
 
 class BatchScreen(Screen[str | None]):
@@ -117,10 +128,13 @@ class BatchScreen(Screen[str | None]):
     async def load(self) -> None:
         """Read the batch's runs and ratings off the event loop, then show them."""
         try:
-            runs, ratings = await asyncio.to_thread(_load, self.store, self.summary.batch_id)
+            batch, runs, ratings = await asyncio.to_thread(_load, self.store, self.summary)
         except (sqlite3.Error, OSError) as exc:  # a damaged or vanished file: say so
             self._board_title(f"The run history could not be read: {exc}")
             return
+        if batch != self.summary:
+            self.summary = batch
+            self.query_one("#batch-heading", Static).update(Text(batch_heading(batch)))
         self.show(runs, ratings)
 
     def show(self, runs: list[BatchPromptRun], ratings: list[ModelRating]) -> None:

@@ -15,6 +15,7 @@ its rows are usually in the screen's first frame; `RunTable` draws only the rows
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 
 from textual import on, work
@@ -25,6 +26,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from scillm_tui.core.run_history import (
+    BatchSummary,
     HistoryEntry,
     HistoryStore,
     HistoryUnavailable,
@@ -54,7 +56,7 @@ def _page(store: HistoryStore, limit: int, offset: int, query: str) -> list[Hist
     """One page: batches grouped, or, while a filter is typed, the matching runs flat."""
     if query.strip():
         return list(store.list_runs(limit, offset, query))
-    return store.list_entries(limit, offset)
+    return store.list_entries(limit, offset, counted=False)  # counts follow: `_counts`
 
 
 def _open_and_list(path: Path | None, query: str) -> tuple[HistoryStore, list[HistoryEntry]]:
@@ -203,6 +205,33 @@ class HistoryScreen(Screen[str | None]):
         else:
             self.query_one("#history-empty", Static).display = False
             table.display = True
+        self._count_batches(rows)
+
+    def _count_batches(self, rows: list[HistoryEntry]) -> None:
+        ids = [r.batch_id for r in rows if isinstance(r, BatchSummary) and r.counts is None]
+        if ids:
+            self._counts(self._generation, ids)
+
+    @work(group="history-counts", exit_on_error=False)
+    async def _counts(self, generation: int, batch_ids: list[str]) -> None:
+        """The shown batches' counts, read once their rows are on screen (a big batch's
+        take tens of ms: the rows don't wait for them)."""
+        store = await self._store()
+        if store is None:
+            return
+        counts = await asyncio.to_thread(store.batch_counts, batch_ids)
+        if generation != self._generation:
+            return
+        table = self.query_one(RunTable)
+        for index, entry in enumerate(self.rows):
+            if (
+                isinstance(entry, BatchSummary)
+                and entry.counts is None
+                and entry.batch_id in counts
+            ):
+                entry = self.rows[index] = replace(entry, counts=counts[entry.batch_id])
+                cells = summary_cells(entry, batches=self._batches, width=self._prompt_width)
+                table.update_row(index, cells)
 
     def _say(self, text: str) -> None:
         empty = self.query_one("#history-empty", Static)
@@ -240,6 +269,7 @@ class HistoryScreen(Screen[str | None]):
             self.rows.extend(rows)
             self.exhausted = len(rows) < PAGE
             self.query_one(RunTable).add_rows(self.display_rows(rows))
+            self._count_batches(rows)
         finally:
             self._loading_more = False
 

@@ -32,9 +32,12 @@ def prompt_width(screen_width: int) -> int:
 
 
 def _batch_line(batch: BatchSummary) -> str:
-    counts = f"{batch.prompts} prompts · {batch.judged} judged"
-    if batch.failed:
-        counts += f" · {batch.failed} failed"
+    if batch.counts is None:  # read after the row is shown
+        counts = f"{batch.runs} runs · counting…"
+    else:
+        counts = f"{batch.counts.prompts} prompts · {batch.counts.judged} judged"
+        if batch.counts.failed:
+            counts += f" · {batch.counts.failed} failed"
     tags = "".join(f" · #{tag}" for tag in batch.tags)
     return f"▸ batch · {counts}{tags} · {first_line(batch.first_prompt, 200)}"
 

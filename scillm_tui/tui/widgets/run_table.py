@@ -157,6 +157,13 @@ class RunTable(ScrollView, can_focus=True):
         if first and self._rows:
             self.post_message(self.Highlighted(self, self.cursor_row))
 
+    def update_row(self, index: int, cells: Sequence[object]) -> None:
+        """Row `index`'s cells changed (same key, same widths): redrawn, no layout."""
+        self._rows[index] = tuple(plain(cell) for cell in cells)
+        self._strips.pop((index, False), None)
+        self._strips.pop((index, True), None)
+        self.refresh()
+
     # -- the cursor -------------------------------------------------------------------
 
     def move_cursor(self, row: int) -> None:
