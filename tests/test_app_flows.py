@@ -483,6 +483,22 @@ async def planned_paced_columns(pilot: Pilot, n: int) -> VariantGrid:
     return grid
 
 
+async def stream_until_the_last_column_has_lines(
+    pilot: Pilot, grid: VariantGrid, chunks: asyncio.Queue[str | None], lines: int = 3
+) -> VariantColumn:
+    """Start the run and feed the `paced` streams until the last column holds `lines`
+    lines (the streams share the queue); returns that column, flushed."""
+    await pilot.press("ctrl+r")
+    last = grid.columns[-1]
+    n = 0
+    while last.state.text.count("\n") < lines:
+        chunks.put_nowait(f"line{n} " * 4 + "\n")
+        n += 1
+        await pilot.pause()
+    grid.flush(force=True)
+    return last
+
+
 async def end_paced_run(pilot: Pilot, chunks: asyncio.Queue[str | None]) -> None:
     """End every `paced` stream and wait for the run (and its judge) to finish."""
     for _ in pilot.app.query_one(VariantGrid).columns:
@@ -688,14 +704,7 @@ async def test_columns_scrolled_out_of_sight_keep_streaming_and_show_all_when_se
     app = paced_app(tmp_path, chunks)
     async with app.run_test(size=(200, 45)) as pilot:
         grid = await planned_paced_columns(pilot, 8)
-        await pilot.press("ctrl+r")
-        last = grid.columns[-1]
-        n = 0
-        while last.state.text.count("\n") < 3:  # the streams share the queue
-            chunks.put_nowait(f"line{n} " * 4 + "\n")
-            n += 1
-            await pilot.pause()
-        grid.flush(force=True)
+        last = await stream_until_the_last_column_has_lines(pilot, grid, chunks)
         await pilot.pause()
         latest = last.state.text.split()[-1]
         shown = screen_text(app)

@@ -21,7 +21,13 @@ from textual.widgets._footer import FooterKey  # no public home in 8.2.8
 from scillm_tui.tui import textual_private as private
 from scillm_tui.tui.screens.zoom import ZoomScreen
 from scillm_tui.tui.widgets.leaderboard import Leaderboard
-from tests.test_app_flows import end_paced_run, paced_app, planned_paced_columns, until
+from tests.test_app_flows import (
+    end_paced_run,
+    paced_app,
+    planned_paced_columns,
+    stream_until_the_last_column_has_lines,
+    until,
+)
 from tests.test_stream_view import LINES, ViewApp, fill, screen_rows
 from tests.tui_support import (
     Script,
@@ -141,14 +147,7 @@ async def test_columns_scrolled_out_of_sight_stream_without_asking_for_a_repaint
     app = paced_app(tmp_path, chunks)
     async with app.run_test(size=(200, 45)) as pilot:
         grid = await planned_paced_columns(pilot, 8)
-        await pilot.press("ctrl+r")
-        last = grid.columns[-1]
-        n = 0
-        while last.state.text.count("\n") < 3:  # the streams share the queue
-            chunks.put_nowait(f"line{n} " * 4 + "\n")
-            n += 1
-            await pilot.pause()
-        grid.flush(force=True)
+        last = await stream_until_the_last_column_has_lines(pilot, grid, chunks)
         assert private.visible_in_last_frame(grid.columns[0])
         assert not private.visible_in_last_frame(last)
         assert last.view.row_count >= 3  # it did take the text
@@ -172,6 +171,10 @@ async def test_a_run_start_asks_no_column_out_of_sight_to_repaint(
     app = paced_app(tmp_path, chunks)
     async with app.run_test(size=(200, 45)) as pilot:
         grid = await planned_paced_columns(pilot, 8)
+        # The plan's own layout (columns mounted) must be done first: on a busy machine
+        # it could land after ctrl+r and be counted as the run's.
+        await until(pilot, lambda: not private.layout_pending(app.screen))
+        await pilot.pause()
         with private.watching_full_map_builds(app.screen) as builds:
             await pilot.press("ctrl+r")
             for n in range(16):

@@ -40,6 +40,7 @@ __all__ = [
     "css_generation",
     "full_map_stale",
     "known_unseen",
+    "layout_pending",
     "layout_required",
     "mount_installed_screen",
     "refresh_layout",
@@ -170,6 +171,11 @@ def mount_installed_screen(app: App[Any], screen: Screen[Any]) -> bool:
 def refresh_layout(screen: Screen[Any], size: Size) -> None:
     """Lay `screen` out at `size` now (draws nothing while it is not current)."""
     screen._refresh_layout(size)
+
+
+def layout_pending(screen: Screen[Any]) -> bool:
+    """Does `screen` wait for a layout (on its next update tick)? (Tests: settle first.)"""
+    return bool(screen._layout_required)
 
 
 def layout_required(screen: Screen[Any]) -> bool:
