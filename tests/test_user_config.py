@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import Input, Select
 
 from scillm_tui.core.settings import load_settings
 from scillm_tui.core.user_config import (
@@ -18,6 +18,7 @@ from scillm_tui.core.user_config import (
 )
 from scillm_tui.session import Session
 from scillm_tui.tui.app import ScillmApp
+from scillm_tui.tui.widgets.run_form import RunForm
 from tests.tui_support import GATEWAY, SIDECAR, Script, make_transport
 
 
@@ -30,7 +31,12 @@ def test_round_trip_keeps_every_choice(tmp_path: Path) -> None:
     config = UserConfig(
         theme="nord",
         form=FormChoices(
-            models='alpha, "β" \x7f 👩‍💻', n=4, temperature=0.2, max_tokens=300, judge_rounds=3
+            models='alpha, "β" \x7f 👩‍💻',
+            n=4,
+            temperature=0.2,
+            max_tokens=300,
+            judge_rounds=3,
+            judge_mode="pairwise",
         ),
         keys={"run": "ctrl+g", "pick-models": "f3"},
     )
@@ -52,6 +58,7 @@ def test_no_file_means_defaults_and_no_complaint(tmp_path: Path) -> None:
         ("[form]\nn = 0\n", "form.n must be from 1 to 64"),
         ('[form]\nn = "four"\n', "form.n must be a whole number"),
         ("[form]\ntemperature = 9\n", "form.temperature must be from 0 to 2"),
+        ('[form]\njudge_mode = "jury"\n', "form.judge_mode must be one of listwise, pairwise"),
         ("keys = 3\n", "[keys] must be a table"),
         ("[keys]\nrun = 5\n", "keys.run must be a key"),
     ],
@@ -72,6 +79,8 @@ def test_form_choices_keep_usable_fields_and_the_previous_value_of_others() -> N
     texts = {"models": " x, y ", "n": "99", "temperature": "abc", "max_tokens": ""}
     kept = form_choices(texts, previous)
     assert kept == FormChoices(models="x, y", n=2, temperature=0.5, max_tokens=None)
+    assert form_choices({"judge_mode": "pairwise"}, previous).judge_mode == "pairwise"
+    assert form_choices({"judge_mode": "nonsense"}, previous).judge_mode is None
 
 
 # ---- the dashboard -----------------------------------------------------------------------------
@@ -99,9 +108,11 @@ async def test_choices_are_kept_across_restarts(tmp_path: Path) -> None:
         for widget_id, value in [("models", "alpha, beta"), ("n", "5"), ("temperature", "0.3")]:
             app.query_one(f"#{widget_id}", Input).value = value
         app.query_one("#judge-rounds", Input).value = "3"
+        app.query_one("#judge-mode", Select).value = "pairwise"  # as picking it does
         await pilot.pause()
     saved = config_path().read_text()
     assert 'theme = "nord"' in saved and 'models = "alpha, beta"' in saved
+    assert 'judge_mode = "pairwise"' in saved
 
     again = app_for(tmp_path)
     async with again.run_test() as pilot:
@@ -112,6 +123,8 @@ async def test_choices_are_kept_across_restarts(tmp_path: Path) -> None:
             "0.3",
             "3",
         ]
+        assert again.query_one("#judge-mode", Select).value == "pairwise"
+        assert again.query_one(RunForm).values().judge_spec().mode == "pairwise"
         assert not again._notifications
 
 

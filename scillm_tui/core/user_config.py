@@ -13,9 +13,10 @@ import os
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from scillm_tui.core.atomic import atomic_write_text
+from scillm_tui.core.judge import JudgeMode
 
 __all__ = [
     "FormChoices",
@@ -45,6 +46,7 @@ class FormChoices:
     max_tokens: int | None = None
     judge_model: str | None = None
     judge_rounds: int | None = None
+    judge_mode: str | None = None  # one of JUDGE_MODE_CHOICES
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,10 @@ _FORM_FIELDS: dict[str, tuple[type, float | None, float | None]] = {
     "max_tokens": (int, 1, None),
     "judge_model": (str, None, None),
     "judge_rounds": (int, 1, 9),
+    "judge_mode": (str, None, None),
 }
+# fields whose text must be one of a few words
+_FORM_CHOICES: dict[str, tuple[str, ...]] = {"judge_mode": get_args(JudgeMode)}
 
 
 _KIND_WORDS = {str: "text", int: "a whole number", float: "a number"}
@@ -105,7 +110,7 @@ def _parse(data: dict[str, Any]) -> UserConfig:
     for name, value in form_data.items():
         if name not in _FORM_FIELDS:
             raise _Invalid(f"unknown form setting {name!r}")
-        form[name] = _checked(f"form.{name}", value, *_FORM_FIELDS[name])
+        form[name] = _choice(name, _checked(f"form.{name}", value, *_FORM_FIELDS[name]))
     keys: dict[str, str] = {}
     for binding_id, value in _table(data, "keys").items():
         if not isinstance(value, str) or not value.strip():
@@ -142,6 +147,13 @@ def _checked(name: str, value: object, kind: type, low: float | None, high: floa
     return value
 
 
+def _choice(name: str, value: Any) -> Any:
+    choices = _FORM_CHOICES.get(name)
+    if choices is not None and value not in choices:
+        raise _Invalid(f"form.{name} must be one of {', '.join(choices)} (got {value!r})")
+    return value
+
+
 def form_choices(texts: dict[str, str], previous: FormChoices) -> FormChoices:
     """The form's fields as typed (`texts`: field name -> text) as choices to keep. An
     unusable field keeps its `previous` value; an empty one is not kept (its default)."""
@@ -158,7 +170,7 @@ def form_choices(texts: dict[str, str], previous: FormChoices) -> FormChoices:
         kind, low, high = _FORM_FIELDS[f.name]
         try:
             value = text if kind is str else kind(text)
-            kept[f.name] = _checked(f.name, value, kind, low, high)
+            kept[f.name] = _choice(f.name, _checked(f.name, value, kind, low, high))
         except ValueError:  # _Invalid too
             kept[f.name] = getattr(previous, f.name)
     return FormChoices(**kept)

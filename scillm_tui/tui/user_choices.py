@@ -14,7 +14,7 @@ from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
-from textual.widgets import Input
+from textual.widgets import Input, Select
 
 from scillm_tui.core.settings import Settings
 from scillm_tui.core.user_config import (
@@ -33,6 +33,7 @@ FORM_FIELDS = {
     "max-tokens": ("max_tokens", None),
     "judge-model": ("judge_model", "judge_model"),
     "judge-rounds": ("judge_rounds", None),
+    "judge-mode": ("judge_mode", None),
 }
 
 
@@ -45,7 +46,7 @@ class UserChoices:
         self.config, self.problem = (
             load_user_config(path) if path is not None else (UserConfig(), None)
         )
-        self._inputs: dict[str, Input] = {}  # the form's fields, read again at exit
+        self._inputs: dict[str, Input | Select[str]] = {}  # the form's fields, read at exit
 
     def initial_form(self, settings: Settings) -> dict[str, str]:
         """Start text for the run form's fields: the saved values, except where the
@@ -63,7 +64,11 @@ class UserChoices:
         """Theme and key bindings onto `app`; one notification if the file is unusable.
         Call it once the form is mounted: its fields are read again at exit, when the
         screens are gone (the widgets keep their values)."""
-        self._inputs = {w.id: w for w in app.query(Input) if w.id in FORM_FIELDS}
+        self._inputs = {
+            w.id: w
+            for w in app.query("Input, Select")
+            if w.id in FORM_FIELDS and isinstance(w, Input | Select)
+        }
         if self.problem:
             app.notify(self.problem, title="Config file", severity="error", timeout=10)
             return
@@ -94,7 +99,8 @@ class UserChoices:
         form: FormChoices = self.config.form
         if not self.demo and self._inputs:
             texts = {
-                FORM_FIELDS[field_id][0]: widget.value for field_id, widget in self._inputs.items()
+                FORM_FIELDS[field_id][0]: str(widget.value)
+                for field_id, widget in self._inputs.items()
             }
             form = form_choices(texts, form)
         return UserConfig(theme=app.theme, form=form, keys=self.config.keys)

@@ -122,7 +122,7 @@ class RunForm(Vertical):
             self._target_select("judge-target"),
             Select(
                 JUDGE_MODES,
-                value="listwise",
+                value=start("judge-mode", "listwise"),
                 allow_blank=False,
                 compact=True,
                 id="judge-mode",
