@@ -33,9 +33,7 @@ from scillm_tui.tui.palette import dashboard_commands
 from scillm_tui.tui.past_runs import PastRuns
 from scillm_tui.tui.run_control import RunControl
 from scillm_tui.tui.run_recording import RunRecording
-from scillm_tui.tui.screens.batch import BatchScreen
 from scillm_tui.tui.screens.dashboard import DashboardScreen, Row
-from scillm_tui.tui.screens.history import HistoryScreen
 from scillm_tui.tui.screens.zoom import toggle_zoom
 from scillm_tui.tui.user_choices import UserChoices
 from scillm_tui.tui.widgets.health_strip import HealthStrip
@@ -184,7 +182,7 @@ class ScillmApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # The dashboard's keys act on widgets the History screen (and a batch's, opened from
         # it) covers (the app's queries go to the screen on top): there, only the theme.
-        if isinstance(self.screen, HistoryScreen | BatchScreen) and action != "change_theme":
+        if getattr(self.screen, "COVERS_DASHBOARD", False) and action != "change_theme":
             return action not in _DASHBOARD_ACTIONS
         return True
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from dataclasses import replace
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -88,6 +89,8 @@ def _load(
 
 class BatchScreen(Screen[str | None]):
     """A batch's prompts and leaderboard; enter opens a prompt's run, escape goes back."""
+
+    COVERS_DASHBOARD: ClassVar[bool] = True  # the dashboard's keys do nothing under it
 
     BINDINGS = [Binding("escape", "close", "Back", id="batch-close")]
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from pathlib import Path
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -32,7 +33,6 @@ from scillm_tui.core.run_history import (
     HistoryUnavailable,
     RunSummary,
 )
-from scillm_tui.tui.screens.batch import BatchScreen
 from scillm_tui.tui.screens.history_rows import (
     BATCH_WIDTH,
     COLUMNS,
@@ -71,6 +71,8 @@ def _open_and_list(path: Path | None, query: str) -> tuple[HistoryStore, list[Hi
 
 class HistoryScreen(Screen[str | None]):
     """The recorded runs; Enter opens one, escape goes back."""
+
+    COVERS_DASHBOARD: ClassVar[bool] = True  # the dashboard's keys do nothing under it
 
     BINDINGS = [
         Binding("escape", "close", "Back", id="history-close"),
@@ -285,6 +287,8 @@ class HistoryScreen(Screen[str | None]):
         if isinstance(entry, RunSummary):
             self.dismiss(entry.run_id)
         elif self.store is not None:
+            # Imported here: its leaderboard and ratings would cost the dashboard's start.
+            from scillm_tui.tui.screens.batch import BatchScreen
 
             def chosen(run_id: str | None) -> None:
                 if run_id is not None:
