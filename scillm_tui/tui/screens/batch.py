@@ -26,7 +26,7 @@ from scillm_tui.core.batch.leaderboard import batch_ratings
 from scillm_tui.core.ranking import ModelRating
 from scillm_tui.core.run_history import BatchPromptRun, BatchSummary, HistoryStore
 from scillm_tui.tui.screens.leaderboard import MODEL_HEADER, model_cells
-from scillm_tui.tui.screens.run_cells import first_line, local_minute
+from scillm_tui.tui.screens.run_cells import first_line, flexible_width, local_minute
 from scillm_tui.tui.widgets.border_titles import set_border_title
 from scillm_tui.tui.widgets.run_table import RunTable
 
@@ -69,7 +69,7 @@ def prompt_cells(run: BatchPromptRun) -> tuple[str, ...]:
     """One run of the batch as cells of `PROMPT_HEADER`."""
     return (
         run.prompt_id or "–",
-        first_line(run.prompt, PROMPT_WIDTH),
+        first_line(run.prompt),
         _status(run),
         run.winner_model or "–",
         run.judge_model or "–",
@@ -142,8 +142,8 @@ class BatchScreen(Screen[str | None]):
 
     def show(self, runs: list[BatchPromptRun], ratings: list[ModelRating]) -> None:
         self.runs, self.ratings = runs, ratings
-        others = sum(w + 2 for w in PROMPT_COLUMNS if w is not None) + 2
-        prompt = max(PROMPT_MIN, min(PROMPT_WIDTH, self.app.size.width - 4 - others))
+        fixed = (w for w in PROMPT_COLUMNS if w is not None)
+        prompt = flexible_width(self.app.size.width, fixed, low=PROMPT_MIN, high=PROMPT_WIDTH)
         widths = [prompt if w is None else w for w in PROMPT_COLUMNS]
         self.query_one("#batch-prompts", RunTable).show(
             list(zip(PROMPT_HEADER, widths, strict=True)),

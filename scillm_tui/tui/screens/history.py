@@ -36,7 +36,6 @@ from scillm_tui.core.run_history import (
 from scillm_tui.tui.screens.history_rows import (
     BATCH_WIDTH,
     COLUMNS,
-    PROMPT_WIDTH,
     prompt_width,
     row_key,
     summary_cells,
@@ -101,7 +100,6 @@ class HistoryScreen(Screen[str | None]):
         self._generation = 0  # bumped per query: a result for an older one is dropped
         self._loading_more = False
         self._batches = False
-        self._prompt_width = PROMPT_WIDTH
         self._prefetch: asyncio.Future[tuple[HistoryStore, list[HistoryEntry]]] | None = None
         self._closed = False
         try:
@@ -197,8 +195,8 @@ class HistoryScreen(Screen[str | None]):
         self.exhausted = len(rows) < FIRST_PAGE
         self._batches = any(r.batch_id for r in rows)
         table = self.query_one(RunTable)
-        self._prompt_width = prompt_width(self.app.size.width)  # (the screen has no size yet)
-        columns = [(label, width or self._prompt_width) for label, width in COLUMNS.items()]
+        prompt = prompt_width(self.app.size.width)  # (the screen has no size yet)
+        columns = [(label, width or prompt) for label, width in COLUMNS.items()]
         if self._batches:
             columns.append(("batch", BATCH_WIDTH))
         table.show(columns, self.display_rows(rows))
@@ -232,7 +230,7 @@ class HistoryScreen(Screen[str | None]):
                 and entry.batch_id in counts
             ):
                 entry = self.rows[index] = replace(entry, counts=counts[entry.batch_id])
-                cells = summary_cells(entry, batches=self._batches, width=self._prompt_width)
+                cells = summary_cells(entry, batches=self._batches)
                 table.update_row(index, cells)
 
     def _say(self, text: str) -> None:
@@ -243,10 +241,7 @@ class HistoryScreen(Screen[str | None]):
 
     def display_rows(self, runs: list[HistoryEntry]) -> list[tuple[str, tuple[str, ...]]]:
         """The table's (key, cells) rows for `runs`: the one place summaries become rows."""
-        return [
-            (row_key(run), summary_cells(run, batches=self._batches, width=self._prompt_width))
-            for run in runs
-        ]
+        return [(row_key(run), summary_cells(run, batches=self._batches)) for run in runs]
 
     @on(RunTable.Highlighted)
     def _near_end(self, event: RunTable.Highlighted) -> None:

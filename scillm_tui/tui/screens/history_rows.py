@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from scillm_tui.core.run_history import BatchSummary, HistoryEntry, RunSummary
-from scillm_tui.tui.screens.run_cells import first_line, local_minute
+from scillm_tui.tui.screens.run_cells import first_line, flexible_width, local_minute
 
 __all__ = ["BATCH_WIDTH", "COLUMNS", "PROMPT_WIDTH", "prompt_width", "row_key", "summary_cells"]
 
@@ -21,14 +21,13 @@ COLUMNS = {
     "judge": 16,
 }
 PROMPT_MIN = 24
-CELL_PADDING = 2
 BATCH_WIDTH = 25  # a batch id: b-20260601T120300Z-a1b2c3
 
 
 def prompt_width(screen_width: int) -> int:
     """The prompt column's width: what the other columns leave, within limits."""
-    others = sum(w + CELL_PADDING for name, w in COLUMNS.items() if name != "prompt")
-    return max(PROMPT_MIN, min(PROMPT_WIDTH, screen_width - 4 - CELL_PADDING - others))
+    fixed = (width for name, width in COLUMNS.items() if name != "prompt")
+    return flexible_width(screen_width, fixed, low=PROMPT_MIN, high=PROMPT_WIDTH)
 
 
 def _batch_line(batch: BatchSummary) -> str:
@@ -39,14 +38,13 @@ def _batch_line(batch: BatchSummary) -> str:
         if batch.counts.failed:
             counts += f" · {batch.counts.failed} failed"
     tags = "".join(f" · #{tag}" for tag in batch.tags)
-    return f"▸ batch · {counts}{tags} · {first_line(batch.first_prompt, 200)}"
+    return f"▸ batch · {counts}{tags} · {first_line(batch.first_prompt)}"
 
 
-def _batch_cells(batch: BatchSummary, *, batches: bool, width: int) -> tuple[str, ...]:
-    line = _batch_line(batch)
+def _batch_cells(batch: BatchSummary, *, batches: bool) -> tuple[str, ...]:
     cells = [
         local_minute(batch.started_at),
-        line if len(line) <= width else line[: width - 1] + "…",
+        _batch_line(batch),
         "batch",
         "–",
         "–",
@@ -58,16 +56,14 @@ def _batch_cells(batch: BatchSummary, *, batches: bool, width: int) -> tuple[str
     return tuple(cells)
 
 
-def summary_cells(
-    run: HistoryEntry, *, batches: bool, width: int = PROMPT_WIDTH
-) -> tuple[str, ...]:
+def summary_cells(run: HistoryEntry, *, batches: bool) -> tuple[str, ...]:
     """One row's cells, plain text (prompts and models are untrusted: `RunTable` draws
-    them literally, never as markup)."""
+    them literally, never as markup, each cut to its column)."""
     if isinstance(run, BatchSummary):
-        return _batch_cells(run, batches=batches, width=width)
+        return _batch_cells(run, batches=batches)
     cells = [
         local_minute(run.started_at),
-        first_line(run.prompt, width),
+        first_line(run.prompt),
         run.status,
         run.winner_model or "–",
         str(run.n),
